@@ -1,0 +1,91 @@
+"""Runs the test suites for `./waf test` and prints one summary line.
+
+Kept out of the wscript so the build description stays short.  Each suite
+is a list of commands; a command passes when it exits 0.  Test counts are
+read from cmocka's "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)"
+lines and from unittest's "Ran N tests" so that the closing line counts
+tests, not programs.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+from waflib import Errors, Options
+
+SUITES = ('unit', 'integration', 'kerberos')
+
+VALGRIND = ['valgrind', '--quiet', '--error-exitcode=99',
+            '--leak-check=full', '--show-leak-kinds=definite,indirect',
+            '--errors-for-leak-kinds=definite,indirect',
+            '--track-origins=yes']
+
+CMOCKA_PASSED = re.compile(r'^\[  PASSED  \] (\d+) test', re.M)
+CMOCKA_FAILED = re.compile(r'^\[  FAILED  \] (\d+) test', re.M)
+UNITTEST_RAN = re.compile(r'^Ran (\d+) tests?', re.M)
+UNITTEST_FAILED = re.compile(r'^FAILED \((.*)\)', re.M)
+
+
+def count(output):
+    """(passed, failed) test counts found in a suite's output."""
+    passed = sum(int(n) for n in CMOCKA_PASSED.findall(output))
+    failed = sum(int(n) for n in CMOCKA_FAILED.findall(output))
+    for ran in UNITTEST_RAN.findall(output):
+        bad = 0
+        for summary in UNITTEST_FAILED.findall(output):
+            bad += sum(int(n) for n in re.findall(r'=(\d+)', summary))
+        passed += int(ran) - bad
+        failed += bad
+    return passed, failed
+
+
+def run_command(argv, env=None):
+    """Run one test command, echo its output, return (ok, output)."""
+    print('==> ' + ' '.join(argv), flush=True)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, env=env,
+                          universal_newlines=True, errors='replace')
+    sys.stdout.write(proc.stdout)
+    if proc.returncode != 0:
+        print('==> FAILED (exit %d): %s' % (proc.returncode, argv[0]))
+    return proc.returncode == 0, proc.stdout
+
+
+def unit_commands(bld):
+    """The cmocka programs of the build, optionally under valgrind."""
+    wrap = VALGRIND if Options.options.valgrind else []
+    names = bld.env.UNIT_TESTS or []
+    return [wrap + [bld.bldnode.find_node(name).abspath()]
+            for name in names]
+
+
+def run_from_waf(bld):
+    """Post-build function of `./waf test`."""
+    wanted = Options.options.suite or ['unit']
+    for name in wanted:
+        if name not in SUITES:
+            raise Errors.WafError('unknown suite %r (known: %s)' %
+                                  (name, ', '.join(SUITES)))
+    env = dict(os.environ)
+    if bld.env.SANITIZE:
+        env['ASAN_OPTIONS'] = 'detect_leaks=1:abort_on_error=0'
+        env['UBSAN_OPTIONS'] = 'print_stacktrace=1:halt_on_error=1'
+
+    commands = []
+    if 'unit' in wanted:
+        commands += unit_commands(bld)
+    passed = failed = 0
+    broken = []
+    for argv in commands:
+        ok, output = run_command(argv, env)
+        p, f = count(output)
+        passed += p
+        failed += f
+        if not ok:
+            broken.append(os.path.basename(argv[-1]))
+            if f == 0:
+                failed += 1
+    print('tests: %d passed, %d failed' % (passed, failed))
+    if broken:
+        raise Errors.WafError('failing: ' + ', '.join(broken))
