@@ -77,6 +77,7 @@ def configure(conf):
         conf.env.append_value('CFLAGS', ['-O2'])
     conf.define('SPNPOOL_VERSION', VERSION)
     conf.env.SPNPOOL_VERSION = VERSION
+    configure_python(conf)
 
 
 LIB_SOURCES = [
@@ -85,6 +86,9 @@ LIB_SOURCES = [
     'source/host.c',
     'source/alias.c',
     'source/conflict.c',
+    'source/identity.c',
+    'source/dir.c',
+    'source/ops.c',
 ]
 
 UNIT_TESTS = [
@@ -92,7 +96,11 @@ UNIT_TESTS = [
     'test_host',
     'test_alias',
     'test_conflict',
+    'test_ops',
 ]
+
+# Suites that need the AD-shaped tdb:// fixture.
+FIXTURE_TESTS = ['test_ops']
 
 
 def build(bld):
@@ -104,9 +112,13 @@ def build(bld):
     bld.shlib(source=[], target='spnpool', vnum=VERSION, features='c cshlib',
               use='spnpool_objs', uselib='TALLOC LDB')
     bld.install_files('${PREFIX}/include', ['source/spnpool.h'])
+    build_python(bld)
 
     for name in UNIT_TESTS:
-        bld.program(source=['selftest/unit/%s.c' % name], target=name,
+        sources = ['selftest/unit/%s.c' % name]
+        if name in FIXTURE_TESTS:
+            sources.append('selftest/unit/ad_fixture.c')
+        bld.program(source=sources, target=name,
                     includes='source selftest/unit', use='spnpool_objs',
                     uselib='CMOCKA TALLOC LDB', install_path=None)
 
@@ -119,3 +131,72 @@ class TestContext(BuildContext):
     '''builds, then runs the test suites (--valgrind, --suite NAME)'''
     cmd = 'test'
     fun = 'build'
+
+
+# ------------------------------------------------------------------------
+# Python glue (python-glue/) and the samba-tool plugin (plugins/).
+#
+# Build tree:  build/python/samba_spnpool/{__init__,http_pool}.py and
+#              _spnpool<EXT_SUFFIX>; build/bin/samba-tool (the launcher,
+#              which finds build/python from its own location).
+# Installed:   ${PYTHONARCHDIR}/samba_spnpool/ (package and extension in
+#              one directory) and ${BINDIR}/samba-tool (mode 755).
+# ------------------------------------------------------------------------
+
+PY_PACKAGE = 'python/samba_spnpool'
+PY_FILES = [
+    ('python-glue/samba_spnpool/__init__.py', '__init__.py'),
+    ('plugins/http_pool.py', 'http_pool.py'),
+]
+
+
+def configure_python(conf):
+    """Fix two guesses of waf 2.0.15's python tool for Debian's Python."""
+    # The extension suffix comes from sysconfig 'SO', which Python 3.11
+    # no longer has: the module would be built as a bare "_spnpool".
+    if conf.env.pyext_PATTERN == '%s':
+        (suffix,) = conf.get_python_variables(
+            ["get_config_var('EXT_SUFFIX') or ''"])
+        if not suffix:
+            conf.fatal('Python reports no EXT_SUFFIX for extensions')
+        conf.env.pyext_PATTERN = '%s' + suffix
+
+    # Debian's distutils answers ${PREFIX}/lib/python3/dist-packages,
+    # which /usr/bin/python3 searches only for PREFIX=/usr.  Unless the
+    # directory was chosen (--pythonarchdir, $PYTHONARCHDIR), take the
+    # interpreter's own directory under PREFIX when there is one.  The
+    # launcher adds the directory to sys.path anyway, so any prefix works.
+    chosen = (getattr(Options.options, 'pythonarchdir', None) or
+              'PYTHONARCHDIR' in conf.environ)
+    if not chosen:
+        show = 'import sys; print("\\n".join(sys.path))'
+        out = conf.cmd_and_log(conf.env.PYTHON + ['-c', show],
+                               quiet=Context.BOTH)
+        path = out.splitlines()
+        if conf.env.PYTHONARCHDIR not in path:
+            lib = os.path.join(conf.env.PREFIX, 'lib') + os.sep
+            for entry in path:
+                if (entry.startswith(lib) and
+                        entry.endswith(('dist-packages', 'site-packages'))):
+                    conf.env.PYTHONARCHDIR = entry
+                    break
+    conf.msg('Python package directory', conf.env.PYTHONARCHDIR)
+
+
+def build_python(bld):
+    """The extension, the package and the launcher (see the block comment
+    above for the layout)."""
+    inst = '${PYTHONARCHDIR}/samba_spnpool'
+    # Linked with the library's objects, not libspnpool.so: nothing to
+    # find at run time but the system's libldb, libtalloc, pyldb-util.
+    bld(features='c cshlib pyext',
+        source=['python-glue/spnpool_module.c'],
+        target=PY_PACKAGE + '/_spnpool',
+        use='spnpool_objs', uselib='PYEXT PYLDB TALLOC LDB',
+        install_path=inst)
+    for src, name in PY_FILES:
+        bld(features='subst', is_copy=True, source=src,
+            target=PY_PACKAGE + '/' + name, install_path=inst)
+    bld(features='subst', source='plugins/samba-tool',
+        target='bin/samba-tool', chmod=0o755, install_path='${BINDIR}',
+        PYTHON=bld.env.PYTHON[0], PYTHONARCHDIR=bld.env.PYTHONARCHDIR)

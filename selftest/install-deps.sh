@@ -8,7 +8,7 @@
 set -eu
 
 PKGS="gcc pkg-config python3-dev
-samba samba-ad-dc samba-dev python3-samba ldb-tools
+samba samba-ad-dc samba-ad-provision samba-dev python3-samba ldb-tools
 libldb-dev python3-ldb-dev libtalloc-dev libtevent-dev libcmocka-dev
 libxml2-dev krb5-user valgrind iproute2 util-linux
 apache2 libapache2-mod-auth-gssapi curl python3-gssapi"

@@ -60,6 +60,7 @@ enum spnpool_status {
 	SPNPOOL_ERR_URL_SCHEME,
 	SPNPOOL_ERR_URL_SYNTAX,
 	SPNPOOL_ERR_MAPPING_SYNTAX,
+	SPNPOOL_ERR_IDENTITY,
 	SPNPOOL_ERR_NO_MEMORY,
 	SPNPOOL_STATUS_COUNT
 };
@@ -305,5 +306,209 @@ spnpool_conflict_decide(const struct spnpool_alias_map *map,
 			const struct spnpool_holder *holders,
 			size_t num_holders,
 			size_t *_which);
+
+/* ------------------------------------------------------------------ */
+/* Directory access (ldb)                                              */
+/* ------------------------------------------------------------------ */
+
+struct ldb_context;
+
+/**
+ * What the library knows of the directory behind a borrowed ldb context.
+ * Read once by spnpool_dir_open(); the ldb context must outlive it.
+ */
+struct spnpool_dir {
+	struct ldb_context *ldb; /* borrowed */
+	bool local;		 /* sam.ldb opened directly: real transactions */
+	char *default_nc;	 /* "DC=example,DC=test" */
+	char *config_nc;
+	char *dns_domain;	 /* "example.test" */
+	char *netbios_domain;	 /* "EXAMPLE" */
+	char **naming_contexts;	 /* every NC the server holds */
+	size_t num_naming_contexts;
+	struct spnpool_alias_map *aliases; /* from sPNMappings */
+	unsigned page_size;		   /* paged searches; default 500 */
+};
+
+/**
+ * Read the rootDSE, the domain's names and sPNMappings.
+ *
+ * @param ldb    a connected context (a SamDB's); borrowed
+ * @param local  true when ldb is a local sam.ldb (transactions are real);
+ *               false over ldap://, where one modify is the unit of
+ *               atomicity
+ * @return LDB_SUCCESS, or an LDB error with ldb_errstring() set
+ */
+SPNPOOL_PUBLIC int spnpool_dir_open(TALLOC_CTX *mem_ctx,
+				    struct ldb_context *ldb,
+				    bool local,
+				    struct spnpool_dir **_dir);
+
+/** An account that can hold SPNs (a user-class object). */
+struct spnpool_account {
+	char *dn;
+	char *guid; /* objectGUID, lower-case hex with dashes */
+	char *sam_account_name;
+	char *user_principal_name; /* NULL if unset */
+	bool is_computer;	   /* computers, gMSAs, MSAs */
+	bool is_managed;	   /* msDS-(Group)ManagedServiceAccount */
+	bool disabled;		   /* userAccountControl ACCOUNTDISABLE */
+	bool builtin;		   /* reached through an IIS built-in identity */
+	char **spns;		   /* every servicePrincipalName value */
+	size_t num_spns;
+};
+
+/**
+ * Resolve an IDENTITY: "name", "DOMAIN\name", "name@realm" or a UPN, a
+ * DN, "COMPUTER$", "gmsa$", or an IIS built-in identity (NetworkService,
+ * LocalSystem, ApplicationPoolIdentity, "IIS APPPOOL\pool", "NT
+ * AUTHORITY\...") which means the computer account of server.
+ *
+ * @param server  the web server's name (NetBIOS or FQDN), needed only for
+ *                built-in identities; may be NULL
+ * @return LDB_SUCCESS; LDB_ERR_INVALID_ATTRIBUTE_SYNTAX for malformed
+ *         input, LDB_ERR_NO_SUCH_OBJECT when nothing matches,
+ *         LDB_ERR_OBJECT_CLASS_VIOLATION for a non-account (a group),
+ *         LDB_ERR_CONSTRAINT_VIOLATION when several objects match
+ */
+SPNPOOL_PUBLIC int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
+					    struct spnpool_dir *dir,
+					    const char *identity,
+					    const char *server,
+					    struct spnpool_account **_account);
+
+/* ------------------------------------------------------------------ */
+/* Operations                                                          */
+/* ------------------------------------------------------------------ */
+
+/** What happened, or would happen, to one SPN. */
+enum spnpool_spn_state {
+	SPNPOOL_STATE_ADDED = 0,
+	SPNPOOL_STATE_PRESENT,	    /* add: held already; nothing to do */
+	SPNPOOL_STATE_WOULD_ADD,    /* dry run */
+	SPNPOOL_STATE_MOVED,	    /* taken from holder_dn */
+	SPNPOOL_STATE_WOULD_MOVE,   /* dry run */
+	SPNPOOL_STATE_CONFLICT,	    /* held by holder_dn; nothing written */
+	SPNPOOL_STATE_REMOVED,
+	SPNPOOL_STATE_WOULD_REMOVE, /* dry run */
+	SPNPOOL_STATE_ABSENT,	    /* remove: not held; nothing to do */
+	SPNPOOL_STATE_NOT_WRITTEN,  /* part of a command that failed */
+};
+
+/** "added", "present", "would-add", ... (stable: used in JSON). */
+SPNPOOL_PUBLIC const char *spnpool_state_name(enum spnpool_spn_state state);
+
+struct spnpool_spn_report {
+	char *spn;    /* the SPN asked for, in our spelling */
+	char *stored; /* the spelling in the directory, or NULL */
+	enum spnpool_spn_state state;
+	enum spnpool_conflict conflict; /* what the uniqueness check found */
+	char *holder_dn;		/* the other account involved */
+	char *holder_value;		/* its value that collides */
+};
+
+struct spnpool_op_result {
+	struct spnpool_account *account;
+	struct spnpool_spn_report *spns;
+	size_t num_spns;
+	bool changed; /* the directory was written */
+	bool dry_run;
+};
+
+/** One add or remove command. */
+struct spnpool_request {
+	const char *identity;
+	const char *const *hosts; /* NetBIOS names or FQDNs */
+	size_t num_hosts;
+	const char *port;   /* decimal text, or NULL for none */
+	const char *server; /* for built-in identities; may be NULL */
+	bool move;	    /* add: take SPNs from their current holder */
+	bool dry_run;	    /* decide and report, write nothing */
+};
+
+/**
+ * Make the account hold http/<NetBIOS> and http/<FQDN> of every host (and
+ * the :port forms when a port is given).
+ *
+ * All input is validated before the directory is read.  Holders of every
+ * SPN and of its alias forms are searched in every naming context; only
+ * missing values are added, in one modify (or one transaction on a local
+ * sam.ldb, --move included).  After the write the holders are searched
+ * again; if another account gained one of the SPNs meanwhile, our values
+ * are deleted again and the conflict reported.
+ *
+ * @param _result  set on success and on a conflict (with the holders);
+ *                 may be set on other failures
+ * @return LDB_SUCCESS (also when nothing had to change), or an LDB error
+ *         with ldb_errstring() naming the input and the rule, e.g.
+ *         LDB_ERR_CONSTRAINT_VIOLATION for a conflict
+ */
+SPNPOOL_PUBLIC int spnpool_op_add(TALLOC_CTX *mem_ctx,
+				  struct spnpool_dir *dir,
+				  const struct spnpool_request *req,
+				  struct spnpool_op_result **_result);
+
+/**
+ * Take exactly the http/<NetBIOS> and http/<FQDN> SPNs of every host off
+ * the account (with a port: only the :port forms), deleting the stored
+ * spelling whatever case was typed, in one modify.  Absent SPNs are
+ * reported, not an error.
+ */
+SPNPOOL_PUBLIC int spnpool_op_remove(TALLOC_CTX *mem_ctx,
+				     struct spnpool_dir *dir,
+				     const struct spnpool_request *req,
+				     struct spnpool_op_result **_result);
+
+enum spnpool_via {
+	SPNPOOL_VIA_EXPLICIT = 0, /* holds the http SPN itself */
+	SPNPOOL_VIA_HOST_ALIAS,	  /* holds host/X, which sPNMappings maps */
+	SPNPOOL_VIA_COMPUTER_NAME /* computer X$: the KDC's last resort */
+};
+
+/** "explicit", "host-alias", "computer-name". */
+SPNPOOL_PUBLIC const char *spnpool_via_name(enum spnpool_via via);
+
+struct spnpool_list_entry {
+	char *spn; /* the stored value (or the HTTP SPN, computer-name) */
+	char *dn;
+	char *sam_account_name;
+	enum spnpool_via via;
+};
+
+struct spnpool_list_result {
+	struct spnpool_account *account; /* NULL when listing a host */
+	struct spnpool_list_entry *entries;
+	size_t num_entries;
+};
+
+/**
+ * With an identity: the account's HTTP SPNs (class http, any host).
+ * With a host: everyone who answers for http/<NetBIOS>, http/<FQDN> and
+ * their :port forms: explicit holders, host/ alias holders and the
+ * computer named like the host.  Exactly one of identity and host.
+ */
+SPNPOOL_PUBLIC int spnpool_op_list(TALLOC_CTX *mem_ctx,
+				   struct spnpool_dir *dir,
+				   const char *identity,
+				   const char *server,
+				   const char *host,
+				   struct spnpool_list_result **_result);
+
+/**
+ * The documented exit code for an LDB result of the operations:
+ * 0 success, 1 unexpected error, 2 bad input, 3 identity not found or not
+ * an account, 4 conflict, 5 access denied, 6 cannot reach the server,
+ * 7 authentication failed.
+ */
+SPNPOOL_PUBLIC int spnpool_exit_code(int ldb_ret);
+
+#define SPNPOOL_EXIT_OK 0
+#define SPNPOOL_EXIT_ERROR 1
+#define SPNPOOL_EXIT_BAD_INPUT 2
+#define SPNPOOL_EXIT_NO_IDENTITY 3
+#define SPNPOOL_EXIT_CONFLICT 4
+#define SPNPOOL_EXIT_ACCESS 5
+#define SPNPOOL_EXIT_CONNECTION 6
+#define SPNPOOL_EXIT_AUTH 7
 
 #endif /* SPNPOOL_H */

@@ -53,4 +53,91 @@ enum spnpool_status spnpool_port_parse(const char *s, size_t len,
 enum spnpool_status spnpool_host_check_len(const char *host, size_t len,
 					   enum spnpool_host_kind *_kind);
 
+/* ---- identity.c: IDENTITY text, pure ---- */
+
+enum spnpool_identity_kind {
+	SPNPOOL_IDENTITY_SAM,	  /* sAMAccountName, maybe DOMAIN\ qualified */
+	SPNPOOL_IDENTITY_UPN,	  /* name@realm or a UPN */
+	SPNPOOL_IDENTITY_DN,	  /* a distinguished name */
+	SPNPOOL_IDENTITY_BUILTIN, /* IIS built-in: the server's computer */
+};
+
+struct spnpool_identity {
+	enum spnpool_identity_kind kind;
+	char *name;   /* SAM: the account name; UPN: the whole text; DN */
+	char *domain; /* SAM with DOMAIN\ prefix; UPN: the realm part */
+	char *user;   /* UPN: the part before '@' */
+};
+
+/* Parse IDENTITY; *_why receives the rule broken on failure. */
+enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
+					   const char *text,
+					   struct spnpool_identity **_id,
+					   const char **_why);
+
+/* ---- dir.c: directory access ---- */
+
+struct ldb_message;
+struct ldb_dn;
+
+/* Called for each entry of a paged search; a non-zero return stops the
+ * search and becomes its result. */
+typedef int (*spnpool_entry_fn)(struct ldb_message *msg, void *private_data);
+
+/* Subtree search of base in pages of dir->page_size, streaming entries to
+ * fn.  The paging control is not critical: a backend without it returns
+ * everything at once. */
+int spnpool_dir_search(struct spnpool_dir *dir,
+		       struct ldb_dn *base,
+		       int scope,
+		       const char *filter,
+		       const char *const *attrs,
+		       spnpool_entry_fn fn,
+		       void *private_data);
+
+/* spnpool_dir_open() without the rootDSE: for backends that have none
+ * (the tdb:// fixtures of the unit tests). */
+int spnpool_dir_init(TALLOC_CTX *mem_ctx,
+		     struct ldb_context *ldb,
+		     bool local,
+		     const char *default_nc,
+		     const char *config_nc,
+		     const char *const *naming_contexts,
+		     size_t num_naming_contexts,
+		     struct spnpool_dir **_dir);
+
+/* Every holder of any of spns (and, with aliases, of their sPNMappings
+ * forms) in every naming context, one entry per (account, value). */
+int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx,
+			     struct spnpool_dir *dir,
+			     const char *const *spns,
+			     size_t num_spns,
+			     bool aliases,
+			     struct spnpool_holder **_holders,
+			     size_t *_num_holders);
+
+/* One modify of dn: an ADD element with add[] (first, so that Samba's
+ * uniqueness check sees it) and a DELETE element with del[].  Atomic:
+ * fails whole if a value to delete is absent (compare-and-swap). */
+int spnpool_dir_modify(struct spnpool_dir *dir,
+		       const char *dn,
+		       const char *const *add,
+		       size_t num_add,
+		       const char *const *del,
+		       size_t num_del);
+
+/* The computer account NETBIOS$ (the message of a base read), or NULL. */
+int spnpool_dir_find_computer(TALLOC_CTX *mem_ctx,
+			      struct spnpool_dir *dir,
+			      const char *netbios,
+			      struct ldb_message **_msg);
+
+/* Transactions: real on a local sam.ldb, no-ops over LDAP. */
+int spnpool_dir_transaction_start(struct spnpool_dir *dir);
+int spnpool_dir_transaction_commit(struct spnpool_dir *dir);
+int spnpool_dir_transaction_cancel(struct spnpool_dir *dir);
+
+/* "DC=example,DC=test" -> "example.test"; NULL if no DC components. */
+char *spnpool_dn_to_dns_domain(TALLOC_CTX *mem_ctx, const char *dn);
+
 #endif /* SPNPOOL_PRIVATE_H */

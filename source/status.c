@@ -64,6 +64,9 @@ static const char *const status_strings[SPNPOOL_STATUS_COUNT] = {
 		"a URL has the form http[s]://host[:port][/path]",
 	[SPNPOOL_ERR_MAPPING_SYNTAX] =
 		"an sPNMappings value has the form target=alias[,alias...]",
+	[SPNPOOL_ERR_IDENTITY] =
+		"an identity is name, DOMAIN\\name, name@realm, a DN, "
+		"NAME$ or an IIS built-in identity",
 	[SPNPOOL_ERR_NO_MEMORY] = "out of memory",
 };
 

@@ -1,0 +1,1079 @@
+/*
+ * libspnpool: directory access.  Reads the rootDSE, the domain's names and
+ * sPNMappings; resolves identities; finds every holder of an SPN in every
+ * naming context with paged searches; writes exact values in single
+ * modifies; wraps transactions.  Never prints: errors go to the ldb
+ * context's error string, diagnostics to ldb_debug().
+ */
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ldb.h>
+#include <ldb_module.h>
+
+#include "spnpool_private.h"
+
+#define UF_ACCOUNTDISABLE 0x00000002
+#define DEFAULT_PAGE_SIZE 500
+
+static const char *const account_attrs[] = {
+	"objectClass",	      "objectGUID",	    "sAMAccountName",
+	"userPrincipalName",  "userAccountControl", "servicePrincipalName",
+	NULL,
+};
+
+/* ---- searching ---- */
+
+struct paged_state {
+	spnpool_entry_fn fn;
+	void *private_data;
+	int fn_ret;
+	TALLOC_CTX *cookie_ctx;
+	char *cookie;
+	int cookie_len;
+};
+
+static void take_cookie(struct paged_state *st, struct ldb_control **controls)
+{
+	size_t i;
+
+	st->cookie = NULL;
+	st->cookie_len = 0;
+	for (i = 0; controls != NULL && controls[i] != NULL; i++) {
+		struct ldb_paged_control *pc = NULL;
+
+		if (controls[i]->oid == NULL ||
+		    strcmp(controls[i]->oid, LDB_CONTROL_PAGED_RESULTS_OID) !=
+			    0) {
+			continue;
+		}
+		pc = talloc_get_type(controls[i]->data,
+				     struct ldb_paged_control);
+		if (pc != NULL && pc->cookie_len > 0) {
+			st->cookie = talloc_memdup(st->cookie_ctx, pc->cookie,
+						   (size_t)pc->cookie_len);
+			if (st->cookie != NULL) {
+				st->cookie_len = pc->cookie_len;
+			}
+		}
+	}
+}
+
+static int paged_callback(struct ldb_request *req, struct ldb_reply *ares)
+{
+	struct paged_state *st = talloc_get_type_abort(req->context,
+						       struct paged_state);
+
+	if (ares == NULL) {
+		return ldb_request_done(req, LDB_ERR_OPERATIONS_ERROR);
+	}
+	if (ares->error != LDB_SUCCESS) {
+		int err = ares->error;
+
+		talloc_free(ares);
+		return ldb_request_done(req, err);
+	}
+	switch (ares->type) {
+	case LDB_REPLY_ENTRY:
+		if (st->fn_ret == LDB_SUCCESS) {
+			st->fn_ret = st->fn(ares->message, st->private_data);
+		}
+		break;
+	case LDB_REPLY_REFERRAL:
+		break;
+	case LDB_REPLY_DONE:
+		take_cookie(st, ares->controls);
+		talloc_free(ares);
+		return ldb_request_done(req, LDB_SUCCESS);
+	}
+	talloc_free(ares);
+	return LDB_SUCCESS;
+}
+
+int spnpool_dir_search(struct spnpool_dir *dir,
+		       struct ldb_dn *base,
+		       int scope,
+		       const char *filter,
+		       const char *const *attrs,
+		       spnpool_entry_fn fn,
+		       void *private_data)
+{
+	TALLOC_CTX *tmp_ctx = talloc_new(dir);
+	struct paged_state *st = NULL;
+	int ret = LDB_SUCCESS;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	st = talloc_zero(tmp_ctx, struct paged_state);
+	if (st == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	st->fn = fn;
+	st->private_data = private_data;
+	st->cookie_ctx = tmp_ctx;
+
+	do {
+		TALLOC_CTX *page_ctx = talloc_new(tmp_ctx);
+		struct ldb_request *req = NULL;
+		struct ldb_paged_control *pc = NULL;
+
+		if (page_ctx == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+		ret = ldb_build_search_req(&req, dir->ldb, page_ctx, base,
+					   (enum ldb_scope)scope, filter,
+					   (const char **)attrs, NULL, st,
+					   paged_callback, NULL);
+		if (ret != LDB_SUCCESS) {
+			talloc_free(page_ctx);
+			goto done;
+		}
+		pc = talloc_zero(req, struct ldb_paged_control);
+		if (pc == NULL) {
+			talloc_free(page_ctx);
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+		pc->size = (int)dir->page_size;
+		pc->cookie = st->cookie;
+		pc->cookie_len = st->cookie_len;
+		/* Not critical: a backend without paging answers in one go
+		 * and sends no cookie back. */
+		ret = ldb_request_add_control(req,
+					      LDB_CONTROL_PAGED_RESULTS_OID,
+					      false, pc);
+		if (ret == LDB_SUCCESS) {
+			ret = ldb_request(dir->ldb, req);
+		}
+		if (ret == LDB_SUCCESS) {
+			ret = ldb_wait(req->handle, LDB_WAIT_ALL);
+		}
+		talloc_free(page_ctx);
+		if (ret == LDB_SUCCESS) {
+			ret = st->fn_ret;
+		}
+	} while (ret == LDB_SUCCESS && st->cookie_len > 0);
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* One base-scope read; *_msg is NULL when the object does not exist. */
+static int read_object(TALLOC_CTX *mem_ctx,
+		       struct spnpool_dir *dir,
+		       struct ldb_dn *dn,
+		       const char *const *attrs,
+		       struct ldb_message **_msg)
+{
+	struct ldb_result *res = NULL;
+	int ret;
+
+	*_msg = NULL;
+	ret = ldb_search(dir->ldb, mem_ctx, &res, dn, LDB_SCOPE_BASE,
+			 (const char **)attrs, NULL);
+	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		return LDB_SUCCESS;
+	}
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	if (res->count == 1) {
+		*_msg = talloc_steal(mem_ctx, res->msgs[0]);
+	}
+	talloc_free(res);
+	return LDB_SUCCESS;
+}
+
+/* ---- opening ---- */
+
+char *spnpool_dn_to_dns_domain(TALLOC_CTX *mem_ctx, const char *dn)
+{
+	const char *p = dn;
+	char *out = NULL;
+
+	while (p != NULL && *p != '\0') {
+		const char *end = NULL;
+
+		while (*p == ',' || *p == ' ') {
+			p++;
+		}
+		end = strchr(p, ',');
+		if (end == NULL) {
+			end = p + strlen(p);
+		}
+		if (end - p > 3 && strncasecmp(p, "DC=", 3) == 0) {
+			size_t n = (size_t)(end - p - 3);
+
+			out = (out == NULL)
+				      ? talloc_strndup(mem_ctx, p + 3, n)
+				      : talloc_asprintf_append_buffer(
+						out, ".%.*s", (int)n, p + 3);
+			if (out == NULL) {
+				return NULL;
+			}
+		}
+		p = end;
+	}
+	if (out != NULL) {
+		size_t i;
+
+		for (i = 0; out[i] != '\0'; i++) {
+			out[i] = spnpool_ascii_lower(out[i]);
+		}
+	}
+	return out;
+}
+
+/* The domain's NetBIOS and DNS names from its crossRef. */
+static int read_domain_names(struct spnpool_dir *dir)
+{
+	static const char *const attrs[] = {"nETBIOSName", "dnsRoot", NULL};
+	TALLOC_CTX *tmp_ctx = talloc_new(dir);
+	struct ldb_result *res = NULL;
+	struct ldb_dn *partitions = NULL;
+	const char *nb = NULL;
+	const char *dns = NULL;
+	int ret;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	partitions = ldb_dn_new_fmt(tmp_ctx, dir->ldb, "CN=Partitions,%s",
+				    dir->config_nc);
+	if (partitions == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	ret = ldb_search(dir->ldb, tmp_ctx, &res, partitions,
+			 LDB_SCOPE_ONELEVEL, (const char **)attrs,
+			 "(&(objectClass=crossRef)(nCName=%s))",
+			 ldb_binary_encode_string(tmp_ctx, dir->default_nc));
+	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		ret = LDB_SUCCESS;
+	}
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	if (res != NULL && res->count == 1) {
+		nb = ldb_msg_find_attr_as_string(res->msgs[0], "nETBIOSName",
+						 NULL);
+		dns = ldb_msg_find_attr_as_string(res->msgs[0], "dnsRoot",
+						  NULL);
+	}
+	if (dns != NULL) {
+		dir->dns_domain = talloc_strdup(dir, dns);
+	} else {
+		dir->dns_domain =
+			spnpool_dn_to_dns_domain(dir, dir->default_nc);
+	}
+	if (nb != NULL) {
+		dir->netbios_domain = talloc_strdup(dir, nb);
+	}
+	if (dir->dns_domain == NULL) {
+		ldb_asprintf_errstring(dir->ldb,
+				       "cannot tell the DNS name of the domain "
+				       "%s",
+				       dir->default_nc);
+		ret = LDB_ERR_OPERATIONS_ERROR;
+	}
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+static int read_spn_mappings(struct spnpool_dir *dir)
+{
+	static const char *const attrs[] = {"sPNMappings", NULL};
+	TALLOC_CTX *tmp_ctx = talloc_new(dir);
+	struct ldb_message *msg = NULL;
+	struct ldb_message_element *el = NULL;
+	struct ldb_dn *dn = NULL;
+	const char **values = NULL;
+	enum spnpool_status st;
+	unsigned i;
+	int ret;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	dn = ldb_dn_new_fmt(tmp_ctx, dir->ldb,
+			    "CN=Directory Service,CN=Windows NT,CN=Services,%s",
+			    dir->config_nc);
+	if (dn == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	ret = read_object(tmp_ctx, dir, dn, attrs, &msg);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	if (msg != NULL) {
+		el = ldb_msg_find_element(msg, "sPNMappings");
+	}
+	if (el == NULL) {
+		ldb_debug(dir->ldb, LDB_DEBUG_WARNING,
+			  "spnpool: no sPNMappings under %s: alias conflicts "
+			  "(http/X against host/X) cannot be checked",
+			  dir->config_nc);
+	}
+	values = talloc_zero_array(tmp_ctx, const char *,
+				   (el != NULL) ? el->num_values + 1 : 1);
+	if (values == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	for (i = 0; el != NULL && i < el->num_values; i++) {
+		values[i] = talloc_strndup(values,
+					   (const char *)el->values[i].data,
+					   el->values[i].length);
+		if (values[i] == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+	}
+	st = spnpool_alias_map_parse(dir, values,
+				     (el != NULL) ? el->num_values : 0,
+				     &dir->aliases);
+	if (st != SPNPOOL_OK) {
+		ldb_asprintf_errstring(dir->ldb, "sPNMappings in %s: %s",
+				       ldb_dn_get_linearized(dn),
+				       spnpool_status_string(st));
+		ret = LDB_ERR_OPERATIONS_ERROR;
+	}
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+int spnpool_dir_init(TALLOC_CTX *mem_ctx,
+		     struct ldb_context *ldb,
+		     bool local,
+		     const char *default_nc,
+		     const char *config_nc,
+		     const char *const *naming_contexts,
+		     size_t num_naming_contexts,
+		     struct spnpool_dir **_dir)
+{
+	struct spnpool_dir *dir = NULL;
+	size_t i;
+	int ret;
+
+	if (default_nc == NULL || config_nc == NULL) {
+		ldb_set_errstring(ldb, "the server did not name its default "
+				       "and configuration naming contexts");
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	dir = talloc_zero(mem_ctx, struct spnpool_dir);
+	if (dir == NULL) {
+		return ldb_oom(ldb);
+	}
+	dir->ldb = ldb;
+	dir->local = local;
+	dir->page_size = DEFAULT_PAGE_SIZE;
+	dir->default_nc = talloc_strdup(dir, default_nc);
+	dir->config_nc = talloc_strdup(dir, config_nc);
+	dir->naming_contexts = talloc_zero_array(dir, char *,
+						 num_naming_contexts + 1);
+	if (dir->default_nc == NULL || dir->config_nc == NULL ||
+	    dir->naming_contexts == NULL) {
+		talloc_free(dir);
+		return ldb_oom(ldb);
+	}
+	for (i = 0; i < num_naming_contexts; i++) {
+		dir->naming_contexts[i] =
+			talloc_strdup(dir->naming_contexts, naming_contexts[i]);
+		if (dir->naming_contexts[i] == NULL) {
+			talloc_free(dir);
+			return ldb_oom(ldb);
+		}
+	}
+	dir->num_naming_contexts = num_naming_contexts;
+
+	ret = read_domain_names(dir);
+	if (ret == LDB_SUCCESS) {
+		ret = read_spn_mappings(dir);
+	}
+	if (ret != LDB_SUCCESS) {
+		talloc_free(dir);
+		return ret;
+	}
+	*_dir = dir;
+	return LDB_SUCCESS;
+}
+
+int spnpool_dir_open(TALLOC_CTX *mem_ctx,
+		     struct ldb_context *ldb,
+		     bool local,
+		     struct spnpool_dir **_dir)
+{
+	static const char *const attrs[] = {"namingContexts",
+					    "defaultNamingContext",
+					    "configurationNamingContext",
+					    NULL};
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct ldb_message *root = NULL;
+	struct ldb_message_element *el = NULL;
+	struct ldb_dn *dn = NULL;
+	const char **ncs = NULL;
+	unsigned i;
+	int ret;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(ldb);
+	}
+	dn = ldb_dn_new(tmp_ctx, ldb, NULL);
+	if (dn == NULL) {
+		ret = ldb_oom(ldb);
+		goto done;
+	}
+	{
+		struct ldb_result *res = NULL;
+
+		ret = ldb_search(ldb, tmp_ctx, &res, dn, LDB_SCOPE_BASE,
+				 (const char **)attrs, NULL);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
+		if (res->count == 1) {
+			root = res->msgs[0];
+		}
+	}
+	if (root == NULL) {
+		ldb_set_errstring(ldb, "the directory has no rootDSE: is this "
+				       "an AD domain controller's database?");
+		ret = LDB_ERR_OPERATIONS_ERROR;
+		goto done;
+	}
+	el = ldb_msg_find_element(root, "namingContexts");
+	ncs = talloc_zero_array(tmp_ctx, const char *,
+				(el != NULL) ? el->num_values + 1 : 1);
+	if (ncs == NULL) {
+		ret = ldb_oom(ldb);
+		goto done;
+	}
+	for (i = 0; el != NULL && i < el->num_values; i++) {
+		ncs[i] = talloc_strndup(ncs, (const char *)el->values[i].data,
+					el->values[i].length);
+		if (ncs[i] == NULL) {
+			ret = ldb_oom(ldb);
+			goto done;
+		}
+	}
+	ret = spnpool_dir_init(
+		mem_ctx, ldb, local,
+		ldb_msg_find_attr_as_string(root, "defaultNamingContext", NULL),
+		ldb_msg_find_attr_as_string(root, "configurationNamingContext",
+					    NULL),
+		ncs, (el != NULL) ? el->num_values : 0, _dir);
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* ---- accounts ---- */
+
+static char *guid_string(TALLOC_CTX *mem_ctx, const struct ldb_val *v)
+{
+	const uint8_t *b = NULL;
+
+	if (v == NULL || v->length != 16) {
+		return NULL;
+	}
+	b = v->data;
+	/* MS-DTYP 2.3.4: the first three fields are little-endian. */
+	return talloc_asprintf(mem_ctx,
+			       "%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+			       "%02x%02x-%02x%02x%02x%02x%02x%02x",
+			       b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6],
+			       b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+			       b[15]);
+}
+
+static bool has_class(const struct ldb_message *msg, const char *cls)
+{
+	return ldb_msg_check_string_attribute(msg, "objectClass", cls) != 0;
+}
+
+static char *val_strdup(TALLOC_CTX *mem_ctx, const struct ldb_val *v)
+{
+	return talloc_strndup(mem_ctx, (const char *)v->data, v->length);
+}
+
+/* Build the account from a search result, refusing non-accounts. */
+static int account_from_msg(TALLOC_CTX *mem_ctx,
+			    struct spnpool_dir *dir,
+			    const char *identity,
+			    const struct ldb_message *msg,
+			    struct spnpool_account **_account)
+{
+	struct spnpool_account *a = NULL;
+	struct ldb_message_element *el = NULL;
+	const char *upn = NULL;
+	unsigned i;
+
+	if (!has_class(msg, "user")) {
+		const char *what = has_class(msg, "group") ? "a group"
+							   : "not an account";
+
+		ldb_asprintf_errstring(dir->ldb,
+				       "identity '%s' is %s (%s): SPNs belong "
+				       "to the user, computer or managed "
+				       "service account a pool runs as",
+				       identity, what,
+				       ldb_dn_get_linearized(msg->dn));
+		return LDB_ERR_OBJECT_CLASS_VIOLATION;
+	}
+	a = talloc_zero(mem_ctx, struct spnpool_account);
+	if (a == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	a->dn = talloc_strdup(a, ldb_dn_get_linearized(msg->dn));
+	a->guid = guid_string(a, ldb_msg_find_ldb_val(msg, "objectGUID"));
+	a->sam_account_name = talloc_strdup(
+		a, ldb_msg_find_attr_as_string(msg, "sAMAccountName", ""));
+	upn = ldb_msg_find_attr_as_string(msg, "userPrincipalName", NULL);
+	if (upn != NULL) {
+		a->user_principal_name = talloc_strdup(a, upn);
+	}
+	a->is_computer = has_class(msg, "computer");
+	a->is_managed = has_class(msg, "msDS-GroupManagedServiceAccount") ||
+			has_class(msg, "msDS-ManagedServiceAccount");
+	a->disabled = (ldb_msg_find_attr_as_uint(msg, "userAccountControl",
+						 0) &
+		       UF_ACCOUNTDISABLE) != 0;
+	if (a->dn == NULL || a->guid == NULL || a->sam_account_name == NULL) {
+		talloc_free(a);
+		ldb_asprintf_errstring(dir->ldb,
+				       "account %s has no objectGUID or "
+				       "sAMAccountName",
+				       ldb_dn_get_linearized(msg->dn));
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	el = ldb_msg_find_element(msg, "servicePrincipalName");
+	a->spns = talloc_zero_array(a, char *,
+				    (el != NULL) ? el->num_values + 1 : 1);
+	if (a->spns == NULL) {
+		talloc_free(a);
+		return ldb_oom(dir->ldb);
+	}
+	for (i = 0; el != NULL && i < el->num_values; i++) {
+		a->spns[i] = val_strdup(a->spns, &el->values[i]);
+		if (a->spns[i] == NULL) {
+			talloc_free(a);
+			return ldb_oom(dir->ldb);
+		}
+	}
+	a->num_spns = (el != NULL) ? el->num_values : 0;
+	*_account = a;
+	return LDB_SUCCESS;
+}
+
+/* Search the domain for filter; exactly one hit or a clear error. */
+static int find_one(TALLOC_CTX *mem_ctx,
+		    struct spnpool_dir *dir,
+		    const char *identity,
+		    const char *filter,
+		    struct ldb_message **_msg)
+{
+	struct ldb_result *res = NULL;
+	struct ldb_dn *base = ldb_dn_new(mem_ctx, dir->ldb, dir->default_nc);
+	int ret;
+
+	if (base == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	ret = ldb_search(dir->ldb, mem_ctx, &res, base, LDB_SCOPE_SUBTREE,
+			 (const char **)account_attrs, "%s", filter);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	if (res->count > 1) {
+		ldb_asprintf_errstring(dir->ldb,
+				       "identity '%s' is ambiguous: %u objects "
+				       "match (%s and %s); give a DN",
+				       identity, res->count,
+				       ldb_dn_get_linearized(res->msgs[0]->dn),
+				       ldb_dn_get_linearized(res->msgs[1]->dn));
+		return LDB_ERR_CONSTRAINT_VIOLATION;
+	}
+	*_msg = (res->count == 1) ? res->msgs[0] : NULL;
+	return LDB_SUCCESS;
+}
+
+static int find_by_attr(TALLOC_CTX *mem_ctx,
+			struct spnpool_dir *dir,
+			const char *identity,
+			const char *attr,
+			const char *value,
+			struct ldb_message **_msg)
+{
+	char *filter = talloc_asprintf(mem_ctx, "(%s=%s)", attr,
+				       ldb_binary_encode_string(mem_ctx,
+								value));
+
+	if (filter == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	return find_one(mem_ctx, dir, identity, filter, _msg);
+}
+
+static bool domain_matches(const struct spnpool_dir *dir, const char *name)
+{
+	return (dir->netbios_domain != NULL &&
+		strcasecmp(name, dir->netbios_domain) == 0) ||
+	       strcasecmp(name, dir->dns_domain) == 0;
+}
+
+static int not_found(struct spnpool_dir *dir, const char *identity,
+		     const char *how)
+{
+	ldb_asprintf_errstring(dir->ldb,
+			       "identity '%s' not found in %s (%s)%s", identity,
+			       dir->dns_domain, dir->default_nc, how);
+	return LDB_ERR_NO_SUCH_OBJECT;
+}
+
+int spnpool_dir_find_computer(TALLOC_CTX *mem_ctx,
+			      struct spnpool_dir *dir,
+			      const char *netbios,
+			      struct ldb_message **_msg)
+{
+	char *sam = talloc_asprintf(mem_ctx, "%s$", netbios);
+
+	if (sam == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	return find_by_attr(mem_ctx, dir, sam, "sAMAccountName", sam, _msg);
+}
+
+/* The computer account of the web server, for built-in identities. */
+static int find_server_computer(TALLOC_CTX *mem_ctx,
+				struct spnpool_dir *dir,
+				const char *identity,
+				const char *server,
+				struct ldb_message **_msg)
+{
+	char *netbios = NULL;
+	char *fqdn = NULL;
+	char *sam = NULL;
+	enum spnpool_status st;
+	int ret;
+
+	if (server == NULL) {
+		ldb_asprintf_errstring(dir->ldb,
+				       "identity '%s' is a built-in identity "
+				       "that uses the web server's computer "
+				       "account: give the server with --server",
+				       identity);
+		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+	}
+	st = spnpool_host_forms(mem_ctx, server, dir->dns_domain, &netbios,
+				&fqdn);
+	if (st != SPNPOOL_OK) {
+		ldb_asprintf_errstring(dir->ldb, "invalid server '%s': %s",
+				       server, spnpool_status_string(st));
+		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+	}
+	ret = spnpool_dir_find_computer(mem_ctx, dir, netbios, _msg);
+	if (ret == LDB_SUCCESS && *_msg == NULL) {
+		sam = talloc_asprintf(mem_ctx, "%s$", netbios);
+		ldb_asprintf_errstring(dir->ldb,
+				       "identity '%s' means the computer "
+				       "account of '%s', but there is no "
+				       "account %s in %s",
+				       identity, server, sam, dir->dns_domain);
+		return LDB_ERR_NO_SUCH_OBJECT;
+	}
+	return ret;
+}
+
+int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
+			     struct spnpool_dir *dir,
+			     const char *identity,
+			     const char *server,
+			     struct spnpool_account **_account)
+{
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct spnpool_identity *id = NULL;
+	struct ldb_message *msg = NULL;
+	struct spnpool_account *account = NULL;
+	const char *why = NULL;
+	const char *hint = "";
+	enum spnpool_status st;
+	int ret = LDB_ERR_OPERATIONS_ERROR;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	st = spnpool_identity_parse(tmp_ctx, identity, &id, &why);
+	if (st != SPNPOOL_OK) {
+		ldb_asprintf_errstring(dir->ldb, "invalid identity '%s': %s",
+				       identity != NULL ? identity : "", why);
+		ret = (st == SPNPOOL_ERR_NO_MEMORY)
+			      ? LDB_ERR_OPERATIONS_ERROR
+			      : LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+		goto done;
+	}
+
+	switch (id->kind) {
+	case SPNPOOL_IDENTITY_BUILTIN:
+		ret = find_server_computer(tmp_ctx, dir, identity, server,
+					   &msg);
+		break;
+	case SPNPOOL_IDENTITY_DN: {
+		struct ldb_dn *dn = ldb_dn_new(tmp_ctx, dir->ldb, id->name);
+
+		if (dn == NULL || !ldb_dn_validate(dn)) {
+			ldb_asprintf_errstring(dir->ldb,
+					       "invalid identity '%s': not a "
+					       "valid DN",
+					       identity);
+			ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+			goto done;
+		}
+		ret = read_object(tmp_ctx, dir, dn, account_attrs, &msg);
+		break;
+	}
+	case SPNPOOL_IDENTITY_UPN:
+		ret = find_by_attr(tmp_ctx, dir, identity,
+				   "userPrincipalName", id->name, &msg);
+		if (ret == LDB_SUCCESS && msg == NULL &&
+		    domain_matches(dir, id->domain)) {
+			ret = find_by_attr(tmp_ctx, dir, identity,
+					   "sAMAccountName", id->user, &msg);
+		}
+		hint = " by userPrincipalName or sAMAccountName";
+		break;
+	case SPNPOOL_IDENTITY_SAM:
+		if (id->domain != NULL && !domain_matches(dir, id->domain)) {
+			ldb_asprintf_errstring(
+				dir->ldb,
+				"identity '%s' names domain '%s', but this "
+				"directory is %s (%s)",
+				identity, id->domain,
+				dir->netbios_domain != NULL
+					? dir->netbios_domain
+					: dir->dns_domain,
+				dir->dns_domain);
+			ret = LDB_ERR_NO_SUCH_OBJECT;
+			goto done;
+		}
+		ret = find_by_attr(tmp_ctx, dir, identity, "sAMAccountName",
+				   id->name, &msg);
+		if (ret == LDB_SUCCESS && msg == NULL &&
+		    id->name[strlen(id->name) - 1] != '$') {
+			struct ldb_message *computer = NULL;
+			char *with_dollar = talloc_asprintf(tmp_ctx, "%s$",
+							    id->name);
+
+			if (with_dollar != NULL &&
+			    find_by_attr(tmp_ctx, dir, identity,
+					 "sAMAccountName", with_dollar,
+					 &computer) == LDB_SUCCESS &&
+			    computer != NULL) {
+				hint = talloc_asprintf(
+					tmp_ctx,
+					"; a computer account %s exists",
+					with_dollar);
+			}
+		}
+		break;
+	}
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	if (msg == NULL) {
+		ret = not_found(dir, identity, hint != NULL ? hint : "");
+		goto done;
+	}
+	ret = account_from_msg(tmp_ctx, dir, identity, msg, &account);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	account->builtin = (id->kind == SPNPOOL_IDENTITY_BUILTIN);
+	*_account = talloc_move(mem_ctx, &account);
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* ---- holders ---- */
+
+struct holder_state {
+	TALLOC_CTX *mem_ctx;
+	struct spnpool_dir *dir;
+	const char *const *queries;
+	size_t num_queries;
+	struct spnpool_holder *holders;
+	size_t num_holders;
+};
+
+static bool holder_known(const struct holder_state *st, const char *guid,
+			 const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < st->num_holders; i++) {
+		if (strcmp(st->holders[i].account, guid) == 0 &&
+		    strcmp(st->holders[i].value, value) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int collect_holder(struct ldb_message *msg, void *private_data)
+{
+	struct holder_state *st = talloc_get_type_abort(private_data,
+							struct holder_state);
+	struct ldb_message_element *el = ldb_msg_find_element(
+		msg, "servicePrincipalName");
+	char *guid = guid_string(st->mem_ctx,
+				 ldb_msg_find_ldb_val(msg, "objectGUID"));
+	unsigned i;
+	size_t q;
+
+	if (el == NULL) {
+		return LDB_SUCCESS;
+	}
+	if (guid == NULL) {
+		ldb_asprintf_errstring(st->dir->ldb, "%s has no objectGUID",
+				       ldb_dn_get_linearized(msg->dn));
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	for (i = 0; i < el->num_values; i++) {
+		char *value = val_strdup(st->mem_ctx, &el->values[i]);
+		struct spnpool_holder *h = NULL;
+		bool wanted = false;
+
+		if (value == NULL) {
+			return ldb_oom(st->dir->ldb);
+		}
+		for (q = 0; q < st->num_queries && !wanted; q++) {
+			wanted = spnpool_spn_equal(value, st->queries[q]);
+		}
+		/* Child partitions show up under their parent's subtree. */
+		if (!wanted || holder_known(st, guid, value)) {
+			talloc_free(value);
+			continue;
+		}
+		h = talloc_realloc(st->mem_ctx, st->holders,
+				   struct spnpool_holder, st->num_holders + 1);
+		if (h == NULL) {
+			return ldb_oom(st->dir->ldb);
+		}
+		st->holders = h;
+		h = &st->holders[st->num_holders++];
+		h->account = guid;
+		h->dn = talloc_strdup(st->mem_ctx,
+				      ldb_dn_get_linearized(msg->dn));
+		h->value = value;
+		h->is_computer = has_class(msg, "computer");
+		if (h->dn == NULL) {
+			return ldb_oom(st->dir->ldb);
+		}
+	}
+	return LDB_SUCCESS;
+}
+
+/* The query values: the SPNs and, if asked, their alias forms. */
+static int holder_queries(TALLOC_CTX *mem_ctx,
+			  struct spnpool_dir *dir,
+			  const char *const *spns,
+			  size_t num_spns,
+			  bool aliases,
+			  const char ***_queries,
+			  size_t *_num)
+{
+	const char **q = NULL;
+	size_t n = 0;
+	size_t i;
+	size_t k;
+
+	for (i = 0; i < num_spns; i++) {
+		char **forms = NULL;
+		size_t num_forms = 0;
+
+		/* no '/': no alias forms */
+		if (aliases &&
+		    spnpool_alias_forms(mem_ctx, dir->aliases, spns[i], &forms,
+					&num_forms) != SPNPOOL_OK) {
+			num_forms = 0;
+		}
+		q = talloc_realloc(mem_ctx, q, const char *,
+				   n + 1 + num_forms);
+		if (q == NULL) {
+			return ldb_oom(dir->ldb);
+		}
+		q[n++] = spns[i];
+		for (k = 0; k < num_forms; k++) {
+			q[n++] = forms[k];
+		}
+	}
+	*_queries = q;
+	*_num = n;
+	return LDB_SUCCESS;
+}
+
+int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx,
+			     struct spnpool_dir *dir,
+			     const char *const *spns,
+			     size_t num_spns,
+			     bool aliases,
+			     struct spnpool_holder **_holders,
+			     size_t *_num_holders)
+{
+	static const char *const attrs[] = {"objectGUID", "objectClass",
+					    "servicePrincipalName", NULL};
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct holder_state *st = NULL;
+	const char **queries = NULL;
+	size_t num_queries = 0;
+	char *filter = NULL;
+	size_t i;
+	int ret;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	st = talloc_zero(tmp_ctx, struct holder_state);
+	if (st == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	ret = holder_queries(tmp_ctx, dir, spns, num_spns, aliases, &queries,
+			     &num_queries);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	st->mem_ctx = tmp_ctx;
+	st->dir = dir;
+	st->queries = queries;
+	st->num_queries = num_queries;
+	st->holders = talloc_array(tmp_ctx, struct spnpool_holder, 0);
+
+	filter = talloc_strdup(tmp_ctx, "(|");
+	for (i = 0; i < num_queries && filter != NULL; i++) {
+		filter = talloc_asprintf_append_buffer(
+			filter, "(servicePrincipalName=%s)",
+			ldb_binary_encode_string(tmp_ctx, queries[i]));
+	}
+	if (filter != NULL) {
+		filter = talloc_asprintf_append_buffer(filter, ")");
+	}
+	if (filter == NULL || st->holders == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	for (i = 0; i < dir->num_naming_contexts; i++) {
+		struct ldb_dn *base = ldb_dn_new(tmp_ctx, dir->ldb,
+						 dir->naming_contexts[i]);
+
+		if (base == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
+					 attrs, collect_holder, st);
+		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+			ret = LDB_SUCCESS; /* an NC this backend lacks */
+		}
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
+	}
+	*_holders = talloc_move(mem_ctx, &st->holders);
+	talloc_steal(*_holders, tmp_ctx);
+	tmp_ctx = NULL;
+	*_num_holders = st->num_holders;
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* ---- writing ---- */
+
+static int add_values_element(struct ldb_message *msg, int flags,
+			      const char *const *values, size_t num)
+{
+	struct ldb_message_element *el = NULL;
+	size_t i;
+	int ret;
+
+	if (num == 0) {
+		return LDB_SUCCESS;
+	}
+	ret = ldb_msg_add_empty(msg, "servicePrincipalName", flags, &el);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	el->values = talloc_array(msg->elements, struct ldb_val, num);
+	if (el->values == NULL) {
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	for (i = 0; i < num; i++) {
+		el->values[i].data = (uint8_t *)discard_const(values[i]);
+		el->values[i].length = strlen(values[i]);
+	}
+	el->num_values = (unsigned)num;
+	return LDB_SUCCESS;
+}
+
+int spnpool_dir_modify(struct spnpool_dir *dir,
+		       const char *dn,
+		       const char *const *add,
+		       size_t num_add,
+		       const char *const *del,
+		       size_t num_del)
+{
+	TALLOC_CTX *tmp_ctx = talloc_new(dir);
+	struct ldb_message *msg = NULL;
+	int ret;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	msg = ldb_msg_new(tmp_ctx);
+	if (msg == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	msg->dn = ldb_dn_new(msg, dir->ldb, dn);
+	if (msg->dn == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	ret = add_values_element(msg, LDB_FLAG_MOD_ADD, add, num_add);
+	if (ret == LDB_SUCCESS) {
+		ret = add_values_element(msg, LDB_FLAG_MOD_DELETE, del,
+					 num_del);
+	}
+	if (ret != LDB_SUCCESS) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	ret = ldb_modify(dir->ldb, msg);
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+int spnpool_dir_transaction_start(struct spnpool_dir *dir)
+{
+	return dir->local ? ldb_transaction_start(dir->ldb) : LDB_SUCCESS;
+}
+
+int spnpool_dir_transaction_commit(struct spnpool_dir *dir)
+{
+	return dir->local ? ldb_transaction_commit(dir->ldb) : LDB_SUCCESS;
+}
+
+int spnpool_dir_transaction_cancel(struct spnpool_dir *dir)
+{
+	return dir->local ? ldb_transaction_cancel(dir->ldb) : LDB_SUCCESS;
+}
