@@ -71,6 +71,9 @@ def run_from_waf(bld):
     if bld.env.SANITIZE:
         env['ASAN_OPTIONS'] = 'detect_leaks=1:abort_on_error=0'
         env['UBSAN_OPTIONS'] = 'print_stacktrace=1:halt_on_error=1'
+        # ldb dlopen()s its backends with RTLD_DEEPBIND, which ASan
+        # refuses; ldb honours this switch for exactly that case.
+        env['LDB_MODULES_DISABLE_DEEPBIND'] = '1'
 
     commands = []
     if 'unit' in wanted:

@@ -56,7 +56,7 @@ static int setup_local(void **state)
 
 static int teardown(void **state)
 {
-	talloc_free(*state);
+	assert_int_equal(talloc_free(*state), 0);
 	return 0;
 }
 
