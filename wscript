@@ -43,6 +43,9 @@ def options(opt):
     grp.add_option('--suite', action='append', default=[],
                    help='test: run only this suite (repeatable): '
                         'unit, integration, kerberos')
+    grp.add_option('--all', action='store_true', default=False,
+                   help='test: every suite, then the C suites again under '
+                        'valgrind and in an ASan/UBSan build (build-asan/)')
 
 
 def configure(conf):
@@ -125,11 +128,19 @@ def build(bld):
     bld.env.UNIT_TESTS = UNIT_TESTS
     if bld.cmd == 'test':
         bld.add_post_fun(runner.run_from_waf)
+    elif bld.cmd == 'demo':
+        bld.add_post_fun(runner.run_demo)
 
 
 class TestContext(BuildContext):
-    '''builds, then runs the test suites (--valgrind, --suite NAME)'''
+    '''builds, then runs the test suites (--valgrind, --suite NAME, --all)'''
     cmd = 'test'
+    fun = 'build'
+
+
+class DemoContext(BuildContext):
+    '''builds, then walks the seed's situations on a throwaway domain'''
+    cmd = 'demo'
     fun = 'build'
 
 

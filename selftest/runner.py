@@ -24,18 +24,25 @@ VALGRIND = ['valgrind', '--quiet', '--error-exitcode=99',
 CMOCKA_PASSED = re.compile(r'^\[  PASSED  \] (\d+) test', re.M)
 CMOCKA_FAILED = re.compile(r'^\[  FAILED  \] (\d+) test', re.M)
 UNITTEST_RAN = re.compile(r'^Ran (\d+) tests?', re.M)
-UNITTEST_FAILED = re.compile(r'^FAILED \((.*)\)', re.M)
+UNITTEST_SUMMARY = re.compile(r'^(?:FAILED|OK) \((.*)\)$', re.M)
+UNITTEST_COUNT = re.compile(r'([a-z ]+)=(\d+)')
 
 
 def count(output):
     """(passed, failed) test counts found in a suite's output."""
     passed = sum(int(n) for n in CMOCKA_PASSED.findall(output))
     failed = sum(int(n) for n in CMOCKA_FAILED.findall(output))
-    for ran in UNITTEST_RAN.findall(output):
-        bad = 0
-        for summary in UNITTEST_FAILED.findall(output):
-            bad += sum(int(n) for n in re.findall(r'=(\d+)', summary))
-        passed += int(ran) - bad
+    ran = sum(int(n) for n in UNITTEST_RAN.findall(output))
+    if ran:
+        counts = {}
+        for summary in UNITTEST_SUMMARY.findall(output):
+            for key, n in UNITTEST_COUNT.findall(summary):
+                key = key.strip()
+                counts[key] = counts.get(key, 0) + int(n)
+        bad = (counts.get('failures', 0) + counts.get('errors', 0) +
+               counts.get('unexpected successes', 0))
+        skipped = counts.get('skipped', 0)
+        passed += ran - bad - skipped
         failed += bad
     return passed, failed
 
@@ -60,9 +67,19 @@ def unit_commands(bld):
             for name in names]
 
 
+def python_suite_commands(bld, name):
+    """A unittest discovery of selftest/<name>, inside the private
+    network namespace (selftest/netns-run), against the build tree."""
+    top = bld.path.abspath()
+    return [[os.path.join(top, 'selftest', 'netns-run'),
+             bld.env.PYTHON[0], '-m', 'unittest', 'discover', '-v',
+             '-s', os.path.join(top, 'selftest', name),
+             '-t', os.path.join(top, 'selftest', name)]]
+
+
 def run_from_waf(bld):
     """Post-build function of `./waf test`."""
-    wanted = Options.options.suite or ['unit']
+    wanted = Options.options.suite or ['unit', 'integration']
     for name in wanted:
         if name not in SUITES:
             raise Errors.WafError('unknown suite %r (known: %s)' %
@@ -78,6 +95,8 @@ def run_from_waf(bld):
     commands = []
     if 'unit' in wanted:
         commands += unit_commands(bld)
+    if 'integration' in wanted:
+        commands += python_suite_commands(bld, 'integration')
     passed = failed = 0
     broken = []
     for argv in commands:
@@ -89,6 +108,36 @@ def run_from_waf(bld):
             broken.append(os.path.basename(argv[-1]))
             if f == 0:
                 failed += 1
+    if Options.options.all and not bld.env.SANITIZE:
+        for argv, extra_env in extra_passes(bld):
+            ok, output = run_command(argv, dict(env, **extra_env))
+            p, f = count(output)
+            passed += p
+            failed += f
+            if not ok:
+                broken.append(' '.join(argv[-3:]))
+                if f == 0:
+                    failed += 1
     print('tests: %d passed, %d failed' % (passed, failed))
     if broken:
         raise Errors.WafError('failing: ' + ', '.join(broken))
+
+
+def extra_passes(bld):
+    """--all: the C suites under valgrind, then in an ASan/UBSan build of
+    their own (build-asan/, own lock file), each a separate waf run."""
+    waf = [bld.env.PYTHON[0], os.path.join(bld.path.abspath(), 'waf')]
+    asan = {'WAFLOCK': '.lock-waf-asan'}
+    return [
+        (waf + ['test', '--suite', 'unit', '--valgrind'], {}),
+        (waf + ['configure', '--out=build-asan', '--sanitize', 'build',
+                'test', '--suite', 'unit'], asan),
+    ]
+
+
+def run_demo(bld):
+    """Post-build function of `./waf demo`."""
+    demo = os.path.join(bld.path.abspath(), 'selftest', 'demo.py')
+    proc = subprocess.run([bld.env.PYTHON[0], demo])
+    if proc.returncode != 0:
+        raise Errors.WafError('demo failed (exit %d)' % proc.returncode)

@@ -1,0 +1,786 @@
+/*
+ * samba_spnpool._spnpool: the CPython binding of libspnpool.
+ *
+ * samba-tool opens the SamDB (so every credential and connection form it
+ * supports works); this module borrows that SamDB's struct ldb_context,
+ * hands it and plain arguments to libspnpool and turns the result
+ * structures into dicts.  Nothing here decides or validates: ports, hosts
+ * and identities go to the library as text.
+ *
+ * The GIL is kept for the whole call: ldb is not thread-safe and the
+ * context belongs to a Python object another thread could use.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <string.h>
+
+#include <talloc.h>
+#include <ldb.h>
+#include <ldb_module.h>
+#include <pyldb.h>
+
+#include "spnpool.h"
+
+PyMODINIT_FUNC PyInit__spnpool(void);
+
+static PyObject *spnpool_error = NULL;
+
+/* ------------------------------------------------------------------ */
+/* C values to Python                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Directory strings are UTF-8, but a tdb:// file may hold anything; keep
+ * odd bytes as surrogates rather than fail the whole result.
+ */
+static PyObject *py_str_or_none(const char *s)
+{
+	if (s == NULL) {
+		Py_RETURN_NONE;
+	}
+	return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s),
+				    "surrogateescape");
+}
+
+/* d[key] = value, stealing value; false (exception set) on failure. */
+static bool dict_set_steal(PyObject *d, const char *key, PyObject *value)
+{
+	int ret;
+
+	if (value == NULL) {
+		return false;
+	}
+	ret = PyDict_SetItemString(d, key, value);
+	Py_DECREF(value);
+	return ret == 0;
+}
+
+static bool dict_set_str(PyObject *d, const char *key, const char *s)
+{
+	return dict_set_steal(d, key, py_str_or_none(s));
+}
+
+static bool dict_set_bool(PyObject *d, const char *key, bool b)
+{
+	return dict_set_steal(d, key, PyBool_FromLong(b));
+}
+
+static PyObject *py_str_list(char *const *strings, size_t num)
+{
+	PyObject *list = NULL;
+	size_t i;
+
+	list = PyList_New((Py_ssize_t)num);
+	if (list == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < num; i++) {
+		PyObject *s = py_str_or_none(strings[i]);
+
+		if (s == NULL) {
+			Py_DECREF(list);
+			return NULL;
+		}
+		PyList_SET_ITEM(list, (Py_ssize_t)i, s);
+	}
+	return list;
+}
+
+static PyObject *py_account(const struct spnpool_account *a)
+{
+	PyObject *d = NULL;
+	bool ok;
+
+	if (a == NULL) {
+		Py_RETURN_NONE;
+	}
+	d = PyDict_New();
+	if (d == NULL) {
+		return NULL;
+	}
+	ok = dict_set_str(d, "dn", a->dn) &&
+	     dict_set_str(d, "guid", a->guid) &&
+	     dict_set_str(d, "sam_account_name", a->sam_account_name) &&
+	     dict_set_str(d, "user_principal_name",
+			  a->user_principal_name) &&
+	     dict_set_bool(d, "is_computer", a->is_computer) &&
+	     dict_set_bool(d, "is_managed", a->is_managed) &&
+	     dict_set_bool(d, "disabled", a->disabled) &&
+	     dict_set_bool(d, "builtin", a->builtin) &&
+	     dict_set_steal(d, "spns", py_str_list(a->spns, a->num_spns));
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyObject *py_spn_report(const struct spnpool_spn_report *r)
+{
+	PyObject *d = NULL;
+	bool ok;
+
+	d = PyDict_New();
+	if (d == NULL) {
+		return NULL;
+	}
+	ok = dict_set_str(d, "spn", r->spn) &&
+	     dict_set_str(d, "stored", r->stored) &&
+	     dict_set_str(d, "state", spnpool_state_name(r->state)) &&
+	     dict_set_str(d, "conflict",
+			  spnpool_conflict_name(r->conflict)) &&
+	     dict_set_str(d, "holder_dn", r->holder_dn) &&
+	     dict_set_str(d, "holder_value", r->holder_value);
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyObject *py_op_result(const char *operation,
+			      const struct spnpool_op_result *res)
+{
+	PyObject *d = NULL;
+	PyObject *spns = NULL;
+	size_t i;
+	bool ok;
+
+	spns = PyList_New((Py_ssize_t)res->num_spns);
+	if (spns == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < res->num_spns; i++) {
+		PyObject *r = py_spn_report(&res->spns[i]);
+
+		if (r == NULL) {
+			Py_DECREF(spns);
+			return NULL;
+		}
+		PyList_SET_ITEM(spns, (Py_ssize_t)i, r);
+	}
+
+	d = PyDict_New();
+	if (d == NULL) {
+		Py_DECREF(spns);
+		return NULL;
+	}
+	ok = dict_set_str(d, "operation", operation) &&
+	     dict_set_bool(d, "dry_run", res->dry_run) &&
+	     dict_set_bool(d, "changed", res->changed) &&
+	     dict_set_steal(d, "account", py_account(res->account)) &&
+	     dict_set_steal(d, "spns", spns);
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyObject *py_list_entry(const struct spnpool_list_entry *e)
+{
+	PyObject *d = NULL;
+	bool ok;
+
+	d = PyDict_New();
+	if (d == NULL) {
+		return NULL;
+	}
+	ok = dict_set_str(d, "spn", e->spn) &&
+	     dict_set_str(d, "dn", e->dn) &&
+	     dict_set_str(d, "sam_account_name", e->sam_account_name) &&
+	     dict_set_str(d, "via", spnpool_via_name(e->via));
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyObject *py_list_result(const struct spnpool_list_result *res)
+{
+	PyObject *d = NULL;
+	PyObject *entries = NULL;
+	size_t i;
+	bool ok;
+
+	entries = PyList_New((Py_ssize_t)res->num_entries);
+	if (entries == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < res->num_entries; i++) {
+		PyObject *e = py_list_entry(&res->entries[i]);
+
+		if (e == NULL) {
+			Py_DECREF(entries);
+			return NULL;
+		}
+		PyList_SET_ITEM(entries, (Py_ssize_t)i, e);
+	}
+
+	d = PyDict_New();
+	if (d == NULL) {
+		Py_DECREF(entries);
+		return NULL;
+	}
+	ok = dict_set_steal(d, "account", py_account(res->account)) &&
+	     dict_set_steal(d, "entries", entries);
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+/*
+ * Raise SpnPoolError(ldb_ret, message) with .exit_code and .result.
+ * result may be NULL (then .result is None); it is not stolen.
+ * Always returns NULL.
+ */
+static PyObject *raise_spnpool_error(struct ldb_context *ldb,
+				     int ldb_ret,
+				     PyObject *result)
+{
+	const char *msg = NULL;
+	PyObject *exc = NULL;
+	PyObject *exit_code = NULL;
+	bool ok;
+
+	if (ldb != NULL) {
+		msg = ldb_errstring(ldb);
+	}
+	if (msg == NULL || msg[0] == '\0') {
+		msg = ldb_strerror(ldb_ret);
+	}
+
+	exc = PyObject_CallFunction(spnpool_error, "(iN)", ldb_ret,
+				    py_str_or_none(msg));
+	if (exc == NULL) {
+		return NULL;
+	}
+	exit_code = PyLong_FromLong(spnpool_exit_code(ldb_ret));
+	if (exit_code == NULL) {
+		Py_DECREF(exc);
+		return NULL;
+	}
+	ok = PyObject_SetAttrString(exc, "exit_code", exit_code) == 0 &&
+	     PyObject_SetAttrString(exc, "result",
+				    result != NULL ? result : Py_None) == 0;
+	Py_DECREF(exit_code);
+	if (!ok) {
+		Py_DECREF(exc);
+		return NULL;
+	}
+	PyErr_SetObject(spnpool_error, exc);
+	Py_DECREF(exc);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Python values to C                                                  */
+/* ------------------------------------------------------------------ */
+
+/* The SamDB's ldb context, or NULL with TypeError set. */
+static struct ldb_context *ldb_from_py(PyObject *py_ldb)
+{
+	struct ldb_context *ldb = NULL;
+
+	ldb = pyldb_Ldb_AsLdbContext(py_ldb);
+	if (ldb == NULL && !PyErr_Occurred()) {
+		PyErr_Format(PyExc_TypeError,
+			     "samdb must be an ldb.Ldb (a SamDB), not %s",
+			     Py_TYPE(py_ldb)->tp_name);
+	}
+	return ldb;
+}
+
+/* A str without embedded NUL as a talloc copy; NULL with an exception. */
+static const char *text_from_py(TALLOC_CTX *mem_ctx,
+				PyObject *obj,
+				const char *what)
+{
+	const char *utf8 = NULL;
+	char *copy = NULL;
+	Py_ssize_t len;
+
+	if (!PyUnicode_Check(obj)) {
+		PyErr_Format(PyExc_TypeError, "%s must be str, not %s", what,
+			     Py_TYPE(obj)->tp_name);
+		return NULL;
+	}
+	utf8 = PyUnicode_AsUTF8AndSize(obj, &len);
+	if (utf8 == NULL) {
+		return NULL;
+	}
+	if (strlen(utf8) != (size_t)len) {
+		PyErr_Format(PyExc_ValueError, "%s contains a NUL character",
+			     what);
+		return NULL;
+	}
+	copy = talloc_strndup(mem_ctx, utf8, (size_t)len);
+	if (copy == NULL) {
+		PyErr_NoMemory();
+	}
+	return copy;
+}
+
+/*
+ * The port as decimal text: None gives NULL, an int its str(), a str
+ * itself.  The library decides what is valid ("08" is not).
+ */
+static bool port_from_py(TALLOC_CTX *mem_ctx,
+			 PyObject *obj,
+			 const char **_port)
+{
+	PyObject *text = NULL;
+	const char *port = NULL;
+
+	*_port = NULL;
+	if (obj == NULL || obj == Py_None) {
+		return true;
+	}
+	if (PyBool_Check(obj)) {
+		PyErr_SetString(PyExc_TypeError,
+				"port must be int, str or None, not bool");
+		return false;
+	}
+	if (PyLong_Check(obj)) {
+		text = PyObject_Str(obj);
+		if (text == NULL) {
+			return false;
+		}
+		port = text_from_py(mem_ctx, text, "port");
+		Py_DECREF(text);
+	} else if (PyUnicode_Check(obj)) {
+		port = text_from_py(mem_ctx, obj, "port");
+	} else {
+		PyErr_Format(PyExc_TypeError,
+			     "port must be int, str or None, not %s",
+			     Py_TYPE(obj)->tp_name);
+		return false;
+	}
+	if (port == NULL) {
+		return false;
+	}
+	*_port = port;
+	return true;
+}
+
+/* A list or tuple of str as a talloc array of copies. */
+static bool hosts_from_py(TALLOC_CTX *mem_ctx,
+			  PyObject *obj,
+			  const char ***_hosts,
+			  size_t *_num)
+{
+	const char **hosts = NULL;
+	Py_ssize_t i, n;
+
+	if (!PyList_Check(obj) && !PyTuple_Check(obj)) {
+		PyErr_Format(PyExc_TypeError,
+			     "hosts must be a list of str, not %s",
+			     Py_TYPE(obj)->tp_name);
+		return false;
+	}
+	n = PySequence_Size(obj);
+	if (n < 0) {
+		return false;
+	}
+	hosts = talloc_zero_array(mem_ctx, const char *, (size_t)n + 1);
+	if (hosts == NULL) {
+		PyErr_NoMemory();
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		PyObject *item = PySequence_GetItem(obj, i);
+
+		if (item == NULL) {
+			return false;
+		}
+		hosts[i] = text_from_py(hosts, item, "each host");
+		Py_DECREF(item);
+		if (hosts[i] == NULL) {
+			return false;
+		}
+	}
+	*_hosts = hosts;
+	*_num = (size_t)n;
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* add / remove                                                        */
+/* ------------------------------------------------------------------ */
+
+typedef int (*spnpool_op_fn)(TALLOC_CTX *mem_ctx,
+			     struct spnpool_dir *dir,
+			     const struct spnpool_request *req,
+			     struct spnpool_op_result **_result);
+
+static PyObject *run_op(const char *operation,
+			spnpool_op_fn op,
+			PyObject *py_ldb,
+			const char *identity,
+			PyObject *py_hosts,
+			PyObject *py_port,
+			const char *server,
+			bool move,
+			bool dry_run,
+			bool local)
+{
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_context *ldb = NULL;
+	struct spnpool_dir *dir = NULL;
+	struct spnpool_request req = {
+		.identity = identity,
+		.server = server,
+		.move = move,
+		.dry_run = dry_run,
+	};
+	struct spnpool_op_result *result = NULL;
+	const char **hosts = NULL;
+	PyObject *py_result = NULL;
+	PyObject *ret = NULL;
+	int ldb_ret;
+
+	ldb = ldb_from_py(py_ldb);
+	if (ldb == NULL) {
+		return NULL;
+	}
+	tmp_ctx = talloc_new(NULL);
+	if (tmp_ctx == NULL) {
+		return PyErr_NoMemory();
+	}
+	if (!hosts_from_py(tmp_ctx, py_hosts, &hosts, &req.num_hosts)) {
+		goto done;
+	}
+	req.hosts = hosts;
+	if (!port_from_py(tmp_ctx, py_port, &req.port)) {
+		goto done;
+	}
+
+	/* A message left over from an earlier call must not be ours. */
+	ldb_reset_err_string(ldb);
+	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, NULL);
+		goto done;
+	}
+	ldb_ret = op(tmp_ctx, dir, &req, &result);
+	if (result != NULL) {
+		py_result = py_op_result(operation, result);
+		if (py_result == NULL) {
+			goto done;
+		}
+	}
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, py_result);
+		goto done;
+	}
+	if (py_result == NULL) {
+		PyErr_Format(PyExc_RuntimeError,
+			     "spnpool %s succeeded without a result",
+			     operation);
+		goto done;
+	}
+	ret = py_result;
+	py_result = NULL;
+done:
+	Py_XDECREF(py_result);
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+PyDoc_STRVAR(py_add_doc,
+"add(samdb, identity, hosts, port=None, server=None, move=False,\n"
+"    dry_run=False, local=False) -> dict\n"
+"\n"
+"Make IDENTITY hold http/<NetBIOS> and http/<FQDN> for every host in\n"
+"hosts (and the :port forms when port is given as int or decimal str),\n"
+"after checking that no other account holds them or a HOST/ alias of\n"
+"them.  server names the web server for built-in IIS identities; move\n"
+"takes SPNs from their current holder; dry_run writes nothing; local\n"
+"says samdb is a local sam.ldb (real transactions).\n"
+"\n"
+"Returns {'operation', 'dry_run', 'changed', 'account', 'spns'}.\n"
+"Raises SpnPoolError (an ldb.LdbError) with .exit_code and .result\n"
+"(the report, e.g. the holders on a conflict, or None).");
+
+static PyObject *py_add(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+	static const char *kwnames[] = {
+		"samdb", "identity", "hosts", "port", "server", "move",
+		"dry_run", "local", NULL
+	};
+	PyObject *py_ldb = NULL;
+	PyObject *py_hosts = NULL;
+	PyObject *py_port = Py_None;
+	const char *identity = NULL;
+	const char *server = NULL;
+	int move = 0;
+	int dry_run = 0;
+	int local = 0;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OsO|Ozppp:add",
+					 (char **)discard_const(kwnames),
+					 &py_ldb, &identity, &py_hosts,
+					 &py_port, &server, &move, &dry_run,
+					 &local)) {
+		return NULL;
+	}
+	return run_op("add", spnpool_op_add, py_ldb, identity, py_hosts,
+		      py_port, server, move, dry_run, local);
+}
+
+PyDoc_STRVAR(py_remove_doc,
+"remove(samdb, identity, hosts, port=None, server=None, dry_run=False,\n"
+"       local=False) -> dict\n"
+"\n"
+"Take exactly http/<NetBIOS> and http/<FQDN> of every host (with a port:\n"
+"only the :port forms) off IDENTITY, whatever letter case they are\n"
+"stored in, in one modify.  SPNs the account does not hold are reported\n"
+"as 'absent', not an error.\n"
+"\n"
+"Returns {'operation', 'dry_run', 'changed', 'account', 'spns'}.\n"
+"Raises SpnPoolError (an ldb.LdbError) with .exit_code and .result.");
+
+static PyObject *py_remove(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+	static const char *kwnames[] = {
+		"samdb", "identity", "hosts", "port", "server", "dry_run",
+		"local", NULL
+	};
+	PyObject *py_ldb = NULL;
+	PyObject *py_hosts = NULL;
+	PyObject *py_port = Py_None;
+	const char *identity = NULL;
+	const char *server = NULL;
+	int dry_run = 0;
+	int local = 0;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OsO|Ozpp:remove",
+					 (char **)discard_const(kwnames),
+					 &py_ldb, &identity, &py_hosts,
+					 &py_port, &server, &dry_run,
+					 &local)) {
+		return NULL;
+	}
+	return run_op("remove", spnpool_op_remove, py_ldb, identity,
+		      py_hosts, py_port, server, false, dry_run, local);
+}
+
+/* ------------------------------------------------------------------ */
+/* list                                                                */
+/* ------------------------------------------------------------------ */
+
+PyDoc_STRVAR(py_list_doc,
+"list(samdb, identity=None, host=None, server=None, local=False) -> dict\n"
+"\n"
+"With identity: the account's HTTP SPNs.  With host: everyone who\n"
+"answers for that host's HTTP SPNs (explicit holders, HOST/ alias\n"
+"holders and the computer named like the host).  Give exactly one.\n"
+"\n"
+"Returns {'account': dict or None, 'entries': [{'spn', 'dn',\n"
+"'sam_account_name', 'via'}]}.  Raises SpnPoolError.");
+
+static PyObject *py_list(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+	static const char *kwnames[] = {
+		"samdb", "identity", "host", "server", "local", NULL
+	};
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_context *ldb = NULL;
+	struct spnpool_dir *dir = NULL;
+	struct spnpool_list_result *result = NULL;
+	PyObject *py_ldb = NULL;
+	PyObject *ret = NULL;
+	const char *identity = NULL;
+	const char *host = NULL;
+	const char *server = NULL;
+	int local = 0;
+	int ldb_ret;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|zzzp:list",
+					 (char **)discard_const(kwnames),
+					 &py_ldb, &identity, &host, &server,
+					 &local)) {
+		return NULL;
+	}
+	ldb = ldb_from_py(py_ldb);
+	if (ldb == NULL) {
+		return NULL;
+	}
+	tmp_ctx = talloc_new(NULL);
+	if (tmp_ctx == NULL) {
+		return PyErr_NoMemory();
+	}
+
+	ldb_reset_err_string(ldb);
+	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, NULL);
+		goto done;
+	}
+	ldb_ret = spnpool_op_list(tmp_ctx, dir, identity, server, host,
+				  &result);
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, NULL);
+		goto done;
+	}
+	if (result == NULL) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"spnpool list succeeded without a result");
+		goto done;
+	}
+	ret = py_list_result(result);
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* helpers and the module                                              */
+/* ------------------------------------------------------------------ */
+
+PyDoc_STRVAR(py_exit_code_doc,
+"exit_code(ldb_error_code) -> int\n"
+"\n"
+"The documented exit status for an LDB result code: 0 success,\n"
+"1 unexpected error, 2 bad input, 3 identity not found, 4 conflict,\n"
+"5 access denied, 6 cannot reach the server, 7 authentication failed.");
+
+static PyObject *py_exit_code(PyObject *self, PyObject *arg)
+{
+	int ldb_ret;
+
+	(void)self;
+	if (!PyArg_Parse(arg, "i:exit_code", &ldb_ret)) {
+		return NULL;
+	}
+	return PyLong_FromLong(spnpool_exit_code(ldb_ret));
+}
+
+PyDoc_STRVAR(py_version_doc,
+"version() -> str\n"
+"\n"
+"The version of libspnpool this module is built from.");
+
+static PyObject *py_version(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	return PyUnicode_FromString(spnpool_version());
+}
+
+static PyMethodDef spnpool_methods[] = {
+	{ "add", (PyCFunction)(void (*)(void))py_add,
+	  METH_VARARGS | METH_KEYWORDS, py_add_doc },
+	{ "remove", (PyCFunction)(void (*)(void))py_remove,
+	  METH_VARARGS | METH_KEYWORDS, py_remove_doc },
+	{ "list", (PyCFunction)(void (*)(void))py_list,
+	  METH_VARARGS | METH_KEYWORDS, py_list_doc },
+	{ "exit_code", py_exit_code, METH_O, py_exit_code_doc },
+	{ "version", py_version, METH_NOARGS, py_version_doc },
+	{ NULL, NULL, 0, NULL }
+};
+
+PyDoc_STRVAR(spnpool_module_doc,
+"Binding of libspnpool: HTTP SPNs for application pool identities.\n"
+"\n"
+"Every function takes an open SamDB and borrows its ldb context.");
+
+static struct PyModuleDef spnpool_module = {
+	PyModuleDef_HEAD_INIT,
+	.m_name = "samba_spnpool._spnpool",
+	.m_doc = spnpool_module_doc,
+	.m_size = -1,
+	.m_methods = spnpool_methods,
+};
+
+/* An ldb.LdbError subclass whose instances default to exit_code 1. */
+static PyObject *make_error_type(void)
+{
+	PyObject *ldb_mod = NULL;
+	PyObject *base = NULL;
+	PyObject *dict = NULL;
+	PyObject *type = NULL;
+	bool ok;
+
+	ldb_mod = PyImport_ImportModule("ldb");
+	if (ldb_mod == NULL) {
+		return NULL;
+	}
+	base = PyObject_GetAttrString(ldb_mod, "LdbError");
+	Py_DECREF(ldb_mod);
+	if (base == NULL) {
+		return NULL;
+	}
+	dict = PyDict_New();
+	if (dict == NULL) {
+		Py_DECREF(base);
+		return NULL;
+	}
+	ok = dict_set_steal(dict, "exit_code",
+			    PyLong_FromLong(SPNPOOL_EXIT_ERROR)) &&
+	     PyDict_SetItemString(dict, "result", Py_None) == 0;
+	if (ok) {
+		type = PyErr_NewExceptionWithDoc(
+			"samba_spnpool._spnpool.SpnPoolError",
+			"A libspnpool operation failed.\n\n"
+			"args is (ldb_error_code, message) as for ldb.LdbError;"
+			"\nexit_code is the documented exit status;\nresult "
+			"is the operation's report if it returned one (a "
+			"conflict lists the holders), else None.",
+			base, dict);
+	}
+	Py_DECREF(dict);
+	Py_DECREF(base);
+	return type;
+}
+
+PyMODINIT_FUNC PyInit__spnpool(void)
+{
+	PyObject *m = NULL;
+	bool ok;
+
+	m = PyModule_Create(&spnpool_module);
+	if (m == NULL) {
+		return NULL;
+	}
+	if (spnpool_error == NULL) {
+		spnpool_error = make_error_type();
+		if (spnpool_error == NULL) {
+			Py_DECREF(m);
+			return NULL;
+		}
+	}
+	Py_INCREF(spnpool_error);
+	ok = PyModule_AddObject(m, "SpnPoolError", spnpool_error) == 0;
+	if (!ok) {
+		Py_DECREF(spnpool_error);
+	}
+	ok = ok &&
+	     PyModule_AddIntConstant(m, "EXIT_OK", SPNPOOL_EXIT_OK) == 0 &&
+	     PyModule_AddIntConstant(m, "EXIT_ERROR",
+				     SPNPOOL_EXIT_ERROR) == 0 &&
+	     PyModule_AddIntConstant(m, "EXIT_BAD_INPUT",
+				     SPNPOOL_EXIT_BAD_INPUT) == 0 &&
+	     PyModule_AddIntConstant(m, "EXIT_NO_IDENTITY",
+				     SPNPOOL_EXIT_NO_IDENTITY) == 0 &&
+	     PyModule_AddIntConstant(m, "EXIT_CONFLICT",
+				     SPNPOOL_EXIT_CONFLICT) == 0 &&
+	     PyModule_AddIntConstant(m, "EXIT_ACCESS",
+				     SPNPOOL_EXIT_ACCESS) == 0 &&
+	     PyModule_AddIntConstant(m, "EXIT_CONNECTION",
+				     SPNPOOL_EXIT_CONNECTION) == 0 &&
+	     PyModule_AddIntConstant(m, "EXIT_AUTH", SPNPOOL_EXIT_AUTH) == 0;
+	if (!ok) {
+		Py_DECREF(m);
+		return NULL;
+	}
+	return m;
+}

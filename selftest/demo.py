@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""The main job: the seed's three situations, walked through with the real
+commands against a throwaway domain on local disk.
+
+Provisions (or copies the cached) Samba AD domain EXAMPLE.TEST into a temp
+folder, creates the accounts of the story, and runs
+`samba-tool spn http-pool` on its sam.ldb exactly as an admin on a DC
+would, printing what the admin sees.  Nothing listens on any network: the
+domain is used through its database file, inside the private namespace of
+selftest/netns-run.
+"""
+
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import dc as dcmod  # noqa: E402
+
+SAMBA_TOOL = os.environ.get('SPNPOOL_SAMBA_TOOL',
+                            os.path.join(REPO, 'build', 'bin', 'samba-tool'))
+
+
+class Story:
+    def __init__(self, dc):
+        self.dc = dc
+        self.env = dict(os.environ)
+        self.env.update(dc.environ())
+        self.failures = 0
+
+    def say(self, text):
+        print('\n' + text)
+
+    def run(self, *args, expect=0):
+        shown = ['samba-tool', 'spn', 'http-pool'] + list(args)
+        print('\n# ' + ' '.join(a if ' ' not in a and '\\' not in a
+                                 else "'%s'" % a for a in shown))
+        argv = ([SAMBA_TOOL, 'spn', 'http-pool'] + list(args) +
+                ['-H', self.env['SPNPOOL_SAM_LDB'],
+                 '-s', self.env['SMB_CONF_PATH']])
+        proc = subprocess.run(argv, env=self.env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT,
+                              universal_newlines=True)
+        sys.stdout.write(proc.stdout)
+        print('(exit %d)' % proc.returncode)
+        if proc.returncode != expect:
+            print('!! expected exit %d' % expect)
+            self.failures += 1
+
+
+def main():
+    with dcmod.ThrowawayDC(start=False) as dc:
+        story = Story(dc)
+        dc.create_computer('web01', spns=['HOST/web01',
+                                          'HOST/web01.example.test'])
+        for name in ('svc-web01', 'svc-intranet', 'svc-shop-a',
+                     'svc-shop-b'):
+            dc.create_user(name)
+
+        story.say('== Situation 1: a pool runs as EXAMPLE\\svc-web01 on '
+                  'the computer\'s own name ==\n'
+                  'Today http/web01 is answered by the computer account '
+                  'through its HOST/ SPN,\nso the ticket is encrypted for '
+                  'WEB01$ and the pool cannot decrypt it.')
+        story.run('list', '--host', 'web01')
+        story.run('add', 'EXAMPLE\\svc-web01', 'web01')
+        story.run('list', '--host', 'web01')
+
+        story.say('== Situation 2: the site is reached by a farm name '
+                  'nobody holds (NTLM fallback) ==')
+        story.run('add', 'EXAMPLE\\svc-intranet', 'intranet', '--dry-run')
+        story.run('add', 'EXAMPLE\\svc-intranet', 'intranet')
+        story.say('Running it again changes nothing (idempotent):')
+        story.run('add', 'EXAMPLE\\svc-intranet', 'intranet.example.test')
+
+        story.say('== Situation 3: two pools under different accounts '
+                  'behind one name ==\n'
+                  'An SPN belongs to one account; the second registration '
+                  'is refused and nothing is written.')
+        story.run('add', 'EXAMPLE\\svc-shop-a', 'shop')
+        story.run('add', 'EXAMPLE\\svc-shop-b', 'shop', expect=4)
+        story.say('Resolutions: run both pools as one shared account, give '
+                  'each pool its own host name,\nuse IIS kernel-mode '
+                  'authentication with the machine account, or set the '
+                  'second\nsite to NTLM only.  Moving the name on purpose:')
+        story.run('add', 'EXAMPLE\\svc-shop-b', 'shop', '--move')
+        story.run('list', 'EXAMPLE\\svc-shop-a')
+        story.run('remove', 'EXAMPLE\\svc-shop-b', 'shop')
+
+        if story.failures:
+            print('\ndemo: %d step(s) did not behave as expected' %
+                  story.failures)
+            return 1
+        print('\ndemo: all steps behaved as expected')
+        return 0
+
+
+if __name__ == '__main__':
+    if not dcmod.in_netns():
+        os.execv(dcmod.NETNS_RUN, [dcmod.NETNS_RUN, sys.executable,
+                                   os.path.abspath(__file__)] + sys.argv[1:])
+    sys.exit(main())
