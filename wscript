@@ -92,6 +92,9 @@ LIB_SOURCES = [
     'source/identity.c',
     'source/dir.c',
     'source/ops.c',
+    'source/dns.c',
+    'source/check.c',
+    'source/audit.c',
 ]
 
 UNIT_TESTS = [
@@ -100,10 +103,13 @@ UNIT_TESTS = [
     'test_alias',
     'test_conflict',
     'test_ops',
+    'test_dns',
+    'test_check',
+    'test_audit',
 ]
 
 # Suites that need the AD-shaped tdb:// fixture.
-FIXTURE_TESTS = ['test_ops']
+FIXTURE_TESTS = ['test_ops', 'test_check', 'test_audit']
 
 
 def build(bld):

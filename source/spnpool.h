@@ -61,6 +61,7 @@ enum spnpool_status {
 	SPNPOOL_ERR_URL_SYNTAX,
 	SPNPOOL_ERR_MAPPING_SYNTAX,
 	SPNPOOL_ERR_IDENTITY,
+	SPNPOOL_ERR_DNS_RECORD,
 	SPNPOOL_ERR_NO_MEMORY,
 	SPNPOOL_STATUS_COUNT
 };
@@ -510,5 +511,150 @@ SPNPOOL_PUBLIC int spnpool_exit_code(int ldb_ret);
 #define SPNPOOL_EXIT_ACCESS 5
 #define SPNPOOL_EXIT_CONNECTION 6
 #define SPNPOOL_EXIT_AUTH 7
+
+/* ------------------------------------------------------------------ */
+/* AD-integrated DNS records (MS-DNSP 2.3.2.2), pure                   */
+/* ------------------------------------------------------------------ */
+
+#define SPNPOOL_DNS_TYPE_TOMBSTONE 0
+#define SPNPOOL_DNS_TYPE_A 1
+#define SPNPOOL_DNS_TYPE_CNAME 5
+#define SPNPOOL_DNS_TYPE_AAAA 28
+
+struct spnpool_dns_record {
+	uint16_t type;	   /* SPNPOOL_DNS_TYPE_* or any other type */
+	uint32_t ttl;	   /* seconds */
+	char *target;	   /* CNAME: the canonical name, else NULL */
+	uint8_t addr[16];  /* A: 4 bytes, AAAA: 16 bytes */
+	size_t addr_len;
+};
+
+/**
+ * Parse one dnsRecord value: DataLength u16 LE, Type u16 LE, Version u8
+ * (5), Rank u8, Flags u16, Serial u32, TtlSeconds u32 big-endian,
+ * Reserved u32, TimeStamp u32, then DataLength bytes of data.  A CNAME's
+ * data is a DNS_COUNT_NAME (length, label count, labels, final 0).
+ * Defensive: any inconsistency is SPNPOOL_ERR_DNS_RECORD.
+ */
+SPNPOOL_PUBLIC enum spnpool_status
+spnpool_dns_record_parse(TALLOC_CTX *mem_ctx,
+			 const uint8_t *data,
+			 size_t len,
+			 struct spnpool_dns_record **_record);
+
+/* ------------------------------------------------------------------ */
+/* check: will Kerberos work for this site?                            */
+/* ------------------------------------------------------------------ */
+
+enum spnpool_verdict {
+	SPNPOOL_VERDICT_KERBEROS_OK = 0,
+	SPNPOOL_VERDICT_NTLM_FALLBACK,	/* nobody answers for the SPN */
+	SPNPOOL_VERDICT_KERBEROS_FAILS, /* another account answers */
+	SPNPOOL_VERDICT_DUPLICATE,	/* several accounts answer */
+};
+
+/** "kerberos-ok", "ntlm-fallback", "kerberos-fails", "duplicate". */
+SPNPOOL_PUBLIC const char *spnpool_verdict_name(enum spnpool_verdict v);
+
+/** Exit code of a verdict: 0, 10, 11, 12. */
+SPNPOOL_PUBLIC int spnpool_verdict_exit_code(enum spnpool_verdict v);
+
+struct spnpool_check_request {
+	const char *target;   /* URL or host name */
+	const char *identity; /* the account the pool runs as */
+	const char *server;   /* the web server, for built-in identities */
+	bool kernel_mode;     /* IIS kernel-mode auth, useAppPoolCredentials
+				 off: tickets are decrypted with the
+				 machine account of server */
+	bool include_port;    /* the client puts the port in the SPN */
+};
+
+/** An account the KDC would consider for the SPN. */
+struct spnpool_answerer {
+	char *dn;
+	char *sam_account_name;
+	char *value; /* the SPN value that matched (computer-name: NULL) */
+	enum spnpool_via via;
+};
+
+struct spnpool_check_result {
+	char *host;		     /* from the URL, lower case */
+	uint16_t port;		     /* 0: default */
+	char **cname_chain;	     /* names followed in AD DNS */
+	size_t num_cnames;
+	char *spn;		     /* what the browser requests */
+	struct spnpool_account *pool; /* the account the pool runs as */
+	struct spnpool_account *expected; /* who must answer (pool, or
+					     the machine in kernel mode) */
+	struct spnpool_answerer *answerers;
+	size_t num_answerers;
+	enum spnpool_verdict verdict;
+	char *reason; /* one sentence */
+	char **fixes; /* commands: ours, setspn, IIS */
+	size_t num_fixes;
+};
+
+/**
+ * Predict what a browser gets for target when the pool runs as identity:
+ * the SPN it requests (through CNAMEs in the AD-integrated zones), who
+ * the KDC picks for it (exact holders, else the HOST/ alias holder or
+ * the computer named like the host), and the verdict with its fixes.
+ */
+SPNPOOL_PUBLIC int spnpool_op_check(TALLOC_CTX *mem_ctx,
+				    struct spnpool_dir *dir,
+				    const struct spnpool_check_request *req,
+				    struct spnpool_check_result **_result);
+
+/* ------------------------------------------------------------------ */
+/* audit: every broken HTTP registration                               */
+/* ------------------------------------------------------------------ */
+
+enum spnpool_finding_kind {
+	SPNPOOL_FINDING_DUPLICATE = 0, /* one SPN on several accounts */
+	SPNPOOL_FINDING_SHADOWS_HOST,  /* http/X elsewhere than host/X */
+	SPNPOOL_FINDING_MISSING_FORM,  /* only one of NetBIOS/FQDN forms */
+	SPNPOOL_FINDING_DISABLED,      /* HTTP SPNs on a disabled account */
+};
+
+/** "duplicate", "shadows-host", "missing-form", "disabled". */
+SPNPOOL_PUBLIC const char *
+spnpool_finding_name(enum spnpool_finding_kind kind);
+
+struct spnpool_finding {
+	enum spnpool_finding_kind kind;
+	char *spn;	 /* the SPN concerned (stored spelling) */
+	char **dns;	 /* accounts involved, the first is the subject */
+	size_t num_dns;
+	char *detail;	 /* one sentence */
+	char *fix;	 /* the command that repairs it */
+};
+
+struct spnpool_audit_request {
+	bool all_classes;   /* duplicates of every class, not only http */
+	unsigned page_size; /* 0: the directory's default */
+	/* called every so often while scanning; may be NULL */
+	void (*progress)(void *private_data, uint64_t entries,
+			 uint64_t values);
+	void *progress_data;
+};
+
+struct spnpool_audit_result {
+	uint64_t entries_read;
+	uint64_t values_read;
+	uint64_t distinct_spns;
+	struct spnpool_finding *findings;
+	size_t num_findings;
+};
+
+/**
+ * Scan every naming context (paged) once and report every duplicate,
+ * shadowed HOST/, half registration and HTTP SPN on a disabled account.
+ * Memory grows with the number of distinct SPNs considered, not with the
+ * entries read.
+ */
+SPNPOOL_PUBLIC int spnpool_op_audit(TALLOC_CTX *mem_ctx,
+				    struct spnpool_dir *dir,
+				    const struct spnpool_audit_request *req,
+				    struct spnpool_audit_result **_result);
 
 #endif /* SPNPOOL_H */

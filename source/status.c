@@ -67,6 +67,8 @@ static const char *const status_strings[SPNPOOL_STATUS_COUNT] = {
 	[SPNPOOL_ERR_IDENTITY] =
 		"an identity is name, DOMAIN\\name, name@realm, a DN, "
 		"NAME$ or an IIS built-in identity",
+	[SPNPOOL_ERR_DNS_RECORD] =
+		"a dnsRecord value must follow MS-DNSP 2.3.2.2",
 	[SPNPOOL_ERR_NO_MEMORY] = "out of memory",
 };
 

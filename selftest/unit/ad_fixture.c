@@ -102,7 +102,7 @@ struct ad_fixture *ad_fixture_new(TALLOC_CTX *mem_ctx, bool local)
 	static const char *const options[] = {"modules:spnpool_race", NULL};
 	struct ad_fixture *f = talloc_zero(mem_ctx, struct ad_fixture);
 	char tmpl[] = "/tmp/spnpool-fixture-XXXXXX";
-	const char *ncs[] = {FIX_DOMAIN_NC, FIX_CONFIG_NC};
+	const char *ncs[] = {FIX_DOMAIN_NC, FIX_CONFIG_NC, FIX_DNS_NC};
 	char *url = NULL;
 	char *ldif = NULL;
 	int ret;
@@ -142,6 +142,16 @@ struct ad_fixture *ad_fixture_new(TALLOC_CTX *mem_ctx, bool local)
 		"dn: " FIX_CONFIG_NC "\n"
 		"objectClass: configuration\n"
 		"\n"
+		"dn: " FIX_DNS_NC "\n"
+		"objectClass: domainDNS\n"
+		"\n"
+		"dn: CN=MicrosoftDNS," FIX_DNS_NC "\n"
+		"objectClass: container\n"
+		"\n"
+		"dn: " FIX_ZONE "\n"
+		"objectClass: dnsZone\n"
+		"name: example.test\n"
+		"\n"
 		"dn: CN=Partitions," FIX_CONFIG_NC "\n"
 		"objectClass: crossRefContainer\n"
 		"\n"
@@ -159,7 +169,7 @@ struct ad_fixture *ad_fixture_new(TALLOC_CTX *mem_ctx, bool local)
 	add_ldif(f->ldb, ldif);
 
 	ret = spnpool_dir_init(f, f->ldb, local, FIX_DOMAIN_NC, FIX_CONFIG_NC,
-			       ncs, 2, &f->sdir);
+			       ncs, 3, &f->sdir);
 	assert_int_equal(ret, LDB_SUCCESS);
 	/* small pages, so that paging is exercised where supported */
 	f->sdir->page_size = 2;
@@ -267,4 +277,76 @@ void ad_fixture_arm_race(struct ad_fixture *f,
 	f->race_victim_dn = talloc_strdup(f, victim_dn);
 	f->race_thief_dn = talloc_strdup(f, thief_dn);
 	f->race_value = talloc_strdup(f, value);
+}
+
+void ad_fixture_add_dns(struct ad_fixture *f, const char *name,
+			const char *target)
+{
+	TALLOC_CTX *tmp = talloc_new(f);
+	struct ldb_message *msg = ldb_msg_new(tmp);
+	uint8_t rec[24 + 256];
+	size_t data_len = 0;
+	struct ldb_val v;
+
+	memset(rec, 0, sizeof(rec));
+	if (target == NULL) {
+		static const uint8_t a[] = {127, 0, 0, 5};
+
+		memcpy(rec + 24, a, 4);
+		data_len = 4;
+		rec[2] = 1; /* A */
+	} else {
+		/* DNS_COUNT_NAME: area length, label count, labels, 0 */
+		const char *p = target;
+		size_t pos = 26;
+		uint8_t labels = 0;
+
+		while (*p != '\0') {
+			size_t l = strcspn(p, ".");
+
+			rec[pos++] = (uint8_t)l;
+			memcpy(rec + pos, p, l);
+			pos += l;
+			labels++;
+			p += l;
+			if (*p == '.') {
+				p++;
+			}
+		}
+		rec[pos++] = 0;
+		rec[24] = (uint8_t)(pos - 26);
+		rec[25] = labels;
+		data_len = pos - 24;
+		rec[2] = 5; /* CNAME */
+	}
+	rec[0] = (uint8_t)data_len;
+	rec[4] = 5;		/* version */
+	rec[5] = 0xf0;		/* rank */
+	rec[15] = 0x84;		/* TTL 900, big-endian */
+	rec[14] = 0x03;
+	v.data = rec;
+	v.length = 24 + data_len;
+	msg->dn = ldb_dn_new_fmt(msg, f->ldb, "DC=%s," FIX_ZONE, name);
+	assert_int_equal(ldb_msg_add_string(msg, "objectClass", "dnsNode"),
+			 0);
+	assert_int_equal(ldb_msg_add_value(msg, "dnsRecord", &v, NULL), 0);
+	if (ldb_add(f->ldb, msg) != LDB_SUCCESS) {
+		fail_msg("add dns %s: %s", name, ldb_errstring(f->ldb));
+	}
+	talloc_free(tmp);
+}
+
+void ad_fixture_disable(struct ad_fixture *f, const char *dn)
+{
+	TALLOC_CTX *tmp = talloc_new(f);
+	struct ldb_message *msg = ldb_msg_new(tmp);
+
+	msg->dn = ldb_dn_new(msg, f->ldb, dn);
+	assert_int_equal(ldb_msg_add_empty(msg, "userAccountControl",
+					   LDB_FLAG_MOD_REPLACE, NULL),
+			 0);
+	assert_int_equal(ldb_msg_add_string(msg, "userAccountControl", "514"),
+			 0);
+	assert_int_equal(ldb_modify(f->ldb, msg), LDB_SUCCESS);
+	talloc_free(tmp);
 }

@@ -18,6 +18,8 @@
 #define FIX_DOMAIN_NC "DC=example,DC=test"
 #define FIX_CONFIG_NC "CN=Configuration,DC=example,DC=test"
 #define FIX_USERS "CN=Users,DC=example,DC=test"
+#define FIX_DNS_NC "DC=DomainDnsZones,DC=example,DC=test"
+#define FIX_ZONE "DC=example.test,CN=MicrosoftDNS," FIX_DNS_NC
 
 struct ad_fixture {
 	char *dir;  /* temp folder */
@@ -40,6 +42,14 @@ void ad_fixture_add(struct ad_fixture *f,
 		    const char *sam,
 		    const char *cls,
 		    const char *const *spns);
+
+/* A dnsNode NAME in the example.test zone with one CNAME to target, or
+ * (target NULL) one A record. */
+void ad_fixture_add_dns(struct ad_fixture *f, const char *name,
+			const char *target);
+
+/* Set userAccountControl to disabled. */
+void ad_fixture_disable(struct ad_fixture *f, const char *dn);
 
 /* The SPN values of dn, sorted as stored ("" joined by "|"). */
 char *ad_fixture_spns(TALLOC_CTX *mem_ctx, struct ad_fixture *f,

@@ -1,0 +1,215 @@
+/*
+ * audit: every duplicate, shadowed HOST/, half registration and HTTP SPN on
+ * a disabled account, from one scan of the AD-shaped fixture.
+ */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ad_fixture.h"
+#include "spnpool_private.h"
+
+#define DN(cn) "CN=" cn "," FIX_USERS
+
+static int setup(void **state)
+{
+	struct ad_fixture *f = ad_fixture_new(NULL, false);
+	static const char *const web01[] = {"HOST/web01",
+					    "HOST/web01.example.test", NULL};
+	static const char *const good[] = {"http/INTRANET",
+					   "http/intranet.example.test", NULL};
+	static const char *const dup_a[] = {"http/SHOP", "HTTP/Shop.example.test",
+					    "ldap/x.example.test", NULL};
+	static const char *const dup_b[] = {"http/shop", "http/SHOP.example.test",
+					    "LDAP/x.example.test", NULL};
+	static const char *const shadow[] = {"http/WEB01",
+					     "http/web01.example.test", NULL};
+	static const char *const half[] = {"http/half.example.test:8080",
+					   NULL};
+	static const char *const off[] = {"http/OLD", "http/old.example.test",
+					  NULL};
+
+	ad_fixture_add(f, "WEB01", "WEB01$", "computer", web01);
+	ad_fixture_add(f, "svc-good", "svc-good", "user", good);
+	ad_fixture_add(f, "svc-a", "svc-a", "user", dup_a);
+	ad_fixture_add(f, "svc-b", "svc-b", "user", dup_b);
+	ad_fixture_add(f, "svc-web01", "svc-web01", "user", shadow);
+	ad_fixture_add(f, "svc-half", "svc-half", "user", half);
+	ad_fixture_add(f, "svc-old", "svc-old", "user", off);
+	ad_fixture_disable(f, DN("svc-old"));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	assert_int_equal(talloc_free(*state), 0);
+	return 0;
+}
+
+struct progress {
+	unsigned calls;
+	uint64_t last_entries;
+};
+
+static void on_progress(void *data, uint64_t entries, uint64_t values)
+{
+	struct progress *p = data;
+
+	(void)values;
+	p->calls++;
+	p->last_entries = entries;
+}
+
+static size_t count_kind(const struct spnpool_audit_result *r,
+			 enum spnpool_finding_kind kind)
+{
+	size_t n = 0;
+	size_t i;
+
+	for (i = 0; i < r->num_findings; i++) {
+		n += (r->findings[i].kind == kind);
+	}
+	return n;
+}
+
+static const struct spnpool_finding *find(const struct spnpool_audit_result *r,
+					  enum spnpool_finding_kind kind,
+					  const char *spn)
+{
+	size_t i;
+
+	for (i = 0; i < r->num_findings; i++) {
+		if (r->findings[i].kind == kind &&
+		    spnpool_spn_equal(r->findings[i].spn, spn)) {
+			return &r->findings[i];
+		}
+	}
+	fail_msg("no %s finding for %s", spnpool_finding_name(kind), spn);
+	return NULL;
+}
+
+static void test_audit_finds_every_kind_of_problem(void **state)
+{
+	struct ad_fixture *f = *state;
+	struct spnpool_audit_request req = {0};
+	struct spnpool_audit_result *r = NULL;
+	const struct spnpool_finding *x = NULL;
+
+	assert_int_equal(spnpool_op_audit(f, f->sdir, &req, &r), LDB_SUCCESS);
+	assert_int_equal(r->entries_read, 7);
+	assert_int_equal(r->values_read, 15);
+	/* ldb/ values are not considered without --all-classes */
+	assert_int_equal(r->distinct_spns, 11);
+
+	assert_int_equal(count_kind(r, SPNPOOL_FINDING_DUPLICATE), 2);
+	x = find(r, SPNPOOL_FINDING_DUPLICATE, "http/shop");
+	assert_int_equal(x->num_dns, 2);
+	assert_string_equal(x->dns[0], DN("svc-a"));
+	assert_string_equal(x->dns[1], DN("svc-b"));
+	assert_non_null(strstr(x->fix, "remove 'svc-b' "));
+
+	assert_int_equal(count_kind(r, SPNPOOL_FINDING_SHADOWS_HOST), 2);
+	x = find(r, SPNPOOL_FINDING_SHADOWS_HOST, "http/web01");
+	assert_string_equal(x->dns[0], DN("svc-web01"));
+	assert_string_equal(x->dns[1], DN("WEB01"));
+
+	assert_int_equal(count_kind(r, SPNPOOL_FINDING_MISSING_FORM), 1);
+	x = find(r, SPNPOOL_FINDING_MISSING_FORM,
+		 "http/half.example.test:8080");
+	assert_non_null(strstr(x->detail, "http/HALF:8080"));
+	assert_string_equal(x->fix,
+			    "samba-tool spn http-pool add 'svc-half' "
+			    "half.example.test");
+
+	assert_int_equal(count_kind(r, SPNPOOL_FINDING_DISABLED), 1);
+	x = find(r, SPNPOOL_FINDING_DISABLED, "http/old.example.test");
+	assert_string_equal(x->dns[0], DN("svc-old"));
+	assert_int_equal(r->num_findings, 6);
+	/* sorted by kind */
+	assert_int_equal(r->findings[0].kind, SPNPOOL_FINDING_DUPLICATE);
+	assert_int_equal(r->findings[5].kind, SPNPOOL_FINDING_DISABLED);
+}
+
+static void test_all_classes_reports_other_duplicates(void **state)
+{
+	struct ad_fixture *f = *state;
+	struct spnpool_audit_request req = {.all_classes = true};
+	struct spnpool_audit_result *r = NULL;
+
+	assert_int_equal(spnpool_op_audit(f, f->sdir, &req, &r), LDB_SUCCESS);
+	assert_int_equal(count_kind(r, SPNPOOL_FINDING_DUPLICATE), 3);
+	find(r, SPNPOOL_FINDING_DUPLICATE, "ldap/x.example.test");
+}
+
+static void test_clean_directory_has_no_findings(void **state)
+{
+	struct ad_fixture *f = ad_fixture_new(*state, false);
+	static const char *const good[] = {"http/INTRANET",
+					   "http/intranet.example.test", NULL};
+	struct spnpool_audit_request req = {0};
+	struct spnpool_audit_result *r = NULL;
+
+	ad_fixture_add(f, "svc-good", "svc-good", "user", good);
+	assert_int_equal(spnpool_op_audit(f, f->sdir, &req, &r), LDB_SUCCESS);
+	assert_int_equal(r->num_findings, 0);
+	assert_int_equal(r->entries_read, 1);
+}
+
+/* Thousands of SPNs: the table grows many times and still finds the one
+ * duplicate planted first, and progress is reported. */
+static void test_growth_keeps_every_spn_and_reports_progress(void **state)
+{
+	struct ad_fixture *f = *state;
+	struct progress p = {0};
+	struct spnpool_audit_request req = {.progress = on_progress,
+					    .progress_data = &p};
+	struct spnpool_audit_result *r = NULL;
+	char cn[32];
+	char s1[64];
+	char s2[64];
+	int i;
+
+	assert_int_equal(ldb_transaction_start(f->ldb), LDB_SUCCESS);
+	for (i = 0; i < 2500; i++) {
+		const char *spns[] = {s1, s2, NULL};
+
+		snprintf(cn, sizeof(cn), "bulk%04d", i);
+		snprintf(s1, sizeof(s1), "http/BULK%04d", i);
+		snprintf(s2, sizeof(s2), "http/bulk%04d.example.test", i);
+		ad_fixture_add(f, cn, cn, "user", spns);
+	}
+	{
+		const char *spns[] = {"HTTP/bulk0000.EXAMPLE.test", NULL};
+
+		ad_fixture_add(f, "late", "late", "user", spns);
+	}
+	assert_int_equal(ldb_transaction_commit(f->ldb), LDB_SUCCESS);
+	req.page_size = 100;
+	assert_int_equal(spnpool_op_audit(f, f->sdir, &req, &r), LDB_SUCCESS);
+	assert_int_equal(r->entries_read, 2508);
+	assert_int_equal(r->distinct_spns, 11 + 5000);
+	find(r, SPNPOOL_FINDING_DUPLICATE, "http/bulk0000.example.test");
+	assert_int_equal(count_kind(r, SPNPOOL_FINDING_DUPLICATE), 3);
+	assert_true(p.calls >= 2);
+	assert_int_equal(p.last_entries, 2508);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_audit_finds_every_kind_of_problem),
+		T(test_all_classes_reports_other_duplicates),
+		T(test_clean_directory_has_no_findings),
+		T(test_growth_keeps_every_spn_and_reports_progress),
+	};
+
+	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
+}

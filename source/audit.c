@@ -1,0 +1,707 @@
+/*
+ * libspnpool: audit.  One paged scan of every naming context feeds a
+ * compact hash table of the SPNs considered (HTTP and the HOST/ forms it
+ * aliases, or every class); findings are derived from the table afterwards.
+ * Memory is the table, the SPN strings and 20 bytes per account holding
+ * one: it grows with distinct SPNs, not with the entries read.  DNs are
+ * read back only for the accounts that appear in findings.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ldb.h>
+#include <ldb_module.h>
+
+#include "spnpool_private.h"
+
+#define UF_ACCOUNTDISABLE 0x00000002
+#define ARENA_CHUNK (1u << 20)
+#define ARENA_MAX_CHUNKS 4095u
+#define DUP_FLAG 0x80000000u
+#define PROGRESS_EVERY 1000
+
+static const char *const finding_names[] = {
+	[SPNPOOL_FINDING_DUPLICATE] = "duplicate",
+	[SPNPOOL_FINDING_SHADOWS_HOST] = "shadows-host",
+	[SPNPOOL_FINDING_MISSING_FORM] = "missing-form",
+	[SPNPOOL_FINDING_DISABLED] = "disabled",
+};
+
+const char *spnpool_finding_name(enum spnpool_finding_kind kind)
+{
+	if ((unsigned)kind >=
+	    sizeof(finding_names) / sizeof(finding_names[0])) {
+		return "unknown";
+	}
+	return finding_names[kind];
+}
+
+struct audit_account {
+	uint8_t guid[16];
+	bool disabled;
+	bool reported_disabled;
+};
+
+/* ref: 0 for an empty slot, else ((chunk + 1) << 20) | offset */
+struct audit_slot {
+	uint32_t ref;
+	uint32_t account; /* DUP_FLAG: more holders in the dup list */
+};
+
+/* A further holder of an SPN, named by its arena ref (stable when the
+ * table grows, unlike slot indexes). */
+struct audit_dup {
+	uint32_t ref;
+	uint32_t account;
+};
+
+struct audit {
+	struct spnpool_dir *dir;
+	const struct spnpool_audit_request *req;
+	struct spnpool_audit_result *result;
+	const char *alias_class; /* "host": what http maps to */
+	const char *base;	 /* the NC being scanned */
+	char **chunks;
+	uint32_t num_chunks;
+	uint32_t chunk_used;
+	struct audit_slot *slots;
+	uint32_t mask;
+	uint32_t used;
+	struct audit_account *accounts;
+	uint32_t num_accounts;
+	uint32_t cap_accounts;
+	struct audit_dup *dups;
+	uint32_t num_dups;
+};
+
+static const char *slot_str(const struct audit *a, uint32_t ref)
+{
+	return a->chunks[(ref >> 20) - 1] + (ref & (ARENA_CHUNK - 1));
+}
+
+static uint64_t hash_spn(const char *s)
+{
+	/* FNV-1a over the folding of spnpool_spn_compare() */
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *p = s;
+	bool space = false;
+
+	while (*p == ' ') {
+		p++;
+	}
+	for (; *p != '\0'; p++) {
+		if (*p == ' ') {
+			space = true;
+			continue;
+		}
+		if (space) {
+			h = (h ^ (uint8_t)' ') * 0x100000001b3ULL;
+			space = false;
+		}
+		h = (h ^ (uint8_t)spnpool_ascii_lower(*p)) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static int arena_add(struct audit *a, const char *s, size_t len,
+		     uint32_t *_ref)
+{
+	if (len + 1 > ARENA_CHUNK) {
+		return LDB_ERR_ADMIN_LIMIT_EXCEEDED;
+	}
+	if (a->num_chunks == 0 || a->chunk_used + len + 1 > ARENA_CHUNK) {
+		char **grown = NULL;
+
+		if (a->num_chunks >= ARENA_MAX_CHUNKS) {
+			return LDB_ERR_ADMIN_LIMIT_EXCEEDED;
+		}
+		grown = talloc_realloc(a, a->chunks, char *,
+				       a->num_chunks + 1);
+		if (grown == NULL) {
+			return LDB_ERR_OPERATIONS_ERROR;
+		}
+		a->chunks = grown;
+		a->chunks[a->num_chunks] = talloc_size(a->chunks, ARENA_CHUNK);
+		if (a->chunks[a->num_chunks] == NULL) {
+			return LDB_ERR_OPERATIONS_ERROR;
+		}
+		a->num_chunks++;
+		a->chunk_used = 0;
+	}
+	memcpy(a->chunks[a->num_chunks - 1] + a->chunk_used, s, len);
+	a->chunks[a->num_chunks - 1][a->chunk_used + len] = '\0';
+	*_ref = (a->num_chunks << 20) | a->chunk_used;
+	a->chunk_used += (uint32_t)(len + 1);
+	return LDB_SUCCESS;
+}
+
+/* The slot holding an SPN equal to s, or the empty slot where it goes. */
+static uint32_t find_slot(const struct audit *a, const char *s)
+{
+	uint32_t i = (uint32_t)hash_spn(s) & a->mask;
+
+	while (a->slots[i].ref != 0 &&
+	       !spnpool_spn_equal(slot_str(a, a->slots[i].ref), s)) {
+		i = (i + 1) & a->mask;
+	}
+	return i;
+}
+
+static int grow_table(struct audit *a)
+{
+	struct audit_slot *old = a->slots;
+	uint32_t old_size = a->mask + 1;
+	uint32_t i;
+
+	a->slots = talloc_zero_array(a, struct audit_slot, old_size * 2);
+	if (a->slots == NULL) {
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	a->mask = old_size * 2 - 1;
+	for (i = 0; i < old_size; i++) {
+		if (old[i].ref == 0) {
+			continue;
+		}
+		a->slots[find_slot(a, slot_str(a, old[i].ref))] = old[i];
+	}
+	talloc_free(old);
+	return LDB_SUCCESS;
+}
+
+static bool slot_held_by(const struct audit *a, uint32_t slot,
+			 uint32_t account)
+{
+	uint32_t i;
+
+	if ((a->slots[slot].account & ~DUP_FLAG) == account) {
+		return true;
+	}
+	if ((a->slots[slot].account & DUP_FLAG) == 0) {
+		return false;
+	}
+	for (i = 0; i < a->num_dups; i++) {
+		if (a->dups[i].ref == a->slots[slot].ref &&
+		    a->dups[i].account == account) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int insert(struct audit *a, const char *value, size_t len,
+		  uint32_t account)
+{
+	uint32_t i;
+	int ret;
+
+	if ((a->used + 1) * 4 > (a->mask + 1) * 3) {
+		ret = grow_table(a);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+	i = find_slot(a, value);
+	if (a->slots[i].ref == 0) {
+		ret = arena_add(a, value, len, &a->slots[i].ref);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+		a->slots[i].account = account;
+		a->used++;
+		return LDB_SUCCESS;
+	}
+	if (slot_held_by(a, i, account)) {
+		return LDB_SUCCESS; /* a case variant on the same account */
+	}
+	a->dups = talloc_realloc(a, a->dups, struct audit_dup,
+				 a->num_dups + 1);
+	if (a->dups == NULL) {
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	a->dups[a->num_dups].ref = a->slots[i].ref;
+	a->dups[a->num_dups].account = account;
+	a->num_dups++;
+	a->slots[i].account |= DUP_FLAG;
+	return LDB_SUCCESS;
+}
+
+static bool class_is(const char *spn, size_t len, const char *cls)
+{
+	size_t n = strlen(cls);
+
+	return len > n && spn[n] == '/' && strncasecmp(spn, cls, n) == 0;
+}
+
+/* The NC an entry belongs to: the longest naming context it ends with. */
+static const char *owning_nc(const struct spnpool_dir *dir, const char *dn)
+{
+	const char *best = NULL;
+	size_t best_len = 0;
+	size_t dn_len = strlen(dn);
+	size_t i;
+
+	for (i = 0; i < dir->num_naming_contexts; i++) {
+		const char *nc = dir->naming_contexts[i];
+		size_t n = strlen(nc);
+
+		if (n > best_len && n <= dn_len &&
+		    strcasecmp(dn + dn_len - n, nc) == 0 &&
+		    (n == dn_len || dn[dn_len - n - 1] == ',')) {
+			best = nc;
+			best_len = n;
+		}
+	}
+	return best;
+}
+
+static int scan_entry(struct ldb_message *msg, void *private_data)
+{
+	struct audit *a = talloc_get_type_abort(private_data, struct audit);
+	struct ldb_message_element *el = ldb_msg_find_element(
+		msg, "servicePrincipalName");
+	const struct ldb_val *guid = ldb_msg_find_ldb_val(msg, "objectGUID");
+	struct spnpool_audit_result *r = a->result;
+	bool account_added = false;
+	unsigned i;
+	int ret;
+
+	if (el == NULL ||
+	    owning_nc(a->dir, ldb_dn_get_linearized(msg->dn)) != a->base) {
+		return LDB_SUCCESS; /* seen in its own NC's scan */
+	}
+	r->entries_read++;
+	r->values_read += el->num_values;
+	if (a->req->progress != NULL && r->entries_read % PROGRESS_EVERY == 0) {
+		a->req->progress(a->req->progress_data, r->entries_read,
+				 r->values_read);
+	}
+	for (i = 0; i < el->num_values; i++) {
+		const char *v = (const char *)el->values[i].data;
+		size_t len = el->values[i].length;
+
+		if (memchr(v, '\0', len) != NULL || v[len] != '\0') {
+			continue; /* ldb values are NUL-terminated; be sure */
+		}
+		if (!a->req->all_classes && !class_is(v, len, "http") &&
+		    !class_is(v, len, a->alias_class)) {
+			continue;
+		}
+		if (!account_added) {
+			struct audit_account *acct = NULL;
+
+			if (a->num_accounts == a->cap_accounts) {
+				a->cap_accounts = a->cap_accounts * 2 + 64;
+				a->accounts = talloc_realloc(
+					a, a->accounts, struct audit_account,
+					a->cap_accounts);
+				if (a->accounts == NULL) {
+					return ldb_oom(a->dir->ldb);
+				}
+			}
+			acct = &a->accounts[a->num_accounts++];
+			memset(acct, 0, sizeof(*acct));
+			if (guid != NULL && guid->length == 16) {
+				memcpy(acct->guid, guid->data, 16);
+			}
+			acct->disabled =
+				(ldb_msg_find_attr_as_uint(
+					 msg, "userAccountControl", 0) &
+				 UF_ACCOUNTDISABLE) != 0;
+			account_added = true;
+		}
+		ret = insert(a, v, len, a->num_accounts - 1);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+	return LDB_SUCCESS;
+}
+
+/* ---- findings ---- */
+
+struct account_names {
+	char *dn;
+	char *sam;
+};
+
+static int account_names(TALLOC_CTX *mem_ctx, struct audit *a,
+			 uint32_t account, struct account_names *out)
+{
+	static const char *const attrs[] = {"sAMAccountName", NULL};
+	const uint8_t *g = a->accounts[account].guid;
+	struct ldb_val v = {.data = discard_const(g), .length = 16};
+	char *filter = NULL;
+	size_t i;
+
+	filter = talloc_asprintf(mem_ctx, "(objectGUID=%s)",
+				 ldb_binary_encode(mem_ctx, v));
+	if (filter == NULL) {
+		return ldb_oom(a->dir->ldb);
+	}
+	for (i = 0; i < a->dir->num_naming_contexts; i++) {
+		struct ldb_result *res = NULL;
+		struct ldb_dn *base = ldb_dn_new(mem_ctx, a->dir->ldb,
+						 a->dir->naming_contexts[i]);
+		int ret = ldb_search(a->dir->ldb, mem_ctx, &res, base,
+				     LDB_SCOPE_SUBTREE, (const char **)attrs,
+				     "%s", filter);
+
+		if (ret != LDB_SUCCESS && ret != LDB_ERR_NO_SUCH_OBJECT) {
+			return ret;
+		}
+		if (ret == LDB_SUCCESS && res->count > 0) {
+			const char *sam = ldb_msg_find_attr_as_string(
+				res->msgs[0], "sAMAccountName", NULL);
+
+			out->dn = talloc_strdup(
+				mem_ctx, ldb_dn_get_linearized(res->msgs[0]->dn));
+			out->sam = talloc_strdup(mem_ctx,
+						 sam != NULL ? sam : out->dn);
+			return LDB_SUCCESS;
+		}
+	}
+	/* deleted since the scan */
+	out->dn = talloc_strdup(mem_ctx, "(account gone since the scan)");
+	out->sam = out->dn;
+	return LDB_SUCCESS;
+}
+
+static int add_finding(struct audit *a,
+		       enum spnpool_finding_kind kind,
+		       const char *spn,
+		       size_t num_accounts,
+		       struct account_names *names,
+		       char *detail,
+		       char *fix)
+{
+	struct spnpool_audit_result *r = a->result;
+	struct spnpool_finding *f = NULL;
+	size_t i;
+
+	f = talloc_realloc(r, r->findings, struct spnpool_finding,
+			   r->num_findings + 1);
+	if (f == NULL) {
+		return ldb_oom(a->dir->ldb);
+	}
+	r->findings = f;
+	f = &r->findings[r->num_findings++];
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->spn = talloc_strdup(r->findings, spn);
+	f->dns = talloc_array(r->findings, char *, num_accounts);
+	f->detail = talloc_steal(r->findings, detail);
+	f->fix = talloc_steal(r->findings, fix);
+	if (f->spn == NULL || f->dns == NULL || f->detail == NULL ||
+	    f->fix == NULL) {
+		return ldb_oom(a->dir->ldb);
+	}
+	for (i = 0; i < num_accounts; i++) {
+		f->dns[i] = talloc_strdup(f->dns, names[i].dn);
+	}
+	f->num_dns = num_accounts;
+	return LDB_SUCCESS;
+}
+
+static int find_duplicates(TALLOC_CTX *mem_ctx, struct audit *a)
+{
+	uint32_t s;
+	uint32_t d;
+	int ret;
+
+	for (s = 0; s <= a->mask; s++) {
+		uint32_t holders[64];
+		struct account_names names[64];
+		size_t n = 0;
+		size_t i;
+		char *list = NULL;
+		char *fix = NULL;
+		const char *spn = NULL;
+
+		if (a->slots[s].ref == 0 ||
+		    (a->slots[s].account & DUP_FLAG) == 0) {
+			continue;
+		}
+		spn = slot_str(a, a->slots[s].ref);
+		holders[n++] = a->slots[s].account & ~DUP_FLAG;
+		for (d = 0; d < a->num_dups && n < 64; d++) {
+			if (a->dups[d].ref == a->slots[s].ref) {
+				holders[n++] = a->dups[d].account;
+			}
+		}
+		list = talloc_strdup(mem_ctx, "");
+		fix = talloc_strdup(mem_ctx, "");
+		for (i = 0; i < n; i++) {
+			ret = account_names(mem_ctx, a, holders[i], &names[i]);
+			if (ret != LDB_SUCCESS) {
+				return ret;
+			}
+			list = talloc_asprintf_append(list, "%s%s",
+						      i ? ", " : "",
+						      names[i].sam);
+			if (i > 0) {
+				fix = talloc_asprintf_append(
+					fix,
+					"%ssamba-tool spn http-pool remove "
+					"'%s' %s",
+					i > 1 ? "; " : "", names[i].sam,
+					strchr(spn, '/') + 1);
+			}
+		}
+		ret = add_finding(
+			a, SPNPOOL_FINDING_DUPLICATE, spn, n, names,
+			talloc_asprintf(mem_ctx,
+					"%s is held by %zu accounts (%s): the "
+					"KDC answers 'principal unknown' for it",
+					spn, n, list),
+			fix != NULL && class_is(spn, strlen(spn), "http")
+				? fix
+				: talloc_asprintf(mem_ctx,
+						  "keep it on one account: "
+						  "setspn -D %s <account> on "
+						  "the others",
+						  spn));
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+	return LDB_SUCCESS;
+}
+
+/* Look up class/tail in the table; the slot index or UINT32_MAX. */
+static uint32_t lookup(TALLOC_CTX *mem_ctx, const struct audit *a,
+		       const char *cls, const char *tail)
+{
+	char *key = talloc_asprintf(mem_ctx, "%s/%s", cls, tail);
+	uint32_t i;
+
+	if (key == NULL) {
+		return UINT32_MAX;
+	}
+	i = find_slot(a, key);
+	talloc_free(key);
+	return (a->slots[i].ref != 0) ? i : UINT32_MAX;
+}
+
+static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
+{
+	const char *spn = slot_str(a, a->slots[s].ref);
+	const char *tail = strchr(spn, '/') + 1;
+	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
+	struct account_names names[2];
+	uint32_t accounts[2];
+	size_t host_len = strcspn(tail, ":/");
+	char *host = talloc_strndup(mem_ctx, tail, host_len);
+	char *netbios = NULL;
+	char *fqdn = NULL;
+	uint32_t other;
+	int ret;
+
+	if (host == NULL) {
+		return ldb_oom(a->dir->ldb);
+	}
+	/* shadowing: host/<tail> on another account */
+	other = lookup(mem_ctx, a, a->alias_class, tail);
+	if (other != UINT32_MAX && !slot_held_by(a, other, holder)) {
+		accounts[0] = holder;
+		accounts[1] = a->slots[other].account & ~DUP_FLAG;
+		ret = account_names(mem_ctx, a, accounts[0], &names[0]);
+		if (ret == LDB_SUCCESS) {
+			ret = account_names(mem_ctx, a, accounts[1],
+					    &names[1]);
+		}
+		if (ret == LDB_SUCCESS) {
+			ret = add_finding(
+				a, SPNPOOL_FINDING_SHADOWS_HOST, spn, 2, names,
+				talloc_asprintf(
+					mem_ctx,
+					"%s on %s takes precedence over %s on "
+					"%s: HTTP services on %s running as %s "
+					"(NetworkService, ApplicationPoolIdentity, "
+					"IIS kernel mode) fail Kerberos",
+					spn, names[0].sam,
+					slot_str(a, a->slots[other].ref),
+					names[1].sam, host, names[1].sam),
+				talloc_asprintf(
+					mem_ctx,
+					"if the site on %s runs as %s: "
+					"samba-tool spn http-pool remove '%s' "
+					"%s",
+					host, names[1].sam, names[0].sam,
+					host));
+		}
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+
+	/* half registrations: the other of NetBIOS/FQDN forms missing */
+	if (spnpool_host_forms(mem_ctx, host, a->dir->dns_domain, &netbios,
+			       &fqdn) != SPNPOOL_OK) {
+		return LDB_SUCCESS;
+	}
+	{
+		const char *other_form = (strcasecmp(host, netbios) == 0)
+						 ? fqdn
+						 : netbios;
+		char *other_tail = talloc_asprintf(mem_ctx, "%s%s", other_form,
+						   tail + host_len);
+
+		if (other_tail == NULL) {
+			return ldb_oom(a->dir->ldb);
+		}
+		other = lookup(mem_ctx, a, "http", other_tail);
+		if (other != UINT32_MAX && slot_held_by(a, other, holder)) {
+			return LDB_SUCCESS;
+		}
+		accounts[0] = holder;
+		ret = account_names(mem_ctx, a, holder, &names[0]);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+		return add_finding(
+			a, SPNPOOL_FINDING_MISSING_FORM, spn, 1, names,
+			talloc_asprintf(mem_ctx,
+					"%s holds %s but not http/%s: browsers "
+					"using the other name fall back to NTLM "
+					"or fail",
+					names[0].sam, spn, other_tail),
+			talloc_asprintf(mem_ctx,
+					"samba-tool spn http-pool add '%s' %s",
+					names[0].sam, host));
+	}
+}
+
+static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
+{
+	const char *spn = slot_str(a, a->slots[s].ref);
+	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
+	struct account_names names[1];
+	int ret;
+
+	if (!a->accounts[holder].disabled ||
+	    a->accounts[holder].reported_disabled) {
+		return LDB_SUCCESS;
+	}
+	a->accounts[holder].reported_disabled = true;
+	ret = account_names(mem_ctx, a, holder, &names[0]);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	return add_finding(
+		a, SPNPOOL_FINDING_DISABLED, spn, 1, names,
+		talloc_asprintf(mem_ctx,
+				"%s is disabled but holds %s (and maybe more "
+				"HTTP SPNs): the KDC refuses tickets for it",
+				names[0].sam, spn),
+		talloc_asprintf(mem_ctx,
+				"enable %s, or move its HTTP SPNs to the "
+				"account the pool runs as: samba-tool spn "
+				"http-pool add NEW-ACCOUNT %s --move",
+				names[0].sam, strchr(spn, '/') + 1));
+}
+
+static int compare_findings(const void *x, const void *y)
+{
+	const struct spnpool_finding *a = x;
+	const struct spnpool_finding *b = y;
+
+	if (a->kind != b->kind) {
+		return (int)a->kind - (int)b->kind;
+	}
+	return spnpool_spn_compare(a->spn, b->spn);
+}
+
+int spnpool_op_audit(TALLOC_CTX *mem_ctx,
+		     struct spnpool_dir *dir,
+		     const struct spnpool_audit_request *req,
+		     struct spnpool_audit_result **_result)
+{
+	static const char *const attrs[] = {"servicePrincipalName",
+					    "objectGUID", "userAccountControl",
+					    NULL};
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct audit *a = NULL;
+	unsigned saved_page = dir->page_size;
+	const char *target = NULL;
+	size_t i;
+	uint32_t s;
+	int ret = LDB_SUCCESS;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	a = talloc_zero(tmp_ctx, struct audit);
+	if (a == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	a->dir = dir;
+	a->req = req;
+	a->result = talloc_zero(tmp_ctx, struct spnpool_audit_result);
+	a->slots = talloc_zero_array(a, struct audit_slot, 1024);
+	a->mask = 1023;
+	target = spnpool_alias_target(dir->aliases, "http");
+	a->alias_class = (target != NULL) ? target : "host";
+	if (a->result == NULL || a->slots == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	a->result->findings = talloc_array(a->result, struct spnpool_finding,
+					   0);
+	if (req->page_size != 0) {
+		dir->page_size = req->page_size;
+	}
+	for (i = 0; i < dir->num_naming_contexts; i++) {
+		struct ldb_dn *base = ldb_dn_new(tmp_ctx, dir->ldb,
+						 dir->naming_contexts[i]);
+
+		if (base == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+		a->base = dir->naming_contexts[i];
+		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE,
+					 "(servicePrincipalName=*)", attrs,
+					 scan_entry, a);
+		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+			ret = LDB_SUCCESS;
+		}
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
+	}
+	a->result->distinct_spns = a->used;
+	if (req->progress != NULL) {
+		req->progress(req->progress_data, a->result->entries_read,
+			      a->result->values_read);
+	}
+
+	ret = find_duplicates(tmp_ctx, a);
+	for (s = 0; s <= a->mask && ret == LDB_SUCCESS; s++) {
+		const char *spn = NULL;
+
+		if (a->slots[s].ref == 0) {
+			continue;
+		}
+		spn = slot_str(a, a->slots[s].ref);
+		if (!class_is(spn, strlen(spn), "http")) {
+			continue;
+		}
+		ret = http_findings(tmp_ctx, a, s);
+		if (ret == LDB_SUCCESS) {
+			ret = disabled_finding(tmp_ctx, a, s);
+		}
+	}
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	qsort(a->result->findings, a->result->num_findings,
+	      sizeof(struct spnpool_finding), compare_findings);
+	*_result = talloc_move(mem_ctx, &a->result);
+done:
+	dir->page_size = saved_page;
+	talloc_free(tmp_ctx);
+	return ret;
+}

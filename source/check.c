@@ -1,0 +1,592 @@
+/*
+ * libspnpool: check.  Predicts from the directory alone what a browser
+ * gets for a site: the SPN it requests (through CNAMEs of the
+ * AD-integrated zones), the account the KDC picks for it (FIELD-NOTES.md
+ * section 3), and whether the pool can decrypt that ticket.
+ */
+
+#include <string.h>
+#include <strings.h>
+
+#include <ldb.h>
+#include <ldb_module.h>
+
+#include "spnpool_private.h"
+
+#define MAX_CNAME_HOPS 8
+
+static const char *const verdict_names[] = {
+	[SPNPOOL_VERDICT_KERBEROS_OK] = "kerberos-ok",
+	[SPNPOOL_VERDICT_NTLM_FALLBACK] = "ntlm-fallback",
+	[SPNPOOL_VERDICT_KERBEROS_FAILS] = "kerberos-fails",
+	[SPNPOOL_VERDICT_DUPLICATE] = "duplicate",
+};
+
+const char *spnpool_verdict_name(enum spnpool_verdict v)
+{
+	if ((unsigned)v >= sizeof(verdict_names) / sizeof(verdict_names[0])) {
+		return "unknown";
+	}
+	return verdict_names[v];
+}
+
+int spnpool_verdict_exit_code(enum spnpool_verdict v)
+{
+	return (v == SPNPOOL_VERDICT_KERBEROS_OK) ? 0 : 9 + (int)v;
+}
+
+/* ---- AD-integrated DNS ---- */
+
+/* The DNs of the zones of every DNS partition (and the legacy one). */
+static int find_zones(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		      struct ldb_result **_zones)
+{
+	static const char *const attrs[] = {"name", NULL};
+	struct ldb_result *all = talloc_zero(mem_ctx, struct ldb_result);
+	size_t i;
+
+	if (all == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	for (i = 0; i <= dir->num_naming_contexts; i++) {
+		struct ldb_result *res = NULL;
+		struct ldb_dn *base = NULL;
+		unsigned k;
+		int ret;
+
+		if (i < dir->num_naming_contexts) {
+			const char *nc = dir->naming_contexts[i];
+
+			if (strncasecmp(nc, "DC=DomainDnsZones,", 18) != 0 &&
+			    strncasecmp(nc, "DC=ForestDnsZones,", 18) != 0) {
+				continue;
+			}
+			base = ldb_dn_new_fmt(mem_ctx, dir->ldb,
+					      "CN=MicrosoftDNS,%s", nc);
+		} else {
+			base = ldb_dn_new_fmt(mem_ctx, dir->ldb,
+					      "CN=MicrosoftDNS,CN=System,%s",
+					      dir->default_nc);
+		}
+		if (base == NULL) {
+			return ldb_oom(dir->ldb);
+		}
+		ret = ldb_search(dir->ldb, mem_ctx, &res, base,
+				 LDB_SCOPE_ONELEVEL, (const char **)attrs,
+				 "(objectClass=dnsZone)");
+		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+			continue;
+		}
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+		for (k = 0; k < res->count; k++) {
+			struct ldb_message **grown = talloc_realloc(
+				all, all->msgs, struct ldb_message *,
+				all->count + 1);
+
+			if (grown == NULL) {
+				return ldb_oom(dir->ldb);
+			}
+			all->msgs = grown;
+			all->msgs[all->count++] = talloc_steal(all,
+							       res->msgs[k]);
+		}
+	}
+	*_zones = all;
+	return LDB_SUCCESS;
+}
+
+/* The zone name of a dnsZone entry: the value of its first RDN. */
+static const char *zone_name(const struct ldb_message *zone)
+{
+	const struct ldb_val *v = ldb_dn_get_rdn_val(zone->dn);
+
+	return (v != NULL) ? (const char *)v->data : "";
+}
+
+/* The CNAME target of name in AD DNS, or NULL (no node, no CNAME). */
+static int lookup_cname(TALLOC_CTX *mem_ctx,
+			struct spnpool_dir *dir,
+			const struct ldb_result *zones,
+			const char *name,
+			char **_target)
+{
+	static const char *const attrs[] = {"dnsRecord", NULL};
+	const struct ldb_message *best = NULL;
+	size_t best_len = 0;
+	size_t name_len = strlen(name);
+	struct ldb_result *res = NULL;
+	struct ldb_message_element *el = NULL;
+	struct ldb_dn *node = NULL;
+	char *relative = NULL;
+	unsigned i;
+	int ret;
+
+	*_target = NULL;
+	for (i = 0; i < zones->count; i++) {
+		const char *z = zone_name(zones->msgs[i]);
+		size_t zl = strlen(z);
+
+		if (zl <= best_len || zl > name_len) {
+			continue;
+		}
+		if (strcasecmp(name + name_len - zl, z) == 0 &&
+		    (zl == name_len || name[name_len - zl - 1] == '.')) {
+			best = zones->msgs[i];
+			best_len = zl;
+		}
+	}
+	if (best == NULL) {
+		return LDB_SUCCESS;
+	}
+	relative = (best_len == name_len)
+			   ? talloc_strdup(mem_ctx, "@")
+			   : talloc_strndup(mem_ctx, name,
+					    name_len - best_len - 1);
+	if (relative == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	node = ldb_dn_copy(mem_ctx, best->dn);
+	if (node == NULL ||
+	    !ldb_dn_add_child_fmt(node, "DC=%s", relative)) {
+		return ldb_oom(dir->ldb);
+	}
+	ret = ldb_search(dir->ldb, mem_ctx, &res, node, LDB_SCOPE_BASE,
+			 (const char **)attrs, NULL);
+	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		return LDB_SUCCESS;
+	}
+	if (ret != LDB_SUCCESS || res->count != 1) {
+		return ret;
+	}
+	el = ldb_msg_find_element(res->msgs[0], "dnsRecord");
+	for (i = 0; el != NULL && i < el->num_values; i++) {
+		struct spnpool_dns_record *rec = NULL;
+
+		if (spnpool_dns_record_parse(mem_ctx, el->values[i].data,
+					     el->values[i].length,
+					     &rec) != SPNPOOL_OK) {
+			ldb_debug(dir->ldb, LDB_DEBUG_WARNING,
+				  "spnpool: ignoring a malformed dnsRecord "
+				  "of %s",
+				  ldb_dn_get_linearized(node));
+			continue;
+		}
+		if (rec->type == SPNPOOL_DNS_TYPE_CNAME) {
+			size_t k;
+
+			for (k = 0; rec->target[k] != '\0'; k++) {
+				rec->target[k] =
+					spnpool_ascii_lower(rec->target[k]);
+			}
+			*_target = rec->target;
+			return LDB_SUCCESS;
+		}
+	}
+	return LDB_SUCCESS;
+}
+
+/* Follow CNAMEs from host; the last name is what the browser asks for. */
+static int follow_cnames(TALLOC_CTX *mem_ctx,
+			 struct spnpool_dir *dir,
+			 struct spnpool_check_result *r)
+{
+	struct ldb_result *zones = NULL;
+	enum spnpool_host_kind kind;
+	char *name = NULL;
+	int ret;
+
+	ret = find_zones(mem_ctx, dir, &zones);
+	if (ret != LDB_SUCCESS || zones->count == 0) {
+		return ret;
+	}
+	/* a short name is resolved with the domain as search suffix */
+	if (spnpool_host_check(r->host, &kind) == SPNPOOL_OK &&
+	    kind == SPNPOOL_HOST_SHORT) {
+		name = talloc_asprintf(mem_ctx, "%s.%s", r->host,
+				       dir->dns_domain);
+	} else {
+		name = talloc_strdup(mem_ctx, r->host);
+	}
+	while (name != NULL && r->num_cnames < MAX_CNAME_HOPS) {
+		char *target = NULL;
+		char **grown = NULL;
+		size_t i;
+
+		ret = lookup_cname(mem_ctx, dir, zones, name, &target);
+		if (ret != LDB_SUCCESS || target == NULL) {
+			return ret;
+		}
+		for (i = 0; i < r->num_cnames; i++) {
+			if (strcmp(r->cname_chain[i], target) == 0) {
+				return LDB_SUCCESS; /* a loop: stop */
+			}
+		}
+		grown = talloc_realloc(r, r->cname_chain, char *,
+				       r->num_cnames + 1);
+		if (grown == NULL) {
+			return ldb_oom(dir->ldb);
+		}
+		r->cname_chain = grown;
+		r->cname_chain[r->num_cnames++] = talloc_steal(grown, target);
+		name = target;
+	}
+	return (name == NULL) ? ldb_oom(dir->ldb) : LDB_SUCCESS;
+}
+
+/* ---- who answers ---- */
+
+static int add_answerer(struct spnpool_check_result *r,
+			struct spnpool_dir *dir,
+			const char *dn,
+			const char *sam,
+			const char *value,
+			enum spnpool_via via)
+{
+	struct spnpool_answerer *a = NULL;
+	size_t i;
+
+	for (i = 0; i < r->num_answerers; i++) {
+		if (strcasecmp(r->answerers[i].dn, dn) == 0) {
+			return LDB_SUCCESS;
+		}
+	}
+	a = talloc_realloc(r, r->answerers, struct spnpool_answerer,
+			   r->num_answerers + 1);
+	if (a == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	r->answerers = a;
+	a = &r->answerers[r->num_answerers++];
+	a->dn = talloc_strdup(r->answerers, dn);
+	a->sam_account_name = (sam != NULL) ? talloc_strdup(r->answerers, sam)
+					    : NULL;
+	a->value = (value != NULL) ? talloc_strdup(r->answerers, value) : NULL;
+	a->via = via;
+	return (a->dn == NULL) ? ldb_oom(dir->ldb) : LDB_SUCCESS;
+}
+
+static int sam_of(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		  const char *dn, char **_sam)
+{
+	struct spnpool_account *a = NULL;
+	int ret = spnpool_dir_find_account(mem_ctx, dir, dn, NULL, &a);
+
+	*_sam = (ret == LDB_SUCCESS) ? a->sam_account_name : NULL;
+	return (ret == LDB_ERR_OBJECT_CLASS_VIOLATION) ? LDB_SUCCESS : ret;
+}
+
+/* The KDC's order: exact holders; else HOST/ alias holders; else the
+ * computer named like the host's first label. */
+static int find_answerers(TALLOC_CTX *mem_ctx,
+			  struct spnpool_dir *dir,
+			  struct spnpool_check_result *r,
+			  const char *name)
+{
+	struct spnpool_holder *holders = NULL;
+	size_t num = 0;
+	size_t i;
+	int pass;
+	int ret;
+
+	for (pass = 0; pass < 2 && r->num_answerers == 0; pass++) {
+		const char *spn = r->spn;
+
+		ret = spnpool_dir_find_holders(mem_ctx, dir, &spn, 1,
+					       pass == 1, &holders, &num);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+		for (i = 0; i < num; i++) {
+			char *sam = NULL;
+			bool exact = spnpool_spn_equal(holders[i].value,
+						       r->spn);
+
+			if (exact != (pass == 0)) {
+				continue;
+			}
+			ret = sam_of(mem_ctx, dir, holders[i].dn, &sam);
+			if (ret != LDB_SUCCESS) {
+				return ret;
+			}
+			ret = add_answerer(r, dir, holders[i].dn, sam,
+					   holders[i].value,
+					   exact ? SPNPOOL_VIA_EXPLICIT
+						 : SPNPOOL_VIA_HOST_ALIAS);
+			if (ret != LDB_SUCCESS) {
+				return ret;
+			}
+		}
+	}
+	if (r->num_answerers == 0) {
+		struct ldb_message *computer = NULL;
+		size_t first = strcspn(name, ".");
+		char *netbios = talloc_strndup(mem_ctx, name, first);
+
+		if (netbios == NULL) {
+			return ldb_oom(dir->ldb);
+		}
+		for (i = 0; netbios[i] != '\0'; i++) {
+			netbios[i] = spnpool_ascii_upper(netbios[i]);
+		}
+		ret = spnpool_dir_find_computer(mem_ctx, dir, netbios,
+						&computer);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+		if (computer != NULL) {
+			ret = add_answerer(
+				r, dir, ldb_dn_get_linearized(computer->dn),
+				ldb_msg_find_attr_as_string(
+					computer, "sAMAccountName", NULL),
+				NULL, SPNPOOL_VIA_COMPUTER_NAME);
+		}
+	}
+	return LDB_SUCCESS;
+}
+
+/* ---- verdict ---- */
+
+static int add_fix(struct spnpool_check_result *r, char *fix)
+{
+	char **grown = NULL;
+
+	if (fix == NULL) {
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	grown = talloc_realloc(r, r->fixes, char *, r->num_fixes + 1);
+	if (grown == NULL) {
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	grown[r->num_fixes++] = talloc_steal(grown, fix);
+	r->fixes = grown;
+	return LDB_SUCCESS;
+}
+
+static const char *via_words(enum spnpool_via via)
+{
+	switch (via) {
+	case SPNPOOL_VIA_EXPLICIT:
+		return "holds it explicitly";
+	case SPNPOOL_VIA_HOST_ALIAS:
+		return "answers through its HOST/ SPN (sPNMappings)";
+	case SPNPOOL_VIA_COMPUTER_NAME:
+		return "answers as the computer named like the host";
+	}
+	return "";
+}
+
+static const char iis7_app_pool_creds[] =
+	"IIS 7+ (kernel mode): appcmd set config \"SITE\" "
+	"-section:system.webServer/security/authentication/"
+	"windowsAuthentication /useAppPoolCredentials:\"True\" "
+	"/commit:apphost";
+static const char iis7_ntlm_only[] =
+	"IIS 7+ (NTLM only): appcmd set config \"SITE\" "
+	"-section:system.webServer/security/authentication/"
+	"windowsAuthentication /-\"providers.[value='Negotiate']\" "
+	"/commit:apphost";
+static const char iis6_ntlm_only[] =
+	"IIS 6 (NTLM only): cscript adsutil.vbs set "
+	"w3svc/SITE-ID/root/NTAuthenticationProviders \"NTLM\"";
+
+static int decide(TALLOC_CTX *mem_ctx,
+		  struct spnpool_dir *dir,
+		  struct spnpool_check_result *r,
+		  const struct spnpool_check_request *req,
+		  const char *name)
+{
+	const char *who = r->expected->sam_account_name;
+	const char *dom = dir->netbios_domain != NULL ? dir->netbios_domain
+						      : dir->dns_domain;
+	/* the name the browser asks for: after CNAMEs, as typed otherwise */
+	const char *host = name;
+	int ret = LDB_SUCCESS;
+	size_t i;
+
+	(void)mem_ctx;
+	if (r->num_answerers > 1) {
+		r->verdict = SPNPOOL_VERDICT_DUPLICATE;
+		r->reason = talloc_asprintf(
+			r,
+			"%s is held by %zu accounts: the KDC treats it as "
+			"unknown, so browsers fall back to NTLM (or fail when "
+			"only Negotiate is offered); only a directory search "
+			"tells this from a missing SPN",
+			r->spn, r->num_answerers);
+		for (i = 0; i < r->num_answerers && ret == LDB_SUCCESS; i++) {
+			const struct spnpool_answerer *a = &r->answerers[i];
+
+			if (strcasecmp(a->dn, r->expected->dn) == 0 ||
+			    a->via == SPNPOOL_VIA_COMPUTER_NAME) {
+				continue;
+			}
+			ret = add_fix(r, talloc_asprintf(
+					      r,
+					      "samba-tool spn http-pool remove "
+					      "'%s' %s",
+					      a->sam_account_name, host));
+			if (ret == LDB_SUCCESS) {
+				ret = add_fix(r, talloc_asprintf(
+						      r, "setspn -D %s %s\\%s",
+						      a->value, dom,
+						      a->sam_account_name));
+			}
+		}
+		return ret;
+	}
+	if (r->num_answerers == 0) {
+		r->verdict = SPNPOOL_VERDICT_NTLM_FALLBACK;
+		r->reason = talloc_asprintf(
+			r,
+			"nobody holds %s (no explicit SPN, no HOST/ alias, no "
+			"computer of that name): the KDC answers 'principal "
+			"unknown' and browsers silently fall back to NTLM",
+			r->spn);
+		ret = add_fix(r, talloc_asprintf(
+				      r, "samba-tool spn http-pool add '%s' %s",
+				      who, host));
+		if (ret == LDB_SUCCESS) {
+			ret = add_fix(r, talloc_asprintf(r,
+							 "setspn -S %s %s\\%s",
+							 r->spn, dom, who));
+		}
+		return ret;
+	}
+	if (strcasecmp(r->answerers[0].dn, r->expected->dn) == 0) {
+		r->verdict = SPNPOOL_VERDICT_KERBEROS_OK;
+		r->reason = talloc_asprintf(
+			r,
+			"%s %s %s and nobody else does: the pool decrypts "
+			"the tickets browsers get",
+			r->answerers[0].sam_account_name != NULL
+				? r->answerers[0].sam_account_name
+				: r->answerers[0].dn,
+			via_words(r->answerers[0].via), r->spn);
+		return LDB_SUCCESS;
+	}
+	r->verdict = SPNPOOL_VERDICT_KERBEROS_FAILS;
+	r->reason = talloc_asprintf(
+		r,
+		"the KDC issues %s tickets for %s, which %s, but they are "
+		"decrypted with the key of %s: authentication fails "
+		"(KRB_AP_ERR_MODIFIED, then 401)",
+		r->spn,
+		r->answerers[0].sam_account_name != NULL
+			? r->answerers[0].sam_account_name
+			: r->answerers[0].dn,
+		via_words(r->answerers[0].via), who);
+	if (req->kernel_mode && !r->pool->builtin &&
+	    strcasecmp(r->answerers[0].dn, r->pool->dn) == 0) {
+		/* the SPN is on the pool: let IIS decrypt with it */
+		return add_fix(r, talloc_strdup(r, iis7_app_pool_creds));
+	}
+	ret = add_fix(r, talloc_asprintf(
+			      r, "samba-tool spn http-pool add '%s' %s%s", who,
+			      host,
+			      r->answerers[0].via == SPNPOOL_VIA_EXPLICIT
+				      ? " --move"
+				      : ""));
+	if (ret == LDB_SUCCESS &&
+	    r->answerers[0].via == SPNPOOL_VIA_EXPLICIT) {
+		ret = add_fix(r, talloc_asprintf(
+				      r, "setspn -D %s %s\\%s", r->spn, dom,
+				      r->answerers[0].sam_account_name));
+	}
+	if (ret == LDB_SUCCESS) {
+		ret = add_fix(r, talloc_asprintf(r, "setspn -S %s %s\\%s",
+						 r->spn, dom, who));
+	}
+	if (ret == LDB_SUCCESS && !req->kernel_mode &&
+	    r->answerers[0].via != SPNPOOL_VIA_EXPLICIT) {
+		/* the machine answers: IIS kernel mode decrypts with it */
+		ret = add_fix(r, talloc_strdup(
+					 r, "or let IIS 7+ decrypt with the "
+					    "machine account: kernel-mode "
+					    "authentication with "
+					    "useAppPoolCredentials=false"));
+	}
+	if (ret == LDB_SUCCESS) {
+		ret = add_fix(r, talloc_strdup(r, iis7_ntlm_only));
+	}
+	if (ret == LDB_SUCCESS) {
+		ret = add_fix(r, talloc_strdup(r, iis6_ntlm_only));
+	}
+	return ret;
+}
+
+int spnpool_op_check(TALLOC_CTX *mem_ctx,
+		     struct spnpool_dir *dir,
+		     const struct spnpool_check_request *req,
+		     struct spnpool_check_result **_result)
+{
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct spnpool_check_result *r = NULL;
+	struct spnpool_url *url = NULL;
+	enum spnpool_status st;
+	const char *name = NULL;
+	int ret;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	r = talloc_zero(tmp_ctx, struct spnpool_check_result);
+	if (r == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	st = spnpool_url_parse(r, req->target, &url);
+	if (st != SPNPOOL_OK) {
+		ldb_asprintf_errstring(dir->ldb, "invalid URL or host '%s': %s",
+				       req->target != NULL ? req->target : "",
+				       spnpool_status_string(st));
+		ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+		goto done;
+	}
+	r->host = url->host;
+	r->port = url->port;
+	if (req->kernel_mode && req->server == NULL) {
+		ldb_set_errstring(dir->ldb,
+				  "--kernel-mode means the web server's machine "
+				  "account decrypts tickets: give the server "
+				  "with --server");
+		ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+		goto done;
+	}
+	ret = spnpool_dir_find_account(r, dir, req->identity, req->server,
+				       &r->pool);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	r->expected = r->pool;
+	if (req->kernel_mode && !r->pool->builtin) {
+		ret = spnpool_dir_find_account(r, dir, "NetworkService",
+					       req->server, &r->expected);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
+	}
+
+	ret = follow_cnames(tmp_ctx, dir, r);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	name = (r->num_cnames > 0) ? r->cname_chain[r->num_cnames - 1]
+				   : r->host;
+	r->spn = spnpool_url_spn(r, name, r->port, req->include_port);
+	if (r->spn == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	ret = find_answerers(tmp_ctx, dir, r, name);
+	if (ret == LDB_SUCCESS) {
+		ret = decide(tmp_ctx, dir, r, req, name);
+	}
+	if (ret == LDB_SUCCESS) {
+		*_result = talloc_move(mem_ctx, &r);
+	}
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
