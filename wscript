@@ -121,6 +121,8 @@ def build(bld):
     bld.shlib(source=[], target='spnpool', vnum=VERSION, features='c cshlib',
               use='spnpool_objs', uselib='TALLOC LDB')
     bld.install_files('${PREFIX}/include', ['source/spnpool.h'])
+    bld.install_files('${PREFIX}/share/man/man8',
+                      ['docs/samba-tool-spn-http-pool.8'])
     build_python(bld)
 
     for name in UNIT_TESTS:
@@ -131,7 +133,16 @@ def build(bld):
                     includes='source selftest/unit', use='spnpool_objs',
                     uselib='CMOCKA TALLOC LDB', install_path=None)
 
-    bld.env.UNIT_TESTS = UNIT_TESTS
+    # The fuzz targets, replayed over their corpus as a cmocka suite.
+    bld.program(source=['selftest/fuzz/fuzz_parsers.c',
+                        'selftest/fuzz/replay.c'],
+                target='test_fuzz_replay',
+                includes='source selftest/fuzz', use='spnpool_objs',
+                defines=['SPNPOOL_FUZZ_CORPUS="%s"' %
+                         bld.path.find_dir('selftest/fuzz/corpus').abspath()],
+                uselib='CMOCKA TALLOC LDB', install_path=None)
+
+    bld.env.UNIT_TESTS = UNIT_TESTS + ['test_fuzz_replay']
     if bld.cmd == 'test':
         bld.add_post_fun(runner.run_from_waf)
     elif bld.cmd == 'demo':

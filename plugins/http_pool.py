@@ -15,6 +15,8 @@
 
 import json
 import sys
+import textwrap
+import time
 
 import ldb
 import samba
@@ -56,9 +58,13 @@ _DONE_STATES = {
 _WOULD_STATES = ('would-add', 'would-move', 'would-remove')
 
 _EXIT_CODES_HELP = """\
-Exit codes: 0 done or nothing to do, 1 unexpected error, 2 bad input,
-3 identity not found or not an account, 4 conflict, 5 access denied,
-6 cannot reach the server, 7 authentication failed."""
+Exit codes: 0 done or nothing to do, 1 unexpected error, 2 bad input or
+usage, 3 identity not found or not a single account, 4 conflict, 5 access
+denied, 6 cannot reach the server, 7 authentication failed."""
+
+# samba-tool's Command._run() returns -1 (exit 255) after printing the
+# usage for a wrong number of arguments; ours documents 2 for that.
+_SAMBA_TOOL_USAGE_ERROR = -1
 
 _IDENTITY_HELP = """\
 IDENTITY is the account the application pool runs as: name,
@@ -136,8 +142,20 @@ class _Failure(Exception):
         self.result = result
 
 
+def _bad_input(message):
+    """_Failure for input refused before the directory is opened."""
+    code = ldb.ERR_INVALID_ATTRIBUTE_SYNTAX
+    return _Failure(code, samba_spnpool.exit_code(code), message)
+
+
 class _HttpPoolCommand(Command):
     """Shared plumbing of the http-pool subcommands."""
+
+    def _run(self, *argv):
+        ret = super()._run(*argv)
+        if ret == _SAMBA_TOOL_USAGE_ERROR:
+            return samba_spnpool.EXIT_BAD_INPUT
+        return ret
 
     takes_optiongroups = {
         "sambaopts": options.SambaOptions,
@@ -145,11 +163,14 @@ class _HttpPoolCommand(Command):
         "versionopts": options.VersionOptions,
     }
 
-    common_options = [
+    connection_options = [
         Option("-H", "--URL", help="LDB URL for database or target server",
                type=str, metavar="URL", dest="H"),
         Option("--json", help="print one JSON document instead of text",
                action="store_true", dest="output_json", default=False),
+    ]
+
+    common_options = connection_options + [
         Option("--server", type=str, metavar="COMPUTER", dest="server",
                help="the web server, for built-in IIS identities "
                     "(NetworkService, LocalSystem, ApplicationPoolIdentity, "
@@ -221,7 +242,7 @@ class _HttpPoolCommand(Command):
         self.errf.write("ERROR: %s\n" % failure.message)
         return failure.exit_code
 
-    def write_account(self, account, server=None):
+    def write_account(self, account, server=None, label="Account"):
         """The header line naming the account."""
         tags = []
         if account.get("builtin"):
@@ -233,8 +254,8 @@ class _HttpPoolCommand(Command):
             tags.append("computer account")
         if account.get("disabled"):
             tags.append("DISABLED: the KDC issues no tickets for it")
-        line = "Account: %s (%s)" % (account.get("sam_account_name"),
-                                     account.get("dn"))
+        line = "%s: %s (%s)" % (label, account.get("sam_account_name"),
+                                account.get("dn"))
         if tags:
             line += " [%s]" % "; ".join(tags)
         self.outf.write(line + "\n")
@@ -340,8 +361,10 @@ breaks Kerberos for everyone, so nothing is written if any SPN is taken
 current holder instead. When only a HOST/ alias is held elsewhere (usually
 by the web server's computer account) the SPN is added with a warning:
 services on that host running as the computer account then lose Kerberos
-for HTTP. All SPNs are added in one atomic write; SPNs the account already
-holds are left alone, so running the command again is safe.
+for HTTP. The SPNs are added in one atomic modify (with --move over LDAP:
+an ordered sequence that gives the SPNs back to their holder if a step
+fails; one transaction on a local sam.ldb); SPNs the account already holds
+are left alone, so running the command again is safe.
 
 """ + _IDENTITY_HELP + """
 
@@ -443,10 +466,8 @@ duplicate and breaks Kerberos for that name.
 
         try:
             if (identity is None) == (host is None):
-                code = ldb.ERR_INVALID_ATTRIBUTE_SYNTAX
-                raise _Failure(code, samba_spnpool.exit_code(code),
-                               "give either an IDENTITY or --host HOST "
-                               "(exactly one)")
+                raise _bad_input("give either an IDENTITY or --host HOST "
+                                 "(exactly one)")
             samdb = self.open_samdb(H, sambaopts, credopts)
             result = self.call(samba_spnpool.list, samdb,
                                identity=identity, host=host, server=server,
@@ -490,6 +511,324 @@ duplicate and breaks Kerberos for that name.
                 del holders[key]
 
 
+# What each check verdict means for the user; the names and their exit
+# codes come from libspnpool (samba_spnpool.VERDICTS, verdict_exit_code).
+_VERDICT_MEANINGS = {
+    "kerberos-ok": "the pool's account (the expected one) alone answers "
+                   "for the SPN: Kerberos works",
+    "ntlm-fallback": "nobody answers for the SPN: the browser gets no "
+                     "ticket and falls back to NTLM, or fails where NTLM "
+                     "is off",
+    "kerberos-fails": "another account answers: the browser gets a ticket "
+                      "the pool cannot decrypt and authentication fails "
+                      "without falling back to NTLM",
+    "duplicate": "several accounts answer: the KDC issues no ticket for "
+                 "the SPN",
+}
+
+
+def _verdicts_help():
+    """One wrapped entry per verdict: samba-tool's help formatter wraps
+    each line on its own, so continuation lines are indented here."""
+    lines = []
+    for name in samba_spnpool.VERDICTS:
+        head = "  %2d  %-15s " % (samba_spnpool.verdict_exit_code(name),
+                                  name)
+        lines.append(textwrap.fill(_VERDICT_MEANINGS.get(name, ""), 74,
+                                   initial_indent=head,
+                                   subsequent_indent=" " * len(head)))
+    return "\n".join(lines)
+
+
+class cmd_spn_http_pool_check(_HttpPoolCommand):
+    __doc__ = """\
+Predict whether a browser gets Kerberos for a site served by a pool.
+
+Works out the SPN a browser requests for URL-or-HOST (a URL such as
+http://web01.example.test:8080/app, or a bare host name): CNAMEs in the
+AD-integrated DNS zones are followed as the browser's resolver does, and
+the port is part of the SPN only with --include-port (IE's
+FEATURE_INCLUDE_PORT_IN_SPN, Chrome's EnableAuthNegotiatePort). Then it
+finds who the KDC would issue that ticket to: the explicit holders of the
+SPN, else the holder of HOST/ that sPNMappings maps HTTP to, else the
+computer named like the host. The verdict compares that with the account
+that must decrypt the ticket: IDENTITY, or with --kernel-mode (IIS
+kernel-mode authentication with useAppPoolCredentials off) the computer
+account of --server. The reason and the exact commands that fix it are
+printed. Nothing is written.
+
+The exit code is the verdict's:
+""" + _verdicts_help() + """
+
+""" + _IDENTITY_HELP + """
+
+Errors exit as the other commands: 1 unexpected error, 2 bad input,
+3 identity not found or not an account, 5 access denied, 6 cannot reach
+the server, 7 authentication failed."""
+
+    synopsis = "%prog <URL-or-HOST> --identity IDENTITY [options]"
+
+    takes_args = ["target"]
+
+    takes_options = _HttpPoolCommand.common_options + [
+        Option("--identity", type=str, metavar="IDENTITY", dest="identity",
+               help="the account the application pool runs as "
+                    "(required)"),
+        Option("--kernel-mode", action="store_true", dest="kernel_mode",
+               default=False,
+               help="IIS kernel-mode authentication with "
+                    "useAppPoolCredentials off: tickets are decrypted with "
+                    "the computer account of --server"),
+        Option("--include-port", action="store_true", dest="include_port",
+               default=False,
+               help="the browser puts a non-default port into the SPN"),
+    ]
+
+    def run(self, target, H=None, output_json=False, server=None,
+            identity=None, kernel_mode=False, include_port=False,
+            credopts=None, sambaopts=None, versionopts=None):
+        def text(result, failed=False):
+            self.print_check(result, server)
+
+        try:
+            if identity is None or not identity.strip():
+                raise _bad_input("give --identity IDENTITY: the account "
+                                 "the application pool runs as")
+            samdb = self.open_samdb(H, sambaopts, credopts)
+            result = self.call(samba_spnpool.check, samdb, target,
+                               identity, server=server,
+                               kernel_mode=kernel_mode,
+                               include_port=include_port,
+                               local=samba_spnpool.is_local_url(H))
+        except _Failure as failure:
+            return self.fail(failure, output_json, text)
+        # A verdict is a result, not a failure: "ok" says the check ran,
+        # the exit code says what it found.
+        self.finish(result, output_json, text)
+        return result["exit_code"]
+
+    def print_check(self, result, server):
+        out = self.outf
+        spn = result.get("spn")
+        if spn is not None:
+            out.write("Browser requests: %s\n" % spn)
+        chain = result.get("cname_chain") or []
+        if chain:
+            names = list(chain)
+            host = result.get("host")
+            if host and names[0].lower() != host.lower():
+                names.insert(0, host)
+            out.write("  (CNAME chain: %s)\n" % " -> ".join(names))
+        pool = result.get("pool")
+        expected = result.get("expected")
+        if pool is not None:
+            self.write_account(pool, server, label="Pool identity")
+        if expected is not None and (
+                pool is None or
+                expected.get("dn", "").lower() != pool.get("dn", "").lower()):
+            self.write_account(expected, server, label="Must answer")
+
+        if "answerers" in result:
+            answerers = result.get("answerers") or []
+            if not answerers:
+                out.write("Answered by: nobody\n")
+            else:
+                out.write("Answered by:\n")
+                for a in answerers:
+                    value = a.get("value") or "(no SPN: named like the host)"
+                    out.write("  %-13s %s  %s (%s)\n" %
+                              (a.get("via"), value,
+                               a.get("sam_account_name"), a.get("dn")))
+
+        verdict = result.get("verdict")
+        if verdict is not None:
+            out.write("Verdict: %s\n" % verdict.upper())
+        if result.get("reason"):
+            out.write("Reason: %s\n" % result["reason"])
+        fixes = result.get("fixes") or []
+        if fixes:
+            out.write("Fix:\n")
+            for fix in fixes:
+                out.write("  %s\n" % fix)
+
+
+class _AuditProgress(object):
+    """The progress line of audit on a terminal's stderr: rewritten in
+    place at most every second or every 10,000 entries, cleared at the
+    end."""
+
+    EVERY_SECONDS = 1.0
+    EVERY_ENTRIES = 10000
+    MIN_SECONDS = 0.1  # however fast the entries come
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.width = 0
+        self.last_time = None
+        self.last_entries = 0
+        self.broken = False
+
+    def __call__(self, entries, values):
+        if self.broken:
+            return
+        now = time.monotonic()
+        if self.last_time is not None:
+            elapsed = now - self.last_time
+            many = entries - self.last_entries >= self.EVERY_ENTRIES
+            if elapsed < self.EVERY_SECONDS and not (
+                    many and elapsed >= self.MIN_SECONDS):
+                return
+        self.last_time = now
+        self.last_entries = entries
+        self.write("audit: %s entries, %s SPN values read..." %
+                   (format(entries, ","), format(values, ",")))
+
+    def write(self, line):
+        pad = max(self.width - len(line), 0)
+        try:
+            self.stream.write("\r" + line + " " * pad)
+            self.stream.flush()
+        except (OSError, ValueError):
+            # stderr went away: the scan matters more than its progress.
+            self.broken = True
+            return
+        self.width = len(line)
+
+    def clear(self):
+        if self.width and not self.broken:
+            try:
+                self.stream.write("\r" + " " * self.width + "\r")
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
+        self.width = 0
+
+
+def _is_tty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+_PAGE_SIZE_MAX = 100000
+
+_FINDING_HELP = """\
+  duplicate     one SPN held by several accounts (HTTP SPNs; every
+                class with --all-classes): the KDC issues no ticket for it
+  shadows-host  http/X held by another account than host/X: services on
+                X running as the computer account lose Kerberos for HTTP
+  missing-form  only one of http/<NetBIOS name> and http/<FQDN> is
+                registered: browsers using the other name get no ticket
+  disabled      HTTP SPNs on a disabled account: the KDC issues no
+                tickets for them"""
+
+
+class cmd_spn_http_pool_audit(_HttpPoolCommand):
+    __doc__ = """\
+Find every duplicate and broken HTTP SPN registration in the directory.
+
+Reads every naming context the server holds once, in paged searches, and
+reports, grouped by kind, with the accounts involved and the command that
+repairs each:
+
+""" + _FINDING_HELP + """
+
+Memory grows with the number of distinct SPNs, not with the directory.
+On a terminal a progress line is shown on stderr (not with --json).
+--page-size sets the entries per page (1 to 100000; default: the
+library's).
+
+Exit codes: 0 no findings, 8 findings present (so automation can gate on
+it), 1 unexpected error, 2 bad input, 5 access denied, 6 cannot reach the
+server, 7 authentication failed."""
+
+    synopsis = "%prog [options]"
+
+    takes_args = []
+
+    takes_options = _HttpPoolCommand.connection_options + [
+        Option("--all-classes", action="store_true", dest="all_classes",
+               default=False,
+               help="report duplicates of every service class, not only "
+                    "HTTP"),
+        Option("--page-size", type=str, metavar="N", dest="page_size",
+               help="entries per paged search (1 to %d)" % _PAGE_SIZE_MAX),
+    ]
+
+    def run(self, H=None, output_json=False, all_classes=False,
+            page_size=None, credopts=None, sambaopts=None,
+            versionopts=None):
+        def text(result, failed=False):
+            self.print_audit(result)
+
+        progress = None
+        try:
+            size = self.parse_page_size(page_size)
+            samdb = self.open_samdb(H, sambaopts, credopts)
+            if not output_json and _is_tty(self.errf):
+                progress = _AuditProgress(self.errf)
+            try:
+                result = self.call(samba_spnpool.audit, samdb,
+                                   all_classes=all_classes, page_size=size,
+                                   progress=progress,
+                                   local=samba_spnpool.is_local_url(H))
+            finally:
+                if progress is not None:
+                    progress.clear()
+        except _Failure as failure:
+            return self.fail(failure, output_json, text)
+        self.finish(result, output_json, text)
+        if result.get("findings"):
+            return samba_spnpool.EXIT_FINDINGS
+        return samba_spnpool.EXIT_OK
+
+    @staticmethod
+    def parse_page_size(text):
+        """The page size (0: the library's default), or _Failure."""
+        if text is None:
+            return 0
+        value = text.strip()
+        if not value.isdigit() or not value.isascii():
+            raise _bad_input("--page-size %r: the page size must be a "
+                             "decimal number from 1 to %d" %
+                             (text, _PAGE_SIZE_MAX))
+        size = int(value)
+        if not 1 <= size <= _PAGE_SIZE_MAX:
+            raise _bad_input("--page-size %s: the page size must be from "
+                             "1 to %d" % (value, _PAGE_SIZE_MAX))
+        return size
+
+    def print_audit(self, result):
+        out = self.outf
+        findings = result.get("findings") or []
+        counts = result.get("counts") or {}
+        kinds = list(samba_spnpool.FINDING_KINDS)
+        # A kind the library knows and this module does not: still shown.
+        for finding in findings:
+            if finding.get("kind") not in kinds:
+                kinds.append(finding.get("kind"))
+        for kind in kinds:
+            group = [f for f in findings if f.get("kind") == kind]
+            if not group:
+                continue
+            out.write("%s: %d\n" % (kind, counts.get(kind, len(group))))
+            for finding in group:
+                out.write("  %s\n" % finding.get("spn"))
+                for dn in finding.get("dns") or []:
+                    out.write("    account: %s\n" % dn)
+                if finding.get("detail"):
+                    out.write("    %s\n" % finding["detail"])
+                if finding.get("fix"):
+                    out.write("    fix: %s\n" % finding["fix"])
+            out.write("\n")
+        out.write("audit: %d entries, %d SPN values, %d distinct; "
+                  "%d findings\n" %
+                  (result.get("entries_read", 0),
+                   result.get("values_read", 0),
+                   result.get("distinct_spns", 0), len(findings)))
+
+
 class cmd_spn_http_pool(SuperCommand):
     """Register HTTP SPNs for IIS/Apache application pool identities safely."""
 
@@ -497,3 +836,5 @@ class cmd_spn_http_pool(SuperCommand):
     subcommands["add"] = cmd_spn_http_pool_add()
     subcommands["remove"] = cmd_spn_http_pool_remove()
     subcommands["list"] = cmd_spn_http_pool_list()
+    subcommands["check"] = cmd_spn_http_pool_check()
+    subcommands["audit"] = cmd_spn_http_pool_audit()

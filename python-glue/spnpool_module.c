@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <limits.h>
 #include <string.h>
 
 #include <talloc.h>
@@ -117,7 +118,9 @@ static PyObject *py_account(const struct spnpool_account *a)
 	return d;
 }
 
-static PyObject *py_spn_report(const struct spnpool_spn_report *r)
+/* remove runs no uniqueness check: its reports carry no conflict */
+static PyObject *py_spn_report(const struct spnpool_spn_report *r,
+			       bool checked)
 {
 	PyObject *d = NULL;
 	bool ok;
@@ -130,7 +133,8 @@ static PyObject *py_spn_report(const struct spnpool_spn_report *r)
 	     dict_set_str(d, "stored", r->stored) &&
 	     dict_set_str(d, "state", spnpool_state_name(r->state)) &&
 	     dict_set_str(d, "conflict",
-			  spnpool_conflict_name(r->conflict)) &&
+			  checked ? spnpool_conflict_name(r->conflict)
+				  : NULL) &&
 	     dict_set_str(d, "holder_dn", r->holder_dn) &&
 	     dict_set_str(d, "holder_value", r->holder_value);
 	if (!ok) {
@@ -153,7 +157,8 @@ static PyObject *py_op_result(const char *operation,
 		return NULL;
 	}
 	for (i = 0; i < res->num_spns; i++) {
-		PyObject *r = py_spn_report(&res->spns[i]);
+		PyObject *r = py_spn_report(&res->spns[i],
+					     strcmp(operation, "remove") != 0);
 
 		if (r == NULL) {
 			Py_DECREF(spns);
@@ -643,6 +648,533 @@ done:
 }
 
 /* ------------------------------------------------------------------ */
+/* check                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The header has no count member for these enums; the last value is
+ * named here so that a new one is a one-line change (and the tables
+ * below stay in enum order, which is the order of the public names).
+ */
+#define VERDICT_LAST SPNPOOL_VERDICT_DUPLICATE
+#define FINDING_LAST SPNPOOL_FINDING_DISABLED
+
+static PyObject *py_answerer(const struct spnpool_answerer *a)
+{
+	PyObject *d = NULL;
+	bool ok;
+
+	d = PyDict_New();
+	if (d == NULL) {
+		return NULL;
+	}
+	ok = dict_set_str(d, "dn", a->dn) &&
+	     dict_set_str(d, "sam_account_name", a->sam_account_name) &&
+	     dict_set_str(d, "value", a->value) &&
+	     dict_set_str(d, "via", spnpool_via_name(a->via));
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyObject *py_check_result(const char *target,
+				 const struct spnpool_check_result *res)
+{
+	PyObject *d = NULL;
+	PyObject *answerers = NULL;
+	size_t i;
+	bool ok;
+
+	answerers = PyList_New((Py_ssize_t)res->num_answerers);
+	if (answerers == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < res->num_answerers; i++) {
+		PyObject *a = py_answerer(&res->answerers[i]);
+
+		if (a == NULL) {
+			Py_DECREF(answerers);
+			return NULL;
+		}
+		PyList_SET_ITEM(answerers, (Py_ssize_t)i, a);
+	}
+
+	d = PyDict_New();
+	if (d == NULL) {
+		Py_DECREF(answerers);
+		return NULL;
+	}
+	ok = dict_set_str(d, "target", target) &&
+	     dict_set_str(d, "host", res->host) &&
+	     dict_set_steal(d, "port", PyLong_FromLong(res->port)) &&
+	     dict_set_steal(d, "cname_chain",
+			    py_str_list(res->cname_chain, res->num_cnames)) &&
+	     dict_set_str(d, "spn", res->spn) &&
+	     dict_set_steal(d, "pool", py_account(res->pool)) &&
+	     dict_set_steal(d, "expected", py_account(res->expected)) &&
+	     dict_set_steal(d, "answerers", answerers) &&
+	     dict_set_str(d, "verdict", spnpool_verdict_name(res->verdict)) &&
+	     dict_set_steal(d, "exit_code",
+			    PyLong_FromLong(
+				    spnpool_verdict_exit_code(res->verdict))) &&
+	     dict_set_str(d, "reason", res->reason) &&
+	     dict_set_steal(d, "fixes",
+			    py_str_list(res->fixes, res->num_fixes));
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+PyDoc_STRVAR(py_check_doc,
+"check(samdb, target, identity, server=None, kernel_mode=False,\n"
+"      include_port=False, local=False) -> dict\n"
+"\n"
+"Predict what a browser gets for target (a URL or host name) when the\n"
+"application pool runs as identity: the SPN it requests (after CNAMEs in\n"
+"the AD-integrated DNS zones), who the KDC picks for it, and the verdict\n"
+"with the reason and the commands that fix it.  server names the web\n"
+"server (built-in IIS identities, kernel_mode); kernel_mode means IIS\n"
+"kernel-mode authentication without useAppPoolCredentials (the machine\n"
+"account must answer); include_port means the client puts a non-default\n"
+"port into the SPN.\n"
+"\n"
+"Returns {'target', 'host', 'port' (0: default), 'cname_chain', 'spn',\n"
+"'pool', 'expected', 'answerers': [{'dn', 'sam_account_name', 'value',\n"
+"'via'}], 'verdict', 'exit_code', 'reason', 'fixes'}.  A verdict is a\n"
+"result, not an error; raises SpnPoolError when the check cannot be made\n"
+"(bad input, identity not found, directory errors).");
+
+static PyObject *py_check(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+	static const char *kwnames[] = {
+		"samdb", "target", "identity", "server", "kernel_mode",
+		"include_port", "local", NULL
+	};
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_context *ldb = NULL;
+	struct spnpool_dir *dir = NULL;
+	struct spnpool_check_request req = { 0 };
+	struct spnpool_check_result *result = NULL;
+	PyObject *py_ldb = NULL;
+	PyObject *py_result = NULL;
+	PyObject *ret = NULL;
+	const char *target = NULL;
+	const char *identity = NULL;
+	const char *server = NULL;
+	int kernel_mode = 0;
+	int include_port = 0;
+	int local = 0;
+	int ldb_ret;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Oss|zppp:check",
+					 (char **)discard_const(kwnames),
+					 &py_ldb, &target, &identity, &server,
+					 &kernel_mode, &include_port,
+					 &local)) {
+		return NULL;
+	}
+	ldb = ldb_from_py(py_ldb);
+	if (ldb == NULL) {
+		return NULL;
+	}
+	tmp_ctx = talloc_new(NULL);
+	if (tmp_ctx == NULL) {
+		return PyErr_NoMemory();
+	}
+	req.target = target;
+	req.identity = identity;
+	req.server = server;
+	req.kernel_mode = kernel_mode;
+	req.include_port = include_port;
+
+	ldb_reset_err_string(ldb);
+	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, NULL);
+		goto done;
+	}
+	ldb_ret = spnpool_op_check(tmp_ctx, dir, &req, &result);
+	if (result != NULL) {
+		py_result = py_check_result(target, result);
+		if (py_result == NULL) {
+			goto done;
+		}
+	}
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, py_result);
+		goto done;
+	}
+	if (py_result == NULL) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"spnpool check succeeded without a result");
+		goto done;
+	}
+	ret = py_result;
+	py_result = NULL;
+done:
+	Py_XDECREF(py_result);
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* audit                                                               */
+/* ------------------------------------------------------------------ */
+
+static PyObject *py_finding(const struct spnpool_finding *f)
+{
+	PyObject *d = NULL;
+	bool ok;
+
+	d = PyDict_New();
+	if (d == NULL) {
+		return NULL;
+	}
+	ok = dict_set_str(d, "kind", spnpool_finding_name(f->kind)) &&
+	     dict_set_str(d, "spn", f->spn) &&
+	     dict_set_steal(d, "dns", py_str_list(f->dns, f->num_dns)) &&
+	     dict_set_str(d, "detail", f->detail) &&
+	     dict_set_str(d, "fix", f->fix);
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyObject *py_audit_result(const struct spnpool_audit_result *res)
+{
+	size_t counts[FINDING_LAST + 1] = { 0 };
+	PyObject *d = NULL;
+	PyObject *findings = NULL;
+	PyObject *py_counts = NULL;
+	size_t i;
+	bool ok;
+
+	findings = PyList_New((Py_ssize_t)res->num_findings);
+	if (findings == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < res->num_findings; i++) {
+		const struct spnpool_finding *f = &res->findings[i];
+		PyObject *py_f = NULL;
+
+		if ((unsigned)f->kind > FINDING_LAST) {
+			PyErr_Format(PyExc_RuntimeError,
+				     "spnpool audit returned a finding of "
+				     "unknown kind %d", (int)f->kind);
+			Py_DECREF(findings);
+			return NULL;
+		}
+		counts[f->kind]++;
+		py_f = py_finding(f);
+		if (py_f == NULL) {
+			Py_DECREF(findings);
+			return NULL;
+		}
+		PyList_SET_ITEM(findings, (Py_ssize_t)i, py_f);
+	}
+
+	py_counts = PyDict_New();
+	if (py_counts == NULL) {
+		Py_DECREF(findings);
+		return NULL;
+	}
+	ok = true;
+	for (i = 0; ok && i <= FINDING_LAST; i++) {
+		ok = dict_set_steal(py_counts,
+				    spnpool_finding_name(
+					    (enum spnpool_finding_kind)i),
+				    PyLong_FromSize_t(counts[i]));
+	}
+	if (!ok) {
+		Py_DECREF(py_counts);
+		Py_DECREF(findings);
+		return NULL;
+	}
+
+	d = PyDict_New();
+	if (d == NULL) {
+		Py_DECREF(py_counts);
+		Py_DECREF(findings);
+		return NULL;
+	}
+	ok = dict_set_steal(d, "entries_read",
+			    PyLong_FromUnsignedLongLong(res->entries_read)) &&
+	     dict_set_steal(d, "values_read",
+			    PyLong_FromUnsignedLongLong(res->values_read)) &&
+	     dict_set_steal(d, "distinct_spns",
+			    PyLong_FromUnsignedLongLong(res->distinct_spns)) &&
+	     dict_set_steal(d, "findings", findings) &&
+	     dict_set_steal(d, "counts", py_counts);
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+/*
+ * The Python progress callable and the first exception it raised.  The
+ * library cannot be told to stop, so after a failure the callable is not
+ * called again and the exception is re-raised once the scan returns.
+ */
+struct audit_progress {
+	PyObject *callable;
+	PyObject *exc_type;
+	PyObject *exc_value;
+	PyObject *exc_tb;
+};
+
+static void audit_progress_cb(void *private_data,
+			      uint64_t entries,
+			      uint64_t values)
+{
+	struct audit_progress *p = private_data;
+	PyObject *ret = NULL;
+
+	if (p->exc_type != NULL) {
+		return;
+	}
+	/* We still hold the GIL: the scan runs inside our C call. */
+	ret = PyObject_CallFunction(p->callable, "KK",
+				    (unsigned long long)entries,
+				    (unsigned long long)values);
+	if (ret == NULL) {
+		PyErr_Fetch(&p->exc_type, &p->exc_value, &p->exc_tb);
+		if (p->exc_type == NULL) {
+			/* NULL without an exception: make one. */
+			p->exc_type = PyExc_SystemError;
+			Py_INCREF(p->exc_type);
+		}
+		return;
+	}
+	Py_DECREF(ret);
+}
+
+/* unsigned from an int (not a bool) in 0..UINT_MAX; false with exception. */
+static bool page_size_from_py(PyObject *obj, unsigned *_page_size)
+{
+	unsigned long value;
+
+	*_page_size = 0;
+	if (obj == NULL || obj == Py_None) {
+		return true;
+	}
+	if (PyBool_Check(obj) || !PyLong_Check(obj)) {
+		PyErr_Format(PyExc_TypeError,
+			     "page_size must be int, not %s",
+			     Py_TYPE(obj)->tp_name);
+		return false;
+	}
+	value = PyLong_AsUnsignedLong(obj);
+	if (value == (unsigned long)-1 && PyErr_Occurred()) {
+		PyErr_Clear();
+		value = (unsigned long)UINT_MAX + 1;
+	}
+	if (value > UINT_MAX) {
+		PyErr_Format(PyExc_ValueError,
+			     "page_size must be from 0 (the default) to %u",
+			     UINT_MAX);
+		return false;
+	}
+	*_page_size = (unsigned)value;
+	return true;
+}
+
+PyDoc_STRVAR(py_audit_doc,
+"audit(samdb, all_classes=False, page_size=0, progress=None,\n"
+"      local=False) -> dict\n"
+"\n"
+"Scan every naming context once (paged searches of page_size entries,\n"
+"0: the library's default) and report every SPN held by several\n"
+"accounts (HTTP only unless all_classes), every http/X that shadows\n"
+"host/X of another account, every half registration (only one of the\n"
+"NetBIOS and FQDN forms) and every HTTP SPN on a disabled account.\n"
+"progress, if given, is called as progress(entries, values) every so\n"
+"often during the scan; if it raises, the scan still runs to its end\n"
+"(the library cannot be interrupted) and the exception is raised then.\n"
+"\n"
+"Returns {'entries_read', 'values_read', 'distinct_spns', 'findings':\n"
+"[{'kind', 'spn', 'dns', 'detail', 'fix'}], 'counts': {kind: n} (every\n"
+"kind, zeros included)}.  Raises SpnPoolError.");
+
+static PyObject *py_audit(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+	static const char *kwnames[] = {
+		"samdb", "all_classes", "page_size", "progress", "local", NULL
+	};
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_context *ldb = NULL;
+	struct spnpool_dir *dir = NULL;
+	struct spnpool_audit_request req = { 0 };
+	struct spnpool_audit_result *result = NULL;
+	struct audit_progress progress = { 0 };
+	PyObject *py_ldb = NULL;
+	PyObject *py_page_size = Py_None;
+	PyObject *py_progress = Py_None;
+	PyObject *ret = NULL;
+	int all_classes = 0;
+	int local = 0;
+	int ldb_ret;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|pOOp:audit",
+					 (char **)discard_const(kwnames),
+					 &py_ldb, &all_classes, &py_page_size,
+					 &py_progress, &local)) {
+		return NULL;
+	}
+	ldb = ldb_from_py(py_ldb);
+	if (ldb == NULL) {
+		return NULL;
+	}
+	req.all_classes = all_classes;
+	if (!page_size_from_py(py_page_size, &req.page_size)) {
+		return NULL;
+	}
+	if (py_progress != Py_None) {
+		if (!PyCallable_Check(py_progress)) {
+			PyErr_Format(PyExc_TypeError,
+				     "progress must be callable or None, "
+				     "not %s", Py_TYPE(py_progress)->tp_name);
+			return NULL;
+		}
+		progress.callable = py_progress;
+		req.progress = audit_progress_cb;
+		req.progress_data = &progress;
+	}
+	tmp_ctx = talloc_new(NULL);
+	if (tmp_ctx == NULL) {
+		return PyErr_NoMemory();
+	}
+
+	ldb_reset_err_string(ldb);
+	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, NULL);
+		goto done;
+	}
+	ldb_ret = spnpool_op_audit(tmp_ctx, dir, &req, &result);
+	if (progress.exc_type != NULL) {
+		/* The caller's exception wins over the scan's outcome. */
+		PyErr_Restore(progress.exc_type, progress.exc_value,
+			      progress.exc_tb);
+		progress.exc_type = NULL;
+		progress.exc_value = NULL;
+		progress.exc_tb = NULL;
+		goto done;
+	}
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, NULL);
+		goto done;
+	}
+	if (result == NULL) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"spnpool audit succeeded without a result");
+		goto done;
+	}
+	ret = py_audit_result(result);
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* verdicts and finding kinds                                          */
+/* ------------------------------------------------------------------ */
+
+PyDoc_STRVAR(py_verdict_exit_code_doc,
+"verdict_exit_code(verdict) -> int\n"
+"\n"
+"The documented exit status of a check verdict, given by name\n"
+"('kerberos-ok', 'ntlm-fallback', 'kerberos-fails', 'duplicate') or by\n"
+"its number (the position in VERDICTS): 0, 10, 11, 12.");
+
+static PyObject *py_verdict_exit_code(PyObject *self, PyObject *arg)
+{
+	long v = -1;
+
+	(void)self;
+	if (PyUnicode_Check(arg)) {
+		const char *name = PyUnicode_AsUTF8(arg);
+		long i;
+
+		if (name == NULL) {
+			return NULL;
+		}
+		for (i = 0; i <= VERDICT_LAST; i++) {
+			const char *known = spnpool_verdict_name(
+				(enum spnpool_verdict)i);
+
+			if (strcmp(name, known) == 0) {
+				v = i;
+				break;
+			}
+		}
+		if (v < 0) {
+			PyErr_Format(PyExc_ValueError,
+				     "unknown verdict %R", arg);
+			return NULL;
+		}
+	} else if (PyLong_Check(arg) && !PyBool_Check(arg)) {
+		v = PyLong_AsLong(arg);
+		if (v == -1 && PyErr_Occurred()) {
+			return NULL;
+		}
+		if (v < 0 || v > VERDICT_LAST) {
+			PyErr_Format(PyExc_ValueError,
+				     "unknown verdict %ld", v);
+			return NULL;
+		}
+	} else {
+		PyErr_Format(PyExc_TypeError,
+			     "verdict must be str or int, not %s",
+			     Py_TYPE(arg)->tp_name);
+		return NULL;
+	}
+	return PyLong_FromLong(
+		spnpool_verdict_exit_code((enum spnpool_verdict)v));
+}
+
+/* A tuple of the names of 0..last, via name(); NULL with an exception. */
+static PyObject *py_name_tuple(const char *(*name)(int), int last)
+{
+	PyObject *t = NULL;
+	int i;
+
+	t = PyTuple_New(last + 1);
+	if (t == NULL) {
+		return NULL;
+	}
+	for (i = 0; i <= last; i++) {
+		PyObject *s = PyUnicode_FromString(name(i));
+
+		if (s == NULL) {
+			Py_DECREF(t);
+			return NULL;
+		}
+		PyTuple_SET_ITEM(t, i, s);
+	}
+	return t;
+}
+
+static const char *verdict_name_of(int i)
+{
+	return spnpool_verdict_name((enum spnpool_verdict)i);
+}
+
+static const char *finding_name_of(int i)
+{
+	return spnpool_finding_name((enum spnpool_finding_kind)i);
+}
+
+/* ------------------------------------------------------------------ */
 /* helpers and the module                                              */
 /* ------------------------------------------------------------------ */
 
@@ -683,6 +1215,12 @@ static PyMethodDef spnpool_methods[] = {
 	  METH_VARARGS | METH_KEYWORDS, py_remove_doc },
 	{ "list", (PyCFunction)(void (*)(void))py_list,
 	  METH_VARARGS | METH_KEYWORDS, py_list_doc },
+	{ "check", (PyCFunction)(void (*)(void))py_check,
+	  METH_VARARGS | METH_KEYWORDS, py_check_doc },
+	{ "audit", (PyCFunction)(void (*)(void))py_audit,
+	  METH_VARARGS | METH_KEYWORDS, py_audit_doc },
+	{ "verdict_exit_code", py_verdict_exit_code, METH_O,
+	  py_verdict_exit_code_doc },
 	{ "exit_code", py_exit_code, METH_O, py_exit_code_doc },
 	{ "version", py_version, METH_NOARGS, py_version_doc },
 	{ NULL, NULL, 0, NULL }
@@ -742,6 +1280,19 @@ static PyObject *make_error_type(void)
 	return type;
 }
 
+/* m.name = value, stealing value; false (exception set) on failure. */
+static bool module_add_steal(PyObject *m, const char *name, PyObject *value)
+{
+	if (value == NULL) {
+		return false;
+	}
+	if (PyModule_AddObject(m, name, value) != 0) {
+		Py_DECREF(value);
+		return false;
+	}
+	return true;
+}
+
 PyMODINIT_FUNC PyInit__spnpool(void)
 {
 	PyObject *m = NULL;
@@ -777,7 +1328,13 @@ PyMODINIT_FUNC PyInit__spnpool(void)
 				     SPNPOOL_EXIT_ACCESS) == 0 &&
 	     PyModule_AddIntConstant(m, "EXIT_CONNECTION",
 				     SPNPOOL_EXIT_CONNECTION) == 0 &&
-	     PyModule_AddIntConstant(m, "EXIT_AUTH", SPNPOOL_EXIT_AUTH) == 0;
+	     PyModule_AddIntConstant(m, "EXIT_AUTH", SPNPOOL_EXIT_AUTH) == 0 &&
+	     module_add_steal(m, "VERDICTS",
+			      py_name_tuple(verdict_name_of,
+					    VERDICT_LAST)) &&
+	     module_add_steal(m, "FINDING_KINDS",
+			      py_name_tuple(finding_name_of,
+					    FINDING_LAST));
 	if (!ok) {
 		Py_DECREF(m);
 		return NULL;

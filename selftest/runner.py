@@ -79,7 +79,7 @@ def python_suite_commands(bld, name):
 
 def run_from_waf(bld):
     """Post-build function of `./waf test`."""
-    wanted = Options.options.suite or ['unit', 'integration']
+    wanted = Options.options.suite or list(SUITES)
     for name in wanted:
         if name not in SUITES:
             raise Errors.WafError('unknown suite %r (known: %s)' %
@@ -97,6 +97,8 @@ def run_from_waf(bld):
         commands += unit_commands(bld)
     if 'integration' in wanted:
         commands += python_suite_commands(bld, 'integration')
+    if 'kerberos' in wanted:
+        commands += python_suite_commands(bld, 'kerberos')
     passed = failed = 0
     broken = []
     for argv in commands:

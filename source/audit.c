@@ -538,8 +538,9 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 
 	/* half registrations: the other of NetBIOS/FQDN forms missing */
 	if (spnpool_host_forms(mem_ctx, host, a->dir->dns_domain, &netbios,
-			       &fqdn) != SPNPOOL_OK) {
-		return LDB_SUCCESS;
+			       &fqdn) != SPNPOOL_OK ||
+	    netbios == NULL) {
+		return LDB_SUCCESS; /* no second form to miss */
 	}
 	{
 		const char *other_form = (strcasecmp(host, netbios) == 0)

@@ -377,6 +377,11 @@ static const char *via_words(enum spnpool_via via)
 	return "";
 }
 
+static const char *answerer_name(const struct spnpool_answerer *a)
+{
+	return (a->sam_account_name != NULL) ? a->sam_account_name : a->dn;
+}
+
 static const char iis7_app_pool_creds[] =
 	"IIS 7+ (kernel mode): appcmd set config \"SITE\" "
 	"-section:system.webServer/security/authentication/"
@@ -400,9 +405,18 @@ static int decide(TALLOC_CTX *mem_ctx,
 	const char *who = r->expected->sam_account_name;
 	const char *dom = dir->netbios_domain != NULL ? dir->netbios_domain
 						      : dir->dns_domain;
-	/* the name the browser asks for: after CNAMEs, as typed otherwise */
+	/* the name the browser asks for: after CNAMEs, as typed otherwise;
+	 * with the port when the client puts it in the SPN */
 	const char *host = name;
 	int ret = LDB_SUCCESS;
+
+	if (req->include_port && r->port != 0) {
+		host = talloc_asprintf(r, "%s --port %u", name,
+				       (unsigned)r->port);
+		if (host == NULL) {
+			return ldb_oom(dir->ldb);
+		}
+	}
 	size_t i;
 
 	(void)mem_ctx;
@@ -458,24 +472,19 @@ static int decide(TALLOC_CTX *mem_ctx,
 		r->verdict = SPNPOOL_VERDICT_KERBEROS_OK;
 		r->reason = talloc_asprintf(
 			r,
-			"%s %s %s and nobody else does: the pool decrypts "
-			"the tickets browsers get",
-			r->answerers[0].sam_account_name != NULL
-				? r->answerers[0].sam_account_name
-				: r->answerers[0].dn,
-			via_words(r->answerers[0].via), r->spn);
+			"only %s answers for %s (it %s), and the pool "
+			"decrypts with its key: browsers get Kerberos",
+			answerer_name(&r->answerers[0]), r->spn,
+			via_words(r->answerers[0].via));
 		return LDB_SUCCESS;
 	}
 	r->verdict = SPNPOOL_VERDICT_KERBEROS_FAILS;
 	r->reason = talloc_asprintf(
 		r,
-		"the KDC issues %s tickets for %s, which %s, but they are "
-		"decrypted with the key of %s: authentication fails "
+		"the KDC issues %s tickets for %s (it %s), but the pool "
+		"decrypts with the key of %s: authentication fails "
 		"(KRB_AP_ERR_MODIFIED, then 401)",
-		r->spn,
-		r->answerers[0].sam_account_name != NULL
-			? r->answerers[0].sam_account_name
-			: r->answerers[0].dn,
+		r->spn, answerer_name(&r->answerers[0]),
 		via_words(r->answerers[0].via), who);
 	if (req->kernel_mode && !r->pool->builtin &&
 	    strcasecmp(r->answerers[0].dn, r->pool->dn) == 0) {

@@ -599,7 +599,8 @@ static int find_one(TALLOC_CTX *mem_ctx,
 				       identity, res->count,
 				       ldb_dn_get_linearized(res->msgs[0]->dn),
 				       ldb_dn_get_linearized(res->msgs[1]->dn));
-		return LDB_ERR_CONSTRAINT_VIOLATION;
+		/* like "not found": the identity names no single account */
+		return LDB_ERR_NO_SUCH_OBJECT;
 	}
 	*_msg = (res->count == 1) ? res->msgs[0] : NULL;
 	return LDB_SUCCESS;
@@ -674,6 +675,9 @@ static int find_server_computer(TALLOC_CTX *mem_ctx,
 	}
 	st = spnpool_host_forms(mem_ctx, server, dir->dns_domain, &netbios,
 				&fqdn);
+	if (st == SPNPOOL_OK && netbios == NULL) {
+		st = SPNPOOL_ERR_NETBIOS_TOO_LONG; /* no computer name */
+	}
 	if (st != SPNPOOL_OK) {
 		ldb_asprintf_errstring(dir->ldb, "invalid server '%s': %s",
 				       server, spnpool_status_string(st));
@@ -779,7 +783,9 @@ int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
 				hint = talloc_asprintf(
 					tmp_ctx,
 					"; a computer account %s exists",
-					with_dollar);
+					ldb_msg_find_attr_as_string(
+						computer, "sAMAccountName",
+						with_dollar));
 			}
 		}
 		break;

@@ -169,7 +169,7 @@ enum spnpool_status spnpool_host_forms(TALLOC_CTX *mem_ctx,
 	host_len = len_without_dot(host);
 	dot = memchr(host, '.', host_len);
 	first_len = (dot != NULL) ? (size_t)(dot - host) : host_len;
-	if (first_len > SPNPOOL_NETBIOS_MAX_LEN) {
+	if (first_len > SPNPOOL_NETBIOS_MAX_LEN && kind == SPNPOOL_HOST_SHORT) {
 		return SPNPOOL_ERR_NETBIOS_TOO_LONG;
 	}
 
@@ -177,7 +177,16 @@ enum spnpool_status spnpool_host_forms(TALLOC_CTX *mem_ctx,
 	if (tmp_ctx == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
-	netbios = dup_mapped(tmp_ctx, host, first_len, spnpool_ascii_upper);
+	/* An FQDN whose first label cannot be a NetBIOS name has only its
+	 * DNS form; NetBIOS stays NULL. */
+	if (first_len <= SPNPOOL_NETBIOS_MAX_LEN) {
+		netbios = dup_mapped(tmp_ctx, host, first_len,
+				     spnpool_ascii_upper);
+		if (netbios == NULL) {
+			st = SPNPOOL_ERR_NO_MEMORY;
+			goto done;
+		}
+	}
 	if (kind == SPNPOOL_HOST_FQDN) {
 		fqdn = dup_mapped(tmp_ctx, host, host_len, spnpool_ascii_lower);
 	} else {
@@ -206,11 +215,11 @@ enum spnpool_status spnpool_host_forms(TALLOC_CTX *mem_ctx,
 			goto done;
 		}
 	}
-	if (netbios == NULL || fqdn == NULL) {
+	if (fqdn == NULL) {
 		st = SPNPOOL_ERR_NO_MEMORY;
 		goto done;
 	}
-	*_netbios = talloc_move(mem_ctx, &netbios);
+	*_netbios = (netbios != NULL) ? talloc_move(mem_ctx, &netbios) : NULL;
 	*_fqdn = talloc_move(mem_ctx, &fqdn);
 	st = SPNPOOL_OK;
 done:

@@ -56,7 +56,6 @@ int spnpool_exit_code(int ldb_ret)
 		return SPNPOOL_EXIT_OK;
 	case LDB_ERR_INVALID_ATTRIBUTE_SYNTAX:
 	case LDB_ERR_INVALID_DN_SYNTAX:
-	case LDB_ERR_PROTOCOL_ERROR:
 		return SPNPOOL_EXIT_BAD_INPUT;
 	case LDB_ERR_NO_SUCH_OBJECT:
 	case LDB_ERR_OBJECT_CLASS_VIOLATION:
@@ -66,8 +65,6 @@ int spnpool_exit_code(int ldb_ret)
 	case LDB_ERR_ENTRY_ALREADY_EXISTS:
 		return SPNPOOL_EXIT_CONFLICT;
 	case LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS:
-	case LDB_ERR_STRONG_AUTH_REQUIRED:
-	case LDB_ERR_CONFIDENTIALITY_REQUIRED:
 		return SPNPOOL_EXIT_ACCESS;
 	case LDB_ERR_UNAVAILABLE:
 	case LDB_ERR_BUSY:
@@ -75,6 +72,8 @@ int spnpool_exit_code(int ldb_ret)
 		return SPNPOOL_EXIT_CONNECTION;
 	case LDB_ERR_INVALID_CREDENTIALS:
 	case LDB_ERR_INAPPROPRIATE_AUTHENTICATION:
+	case LDB_ERR_STRONG_AUTH_REQUIRED:
+	case LDB_ERR_CONFIDENTIALITY_REQUIRED:
 		return SPNPOOL_EXIT_AUTH;
 	default:
 		return SPNPOOL_EXIT_ERROR;
@@ -169,6 +168,9 @@ static int build_candidates(TALLOC_CTX *mem_ctx,
 			return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 		}
 		for (f = 0; f < 2; f++) {
+			if (forms[f] == NULL) {
+				continue; /* no NetBIOS form: see host_forms */
+			}
 			ret = LDB_SUCCESS;
 			if (mode == CANDIDATES_ADD || port == 0) {
 				ret = append_spn(dir, mem_ctx, &spns, &n,
@@ -346,11 +348,13 @@ static int report_conflicts(struct spnpool_dir *dir,
 	return LDB_ERR_CONSTRAINT_VIOLATION;
 }
 
-/* Give moved values back to the accounts they were taken from. */
+/* Give moved values back to the accounts they were taken from; what
+ * could not be given back is appended to *leftover. */
 static void restore_moves(struct spnpool_dir *dir,
 			  struct spnpool_op_result *r,
 			  const struct add_plan *plan,
-			  size_t num_done)
+			  size_t num_done,
+			  char **leftover)
 {
 	size_t i;
 
@@ -361,9 +365,10 @@ static void restore_moves(struct spnpool_dir *dir,
 					     NULL, 0);
 
 		if (ret != LDB_SUCCESS) {
-			ldb_debug(dir->ldb, LDB_DEBUG_FATAL,
-				  "spnpool: could not give %s back to %s: %s",
-				  value, s->holder_dn, ldb_strerror(ret));
+			*leftover = talloc_asprintf_append(
+				*leftover, "%s%s is missing from %s (%s)",
+				**leftover != '\0' ? "; " : "", value,
+				s->holder_dn, ldb_strerror(ret));
 		}
 	}
 }
@@ -440,9 +445,13 @@ static int write_add(TALLOC_CTX *mem_ctx,
 {
 	size_t moved = 0;
 	size_t dups = 0;
+	char *leftover = talloc_strdup(mem_ctx, "");
 	size_t i;
 	int ret;
 
+	if (leftover == NULL) {
+		return ldb_oom(dir->ldb);
+	}
 	ret = spnpool_dir_transaction_start(dir);
 	if (ret != LDB_SUCCESS) {
 		return ret;
@@ -491,17 +500,16 @@ fail_added:
 					      plan->add, plan->num_add);
 
 		if (ret2 != LDB_SUCCESS) {
-			ldb_debug(dir->ldb, LDB_DEBUG_FATAL,
-				  "spnpool: could not take back our SPNs "
-				  "from %s: %s",
-				  r->account->dn, ldb_strerror(ret2));
+			leftover = talloc_asprintf_append(
+				leftover, "our new SPNs are still on %s (%s)",
+				r->account->dn, ldb_strerror(ret2));
 		}
 	}
 fail:
 	if (dir->local) {
 		spnpool_dir_transaction_cancel(dir);
 	} else {
-		restore_moves(dir, r, plan, moved);
+		restore_moves(dir, r, plan, moved, &leftover);
 	}
 	if (dups > 0) {
 		ret = report_conflicts(dir, r,
@@ -515,13 +523,20 @@ fail:
 			}
 		}
 	}
+	if (leftover != NULL && leftover[0] != '\0') {
+		/* the directory is not as we found it: say exactly how */
+		ldb_asprintf_errstring(dir->ldb,
+				       "%s; UNDOING FAILED, repair by hand: %s",
+				       ldb_errstring(dir->ldb), leftover);
+		ret = LDB_ERR_OPERATIONS_ERROR;
+	}
 	return ret;
 }
 
-int spnpool_op_add(TALLOC_CTX *mem_ctx,
-		   struct spnpool_dir *dir,
-		   const struct spnpool_request *req,
-		   struct spnpool_op_result **_result)
+static int op_add_once(TALLOC_CTX *mem_ctx,
+		       struct spnpool_dir *dir,
+		       const struct spnpool_request *req,
+		       struct spnpool_op_result **_result)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct spnpool_account *account = NULL;
@@ -587,10 +602,59 @@ done:
 
 /* ---- remove ---- */
 
-int spnpool_op_remove(TALLOC_CTX *mem_ctx,
-		      struct spnpool_dir *dir,
-		      const struct spnpool_request *req,
-		      struct spnpool_op_result **_result)
+/*
+ * Samba refuses to delete a value another account also holds (its
+ * uniqueness check runs on DELETE elements too, 19), so a duplicate could
+ * never be cleaned up.  It checks only the first servicePrincipalName
+ * element of a modify: one modify of [ADD marker][DELETE marker + values]
+ * has a unique first element and leaves exactly the values deleted.  Only
+ * tried after that refusal and when another account really holds one of
+ * the values; Windows deletes duplicates without this.
+ */
+static int delete_duplicates(TALLOC_CTX *mem_ctx,
+			     struct spnpool_dir *dir,
+			     const struct spnpool_account *account,
+			     const char **del,
+			     size_t num_del)
+{
+	char *server_msg = talloc_strdup(mem_ctx, ldb_errstring(dir->ldb));
+	struct spnpool_holder *holders = NULL;
+	size_t num_holders = 0;
+	const char **values = NULL;
+	const char *marker = NULL;
+	bool duplicated = false;
+	size_t i;
+	int ret;
+
+	ret = spnpool_dir_find_holders(mem_ctx, dir, del, num_del, false,
+				       &holders, &num_holders);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	for (i = 0; i < num_holders; i++) {
+		duplicated |= strcasecmp(holders[i].account, account->guid) != 0;
+	}
+	if (!duplicated) {
+		if (server_msg != NULL) {
+			ldb_set_errstring(dir->ldb, server_msg);
+		}
+		return LDB_ERR_CONSTRAINT_VIOLATION;
+	}
+	marker = talloc_asprintf(mem_ctx, "spnpool-cleanup/%s", account->guid);
+	values = talloc_array(mem_ctx, const char *, num_del + 1);
+	if (marker == NULL || values == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	values[0] = marker;
+	memcpy(values + 1, del, num_del * sizeof(*del));
+	return spnpool_dir_modify(dir, account->dn, &marker, 1, values,
+				  num_del + 1);
+}
+
+static int op_remove_once(TALLOC_CTX *mem_ctx,
+			  struct spnpool_dir *dir,
+			  const struct spnpool_request *req,
+			  struct spnpool_op_result **_result)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct spnpool_account *account = NULL;
@@ -643,6 +707,10 @@ int spnpool_op_remove(TALLOC_CTX *mem_ctx,
 	if (num_del > 0 && !req->dry_run) {
 		ret = spnpool_dir_modify(dir, account->dn, NULL, 0, del,
 					 num_del);
+		if (ret == LDB_ERR_CONSTRAINT_VIOLATION) {
+			ret = delete_duplicates(tmp_ctx, dir, account, del,
+						num_del);
+		}
 		if (ret != LDB_SUCCESS) {
 			for (i = 0; i < r->num_spns; i++) {
 				if (r->spns[i].state == SPNPOOL_STATE_REMOVED) {
@@ -660,6 +728,56 @@ int spnpool_op_remove(TALLOC_CTX *mem_ctx,
 done:
 	talloc_free(tmp_ctx);
 	return ret;
+}
+
+/*
+ * A concurrent writer doing the same thing makes our exact write fail
+ * whole: an add finds the value already there (20), a delete or a move
+ * finds it gone (16).  Nothing was written; deciding again from a fresh
+ * read turns that into the no-op it is.
+ */
+static bool benign_race(int ret)
+{
+	return ret == LDB_ERR_ATTRIBUTE_OR_VALUE_EXISTS ||
+	       ret == LDB_ERR_NO_SUCH_ATTRIBUTE;
+}
+
+typedef int (*op_fn)(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		     const struct spnpool_request *req,
+		     struct spnpool_op_result **_result);
+
+static int run_with_retry(op_fn fn, TALLOC_CTX *mem_ctx,
+			  struct spnpool_dir *dir,
+			  const struct spnpool_request *req,
+			  struct spnpool_op_result **_result)
+{
+	struct spnpool_op_result *r = NULL;
+	int ret = fn(mem_ctx, dir, req, &r);
+
+	if (benign_race(ret)) {
+		TALLOC_FREE(r);
+		ret = fn(mem_ctx, dir, req, &r);
+	}
+	if (r != NULL) {
+		*_result = r;
+	}
+	return ret;
+}
+
+int spnpool_op_add(TALLOC_CTX *mem_ctx,
+		   struct spnpool_dir *dir,
+		   const struct spnpool_request *req,
+		   struct spnpool_op_result **_result)
+{
+	return run_with_retry(op_add_once, mem_ctx, dir, req, _result);
+}
+
+int spnpool_op_remove(TALLOC_CTX *mem_ctx,
+		      struct spnpool_dir *dir,
+		      const struct spnpool_request *req,
+		      struct spnpool_op_result **_result)
+{
+	return run_with_retry(op_remove_once, mem_ctx, dir, req, _result);
 }
 
 /* ---- list ---- */
@@ -783,7 +901,9 @@ static int collect_host_entry(struct ldb_message *msg, void *private_data)
 		for (f = 0; f < 2; f++) {
 			enum spnpool_via via;
 
-			if (spn_names_host(v, "http", st->forms[f])) {
+			if (st->forms[f] == NULL) {
+				continue;
+			} else if (spn_names_host(v, "http", st->forms[f])) {
 				via = SPNPOOL_VIA_EXPLICIT;
 			} else if (spn_names_host(v, "host", st->forms[f])) {
 				via = SPNPOOL_VIA_HOST_ALIAS;
@@ -833,8 +953,12 @@ static int list_host(TALLOC_CTX *mem_ctx,
 	st->forms[1] = fqdn;
 	filter = talloc_strdup(mem_ctx, "(|");
 	for (f = 0; f < 2 && filter != NULL; f++) {
-		const char *enc = ldb_binary_encode_string(mem_ctx,
-							   st->forms[f]);
+		const char *enc = NULL;
+
+		if (st->forms[f] == NULL) {
+			continue;
+		}
+		enc = ldb_binary_encode_string(mem_ctx, st->forms[f]);
 
 		filter = talloc_asprintf_append_buffer(
 			filter,
@@ -867,6 +991,9 @@ static int list_host(TALLOC_CTX *mem_ctx,
 	}
 
 	/* The KDC's last resort for http/<name>: the computer <name>$. */
+	if (netbios == NULL) {
+		return LDB_SUCCESS;
+	}
 	ret = spnpool_dir_find_computer(mem_ctx, dir, netbios, &computer);
 	if (ret != LDB_SUCCESS) {
 		return ret;

@@ -167,13 +167,14 @@ spnpool_host_check(const char *host, enum spnpool_host_kind *_kind);
  *
  * A short name gives NetBIOS = upper case, FQDN = lower case + "." +
  * dns_domain; an FQDN gives FQDN = lower case without trailing dot,
- * NetBIOS = its first label in upper case.  The NetBIOS form must fit in
- * 15 characters (SPNPOOL_ERR_NETBIOS_TOO_LONG otherwise).
+ * NetBIOS = its first label in upper case.  A NetBIOS name has at most 15
+ * characters: a longer short name is SPNPOOL_ERR_NETBIOS_TOO_LONG, an
+ * FQDN with a longer first label has no NetBIOS form (*_netbios = NULL).
  *
  * @param dns_domain  the domain's DNS name (e.g. "example.test"); only
  *                    needed for a short host, SPNPOOL_ERR_NO_DOMAIN if
  *                    NULL then
- * @param _netbios    receives e.g. "WEB01"
+ * @param _netbios    receives e.g. "WEB01", or NULL (see above)
  * @param _fqdn       receives e.g. "web01.example.test"
  */
 SPNPOOL_PUBLIC enum spnpool_status spnpool_host_forms(TALLOC_CTX *mem_ctx,
@@ -368,9 +369,9 @@ struct spnpool_account {
  * @param server  the web server's name (NetBIOS or FQDN), needed only for
  *                built-in identities; may be NULL
  * @return LDB_SUCCESS; LDB_ERR_INVALID_ATTRIBUTE_SYNTAX for malformed
- *         input, LDB_ERR_NO_SUCH_OBJECT when nothing matches,
- *         LDB_ERR_OBJECT_CLASS_VIOLATION for a non-account (a group),
- *         LDB_ERR_CONSTRAINT_VIOLATION when several objects match
+ *         input, LDB_ERR_NO_SUCH_OBJECT when nothing or several objects
+ *         match, LDB_ERR_OBJECT_CLASS_VIOLATION for a non-account (a
+ *         group)
  */
 SPNPOOL_PUBLIC int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
 					    struct spnpool_dir *dir,
@@ -511,6 +512,8 @@ SPNPOOL_PUBLIC int spnpool_exit_code(int ldb_ret);
 #define SPNPOOL_EXIT_ACCESS 5
 #define SPNPOOL_EXIT_CONNECTION 6
 #define SPNPOOL_EXIT_AUTH 7
+/* audit: the scan worked and found problems */
+#define SPNPOOL_EXIT_FINDINGS 8
 
 /* ------------------------------------------------------------------ */
 /* AD-integrated DNS records (MS-DNSP 2.3.2.2), pure                   */
@@ -556,7 +559,7 @@ enum spnpool_verdict {
 /** "kerberos-ok", "ntlm-fallback", "kerberos-fails", "duplicate". */
 SPNPOOL_PUBLIC const char *spnpool_verdict_name(enum spnpool_verdict v);
 
-/** Exit code of a verdict: 0, 10, 11, 12. */
+/** Exit code of a verdict: 0, 10, 11, 12 (errors keep the codes 1-7). */
 SPNPOOL_PUBLIC int spnpool_verdict_exit_code(enum spnpool_verdict v);
 
 struct spnpool_check_request {
@@ -600,6 +603,7 @@ struct spnpool_check_result {
  * the KDC picks for it (exact holders, else the HOST/ alias holder or
  * the computer named like the host), and the verdict with its fixes.
  */
+/* _result is set on success only. */
 SPNPOOL_PUBLIC int spnpool_op_check(TALLOC_CTX *mem_ctx,
 				    struct spnpool_dir *dir,
 				    const struct spnpool_check_request *req,
@@ -652,6 +656,7 @@ struct spnpool_audit_result {
  * Memory grows with the number of distinct SPNs considered, not with the
  * entries read.
  */
+/* _result is set on success only. */
 SPNPOOL_PUBLIC int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 				    struct spnpool_dir *dir,
 				    const struct spnpool_audit_request *req,

@@ -49,7 +49,8 @@ static const char *const status_strings[SPNPOOL_STATUS_COUNT] = {
 		"a host name label may not start or end with '-'",
 	[SPNPOOL_ERR_HOST_NUMERIC] =
 		"an IP address or all-numeric name is not a host name; "
-		"Kerberos clients request SPNs for names only",
+		"browsers request SPNs for names (Windows tries an IP SPN "
+		"only when TryIPSPN is configured)",
 	[SPNPOOL_ERR_HOST_TRAILING_DOT] =
 		"a trailing dot is only allowed after a name of two or more "
 		"labels",

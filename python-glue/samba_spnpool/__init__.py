@@ -15,7 +15,10 @@ with a password or Kerberos, ...)::
         sys.exit(e.exit_code)
 
 Results are plain dicts whose keys are part of the public JSON contract
-of ``samba-tool spn http-pool --json``.
+of ``samba-tool spn http-pool --json``.  ``check`` returns a verdict (one
+of ``VERDICTS``, each with its own exit status from
+``verdict_exit_code``); ``audit`` returns findings (of the kinds in
+``FINDING_KINDS``), for which the command exits ``EXIT_FINDINGS``.
 """
 
 from samba_spnpool._spnpool import (
@@ -27,20 +30,32 @@ from samba_spnpool._spnpool import (
     EXIT_ERROR,
     EXIT_NO_IDENTITY,
     EXIT_OK,
+    FINDING_KINDS,
+    VERDICTS,
     SpnPoolError,
     add,
+    audit,
+    check,
     exit_code,
     list,
     remove,
+    verdict_exit_code,
     version,
 )
 
 __all__ = [
     'EXIT_ACCESS', 'EXIT_AUTH', 'EXIT_BAD_INPUT', 'EXIT_CONFLICT',
-    'EXIT_CONNECTION', 'EXIT_ERROR', 'EXIT_NO_IDENTITY', 'EXIT_OK',
-    'SpnPoolError', 'add', 'exit_code', 'is_local_url', 'list', 'remove',
-    'version',
+    'EXIT_CONNECTION', 'EXIT_ERROR', 'EXIT_FINDINGS', 'EXIT_NO_IDENTITY',
+    'EXIT_OK', 'FINDING_KINDS', 'VERDICTS', 'SpnPoolError', 'add', 'audit',
+    'check', 'exit_code', 'is_local_url', 'list', 'remove',
+    'verdict_exit_code', 'version',
 ]
+
+# samba-tool spn http-pool audit: the scan worked and found something to
+# repair.  Chosen above the error codes (1-7) and below check's verdict
+# codes (10-12) so that automation can gate on it; libspnpool has no
+# notion of it because a finding is a result, not an error.
+EXIT_FINDINGS = 8
 
 # URL schemes that reach a directory server over the network (or its
 # socket), where ldb transactions do nothing and one LDAP modify is the

@@ -173,6 +173,11 @@ class BadInputTests:
                                EXIT_BAD_INPUT, "invalid port '%s'" % port,
                                dn=svc.dn)
 
+    def test_usage_errors_exit_2(self):
+        for args in (('add', 'svc-only'), ('list', 'a', 'b')):
+            rc, out, err = self.tool(*args)
+            self.assertEqual(rc, EXIT_BAD_INPUT, (args, out, err))
+
     def test_identities_are_escaped_and_checked(self):
         self.assertRefused(('add', 'svc)(!(x', 'ok2'), EXIT_NO_IDENTITY,
                            'not found')

@@ -119,7 +119,9 @@ struct ad_fixture *ad_fixture_new(TALLOC_CTX *mem_ctx, bool local)
 	assert_non_null(f->ldb);
 	assert_int_equal(ldb_set_opaque(f->ldb, RACE_OPAQUE, f), LDB_SUCCESS);
 	url = talloc_asprintf(f, "tdb://%s", f->path);
-	ret = ldb_connect(f->ldb, url, 0, (const char **)options);
+	/* no fsync: a test fixture needs no durability */
+	ret = ldb_connect(f->ldb, url, LDB_FLG_NOSYNC,
+			  (const char **)options);
 	assert_int_equal(ret, LDB_SUCCESS);
 
 	ldif = talloc_asprintf(

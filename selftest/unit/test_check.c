@@ -237,6 +237,7 @@ static void test_port_only_when_the_client_includes_it(void **state)
 	assert_int_equal(spnpool_op_check(f, f->sdir, &req, &r), LDB_SUCCESS);
 	assert_string_equal(r->spn, "HTTP/intranet:8080");
 	assert_int_equal(r->verdict, SPNPOOL_VERDICT_NTLM_FALLBACK);
+	assert_true(has_fix(r, "add 'svc-a' intranet --port 8080"));
 }
 
 static void test_bad_input_is_refused(void **state)

@@ -116,13 +116,16 @@ static void test_forms_respect_the_netbios_limit(void **state)
 	assert_int_equal(spnpool_host_forms(t->mem, "abcdefghijklmnop",
 					    "example.test", &nb, &fq),
 			 SPNPOOL_ERR_NETBIOS_TOO_LONG);
-	assert_int_equal(spnpool_host_forms(t->mem,
-					    "abcdefghijklmnop.example.test",
-					    NULL, &nb, &fq),
-			 SPNPOOL_ERR_NETBIOS_TOO_LONG);
 	assert_null(nb);
 	assert_null(fq);
 	assert_no_new_blocks(t);
+	/* a long first label of an FQDN: the DNS form alone */
+	assert_int_equal(spnpool_host_forms(t->mem,
+					    "Intranet-Portal-Prod.example.test",
+					    NULL, &nb, &fq),
+			 SPNPOOL_OK);
+	assert_null(nb);
+	assert_string_equal(fq, "intranet-portal-prod.example.test");
 	assert_forms(t, "abcdefghijklmno", "example.test", "ABCDEFGHIJKLMNO",
 		     "abcdefghijklmno.example.test");
 }

@@ -171,7 +171,7 @@ static void test_identity_refusals_are_precise(void **state)
 	assert_refused(t, "nobody", NULL, LDB_ERR_NO_SUCH_OBJECT,
 		       "identity 'nobody' not found");
 	assert_refused(t, "web01", NULL, LDB_ERR_NO_SUCH_OBJECT,
-		       "a computer account web01$ exists");
+		       "a computer account WEB01$ exists");
 	assert_refused(t, "OTHER\\svc-a", NULL, LDB_ERR_NO_SUCH_OBJECT,
 		       "names domain 'OTHER'");
 	assert_refused(t, "webadmins", NULL, LDB_ERR_OBJECT_CLASS_VIOLATION,
@@ -196,6 +196,19 @@ static void test_identity_refusals_are_precise(void **state)
 		       LDB_ERR_INVALID_ATTRIBUTE_SYNTAX, "not a valid DN");
 	assert_refused(t, "@example.test", NULL,
 		       LDB_ERR_INVALID_ATTRIBUTE_SYNTAX, "name@realm");
+}
+
+static void test_identity_matching_two_objects_is_ambiguous(void **state)
+{
+	struct ops_ctx *t = *state;
+
+	/* AD forbids this; a damaged or foreign directory may not */
+	ad_fixture_add(t->f, "svc-a-copy", "svc-a", "user", NULL);
+	assert_refused(t, "svc-a", NULL, LDB_ERR_NO_SUCH_OBJECT,
+		       "is ambiguous");
+	assert_int_equal(spnpool_exit_code(LDB_ERR_NO_SUCH_OBJECT),
+			 SPNPOOL_EXIT_NO_IDENTITY);
+	assert_resolves(t, DN("svc-a-copy"), NULL, DN("svc-a-copy"));
 }
 
 static void test_identity_filter_metacharacters_are_escaped(void **state)
@@ -269,6 +282,20 @@ static void test_add_derives_netbios_from_fqdn_and_adds_ports(void **state)
 			    "http/INTRANET|http/INTRANET:8080|"
 			    "http/intranet.example.test|"
 			    "http/intranet.example.test:8080");
+}
+
+static void test_add_long_first_label_registers_the_fqdn_only(void **state)
+{
+	struct ops_ctx *t = *state;
+	const char *hosts[] = {"intranet-portal-prod.example.test"};
+	struct spnpool_request req = request("svc-a", hosts, 1);
+	struct spnpool_op_result *r = NULL;
+
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_SUCCESS);
+	assert_int_equal(r->num_spns, 1);
+	assert_string_equal(ad_fixture_spns(t->mem, t->f, DN("svc-a")),
+			    "http/intranet-portal-prod.example.test");
 }
 
 static void test_add_twice_is_a_no_op(void **state)
@@ -454,6 +481,22 @@ static void test_add_race_between_check_and_write_is_undone(void **state)
 				       "HTTP/intranet.example.test");
 }
 
+static void test_add_racing_an_identical_add_still_succeeds(void **state)
+{
+	struct ops_ctx *t = *state;
+	const char *hosts[] = {"intranet"};
+	struct spnpool_request req = request("svc-a", hosts, 1);
+	struct spnpool_op_result *r = NULL;
+
+	/* the same admin's other window adds one of our values first: our
+	 * exact ADD fails whole (20) and a fresh decision completes it */
+	ad_fixture_arm_race(t->f, DN("svc-a"), DN("svc-a"), "http/INTRANET");
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_SUCCESS);
+	assert_string_equal(ad_fixture_spns(t->mem, t->f, DN("svc-a")),
+			    "http/INTRANET|http/intranet.example.test");
+}
+
 /* ---- remove ---- */
 
 static void test_remove_deletes_stored_spelling_only(void **state)
@@ -595,10 +638,12 @@ int main(void)
 		BOTH(test_identity_every_form_resolves),
 		BOTH(test_identity_builtin_means_the_servers_computer),
 		BOTH(test_identity_refusals_are_precise),
+		BOTH(test_identity_matching_two_objects_is_ambiguous),
 		BOTH(test_identity_filter_metacharacters_are_escaped),
 		BOTH(test_holders_found_case_insensitively_with_aliases),
 		BOTH(test_add_registers_both_forms),
 		BOTH(test_add_derives_netbios_from_fqdn_and_adds_ports),
+		BOTH(test_add_long_first_label_registers_the_fqdn_only),
 		BOTH(test_add_twice_is_a_no_op),
 		BOTH(test_add_adds_only_the_missing_form),
 		BOTH(test_add_refuses_spn_held_elsewhere),
@@ -607,6 +652,7 @@ int main(void)
 		BOTH(test_add_over_computer_host_reports_shadowing),
 		BOTH(test_add_bad_input_writes_nothing),
 		BOTH(test_add_race_between_check_and_write_is_undone),
+		BOTH(test_add_racing_an_identical_add_still_succeeds),
 		BOTH(test_remove_deletes_stored_spelling_only),
 		BOTH(test_remove_with_port_takes_only_port_forms),
 		BOTH(test_list_by_account_shows_http_spns),
