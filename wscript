@@ -95,6 +95,9 @@ LIB_SOURCES = [
     'source/dns.c',
     'source/check.c',
     'source/audit.c',
+    'source/plan.c',
+    'source/journal.c',
+    'source/apply.c',
 ]
 
 UNIT_TESTS = [
@@ -108,8 +111,11 @@ UNIT_TESTS = [
     'test_audit',
 ]
 
+UNIT_TESTS += ['test_plan', 'test_apply']
+
 # Suites that need the AD-shaped tdb:// fixture.
-FIXTURE_TESTS = ['test_ops', 'test_check', 'test_audit']
+FIXTURE_TESTS = ['test_ops', 'test_check', 'test_audit', 'test_plan',
+                 'test_apply']
 
 
 def build(bld):
@@ -141,6 +147,11 @@ def build(bld):
                 defines=['SPNPOOL_FUZZ_CORPUS="%s"' %
                          bld.path.find_dir('selftest/fuzz/corpus').abspath()],
                 uselib='CMOCKA TALLOC LDB', install_path=None)
+
+    # The audit benchmark's C driver (selftest/bench/bench_audit.py).
+    bld.program(source=['selftest/bench/bench_audit.c'],
+                target='bench_audit', includes='source',
+                use='spnpool_objs', uselib='TALLOC LDB', install_path=None)
 
     bld.env.UNIT_TESTS = UNIT_TESTS + ['test_fuzz_replay']
     if bld.cmd == 'test':

@@ -62,6 +62,7 @@ enum spnpool_status {
 	SPNPOOL_ERR_MAPPING_SYNTAX,
 	SPNPOOL_ERR_IDENTITY,
 	SPNPOOL_ERR_DNS_RECORD,
+	SPNPOOL_ERR_CONFIG,
 	SPNPOOL_ERR_NO_MEMORY,
 	SPNPOOL_STATUS_COUNT
 };
@@ -661,5 +662,218 @@ SPNPOOL_PUBLIC int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 				    struct spnpool_dir *dir,
 				    const struct spnpool_audit_request *req,
 				    struct spnpool_audit_result **_result);
+
+/* ------------------------------------------------------------------ */
+/* Web server configuration: IIS applicationHost.config, pools files   */
+/* ------------------------------------------------------------------ */
+
+/** How a pool authenticates on the network. */
+enum spnpool_pool_identity_type {
+	SPNPOOL_POOL_SPECIFIC_USER = 0, /* a domain account */
+	SPNPOOL_POOL_NETWORK_SERVICE,	/* the computer account */
+	SPNPOOL_POOL_LOCAL_SYSTEM,	/* the computer account */
+	SPNPOOL_POOL_APP_POOL_IDENTITY, /* the computer account */
+	SPNPOOL_POOL_LOCAL_SERVICE,	/* anonymous: never Kerberos */
+};
+
+/**
+ * One name under which browsers reach one application pool: an IIS
+ * binding of a site, for each pool serving an application of that site,
+ * or a host of a pools-file entry.
+ */
+struct spnpool_web_binding {
+	char *site;	  /* IIS site name, or the pools file's pool name */
+	char *site_id;	  /* IIS site id (adsutil's w3svc/ID), or NULL */
+	char *app_path;	  /* IIS application path ("/"), or NULL */
+	char *pool;	  /* application pool name */
+	enum spnpool_pool_identity_type identity_type;
+	char *user_name;  /* SPECIFIC_USER: the IDENTITY text, else NULL */
+	char *host;	  /* the host header; NULL: any name (the server's) */
+	uint16_t port;	  /* 0: the scheme's default */
+	bool https;
+	bool windows_auth;	      /* Windows authentication enabled */
+	bool negotiate;		      /* Negotiate among the providers */
+	bool kernel_mode;	      /* IIS useKernelMode */
+	bool use_app_pool_credentials; /* IIS useAppPoolCredentials */
+};
+
+struct spnpool_web_config {
+	char *source; /* "iis" or "pools" */
+	struct spnpool_web_binding *bindings;
+	size_t num_bindings;
+};
+
+/**
+ * Parse an IIS 7+ applicationHost.config (as copied from the server) with
+ * libxml2: pools (processModel identityType, userName; the pool
+ * defaults), sites with their bindings ("IP:port:host") and the pool of
+ * each application, and windowsAuthentication (enabled, providers,
+ * useKernelMode, useAppPoolCredentials) at server, site and location
+ * level, the most specific winning.  Refuses DTDs and entities, network
+ * access, files over 16 MiB and malformed XML (SPNPOOL_ERR_CONFIG, with
+ * the line in *_error).
+ */
+SPNPOOL_PUBLIC enum spnpool_status
+spnpool_iis_config_parse(TALLOC_CTX *mem_ctx,
+			 const char *xml,
+			 size_t len,
+			 struct spnpool_web_config **_config,
+			 char **_error);
+
+/**
+ * Parse a pools file (format in docs/samba-tool-spn-http-pool.8, POOLS
+ * FILE): pools for non-IIS HTTP services, each with an identity, host
+ * names and optional ports.  SPNPOOL_ERR_CONFIG with the line in *_error.
+ */
+SPNPOOL_PUBLIC enum spnpool_status
+spnpool_pools_file_parse(TALLOC_CTX *mem_ctx,
+			 const char *text,
+			 size_t len,
+			 struct spnpool_web_config **_config,
+			 char **_error);
+
+/* ------------------------------------------------------------------ */
+/* plan: many pools at once                                            */
+/* ------------------------------------------------------------------ */
+
+enum spnpool_change_action {
+	SPNPOOL_CHANGE_ADD = 0,
+	SPNPOOL_CHANGE_DELETE,
+};
+
+/** One exact-value change of one account's servicePrincipalName. */
+struct spnpool_change {
+	enum spnpool_change_action action;
+	char *dn;
+	char *sam_account_name;
+	char *spn;
+	char *reason; /* why the plan wants it; may be NULL */
+};
+
+/** One way out of several pools behind one name, best first. */
+struct spnpool_resolution {
+	char *kind;	/* "shared-account", "distinct-names",
+			   "kernel-mode", "ntlm-only" */
+	char *summary;	/* what to do */
+	char *tradeoff; /* what it costs */
+	char **commands;
+	size_t num_commands;
+	bool chosen;	/* what the plan's changes implement */
+};
+
+/** A pool serving a name: where it runs and as whom. */
+struct spnpool_plan_user {
+	char *server; /* the web server, or NULL (pools files: any) */
+	char *site;
+	char *app_path;
+	char *pool;
+	char *account_dn; /* who decrypts its tickets; NULL: nobody */
+	char *account_sam;
+	bool kernel_mode;
+	bool use_app_pool_credentials;
+};
+
+/** What the plan decided for one name browsers use. */
+struct spnpool_plan_name {
+	char *netbios; /* NULL when the first label is too long */
+	char *fqdn;
+	struct spnpool_plan_user *users;
+	size_t num_users;
+	/* "register", "nothing" (the computer answers already), "conflict"
+	 * (several accounts; resolved as the chosen resolution says),
+	 * "skipped" (no Windows authentication with Negotiate) */
+	char *decision;
+	char *account_dn; /* who must answer for the name, or NULL */
+	char *account_sam;
+	char *explanation;
+	struct spnpool_resolution *resolutions;
+	size_t num_resolutions;
+	char **iis_commands; /* server-side settings the plan relies on */
+	size_t num_iis_commands;
+};
+
+struct spnpool_plan {
+	struct spnpool_plan_name *names;
+	size_t num_names;
+	struct spnpool_change *changes; /* in the order apply runs them */
+	size_t num_changes;
+	char **notes;
+	size_t num_notes;
+};
+
+/**
+ * Decide, for every name of config, which account must hold
+ * http/<NetBIOS> and http/<FQDN>, compare with the directory and list the
+ * changes.  servers names the web server(s) the config belongs to: their
+ * computer accounts serve built-in identities, kernel mode and bindings
+ * without a host header.  Several accounts behind one name are the
+ * seed's conflict: the resolutions are ranked and the plan's changes
+ * implement the chosen one (the root application's pool keeps Kerberos,
+ * the others get NTLM-only commands).
+ */
+SPNPOOL_PUBLIC int spnpool_op_plan(TALLOC_CTX *mem_ctx,
+				   struct spnpool_dir *dir,
+				   const struct spnpool_web_config *config,
+				   const char *const *servers,
+				   size_t num_servers,
+				   struct spnpool_plan **_plan);
+
+/* ------------------------------------------------------------------ */
+/* apply / undo                                                        */
+/* ------------------------------------------------------------------ */
+
+enum spnpool_change_state {
+	SPNPOOL_CHANGE_DONE = 0,
+	SPNPOOL_CHANGE_ALREADY,	    /* the directory was so already */
+	SPNPOOL_CHANGE_PLANNED,	    /* dry run */
+	SPNPOOL_CHANGE_NOT_DONE,    /* not reached, or rolled back */
+	SPNPOOL_CHANGE_FAILED,	    /* the step that met the surprise */
+};
+
+/** "done", "already", "planned", "not-done", "failed". */
+SPNPOOL_PUBLIC const char *
+spnpool_change_state_name(enum spnpool_change_state state);
+
+struct spnpool_apply_result {
+	struct spnpool_change *changes;
+	enum spnpool_change_state *states;
+	size_t num_changes;
+	bool changed;
+	char *ldif; /* dry run: the exact LDAP changes */
+};
+
+/**
+ * Execute changes in order.  On a local sam.ldb: one transaction, all or
+ * nothing.  Over LDAP: each change is one exact-value modify, checked
+ * first (an add whose SPN another account holds, a delete whose value
+ * is gone: a surprise); the first surprise or failure stops the run and
+ * the changes made are reversed.  Each change is written to the journal
+ * (fsync'd) before it is made, and marked done after; undo replays it.
+ * Changes already in effect are skipped, so applying twice is harmless.
+ *
+ * @param journal  path of the journal file to create (must not exist);
+ *                 NULL for dry runs
+ * @param dry_run  decide and fill result->ldif, write nothing
+ */
+SPNPOOL_PUBLIC int spnpool_op_apply(TALLOC_CTX *mem_ctx,
+				    struct spnpool_dir *dir,
+				    const struct spnpool_change *changes,
+				    size_t num_changes,
+				    const char *journal,
+				    bool dry_run,
+				    struct spnpool_apply_result **_result);
+
+/**
+ * Restore the state before the apply recorded in journal: the done
+ * changes are reversed, in reverse order, the same way apply works.
+ * Refuses (LDB_ERR_CONSTRAINT_VIOLATION, naming the SPN) without writing
+ * anything if any of those SPNs changed since, and refuses a journal
+ * already undone.
+ */
+SPNPOOL_PUBLIC int spnpool_op_undo(TALLOC_CTX *mem_ctx,
+				   struct spnpool_dir *dir,
+				   const char *journal,
+				   bool dry_run,
+				   struct spnpool_apply_result **_result);
 
 #endif /* SPNPOOL_H */

@@ -140,4 +140,41 @@ int spnpool_dir_transaction_cancel(struct spnpool_dir *dir);
 /* "DC=example,DC=test" -> "example.test"; NULL if no DC components. */
 char *spnpool_dn_to_dns_domain(TALLOC_CTX *mem_ctx, const char *dn);
 
+/* ---- journal.c: the apply journal ---- */
+
+struct spnpool_journal;
+
+struct spnpool_journal_entry {
+	struct spnpool_change change; /* value: the exact stored spelling */
+	bool done;		      /* made (and not reversed by apply) */
+	bool reversed;		      /* taken back by apply itself */
+	bool undone;		      /* taken back by undo */
+};
+
+struct spnpool_journal_state {
+	bool local;
+	bool ended;	   /* apply finished (ok or aborted) */
+	bool undo_started;
+	bool undone;	   /* undo finished ok */
+	struct spnpool_journal_entry *entries;
+	size_t num_entries;
+};
+
+/* Open (create: O_EXCL, mode 0600) for appending; errno on failure. */
+int spnpool_journal_open(TALLOC_CTX *mem_ctx, const char *path, bool create,
+			 struct spnpool_journal **_j);
+
+/* Append one record and fsync; errno on failure. */
+int spnpool_journal_write(struct spnpool_journal *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* "intent	i	add|delete	dn	value" */
+int spnpool_journal_intent(struct spnpool_journal *j, size_t i,
+			   const struct spnpool_change *c);
+
+/* Read a journal; errno on failure, with *_error for format errors. */
+int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
+			 struct spnpool_journal_state **_state,
+			 char **_error);
+
 #endif /* SPNPOOL_PRIVATE_H */

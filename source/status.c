@@ -70,6 +70,8 @@ static const char *const status_strings[SPNPOOL_STATUS_COUNT] = {
 		"NAME$ or an IIS built-in identity",
 	[SPNPOOL_ERR_DNS_RECORD] =
 		"a dnsRecord value must follow MS-DNSP 2.3.2.2",
+	[SPNPOOL_ERR_CONFIG] =
+		"the web server configuration is malformed",
 	[SPNPOOL_ERR_NO_MEMORY] = "out of memory",
 };
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -36,6 +37,10 @@ static int race_modify(struct ldb_module *module, struct ldb_request *req)
 	const struct ldb_message *msg = req->op.mod.message;
 	struct ldb_message_element *el = NULL;
 
+	if (f != NULL && f->kill_at_modify > 0 && --f->kill_at_modify == 0) {
+		/* a crash in the middle of a transaction */
+		kill(getpid(), SIGKILL);
+	}
 	if (f == NULL || f->race_victim_dn == NULL) {
 		return ldb_next_request(module, req);
 	}
@@ -97,12 +102,34 @@ static int fixture_destructor(struct ad_fixture *f)
 	return 0;
 }
 
+static const char *const fixture_ncs[] = {FIX_DOMAIN_NC, FIX_CONFIG_NC,
+					  FIX_DNS_NC};
+
+void ad_fixture_reopen(struct ad_fixture *f, bool local)
+{
+	static const char *const options[] = {"modules:spnpool_race", NULL};
+	char *url = talloc_asprintf(f, "tdb://%s", f->path);
+
+	TALLOC_FREE(f->sdir);
+	TALLOC_FREE(f->ldb);
+	f->ldb = ldb_init(f, NULL);
+	assert_non_null(f->ldb);
+	assert_int_equal(ldb_set_opaque(f->ldb, RACE_OPAQUE, f), LDB_SUCCESS);
+	assert_int_equal(ldb_connect(f->ldb, url, LDB_FLG_NOSYNC,
+				     (const char **)options),
+			 LDB_SUCCESS);
+	assert_int_equal(spnpool_dir_init(f, f->ldb, local, FIX_DOMAIN_NC,
+					  FIX_CONFIG_NC, fixture_ncs, 3,
+					  &f->sdir),
+			 LDB_SUCCESS);
+	f->sdir->page_size = 2;
+}
+
 struct ad_fixture *ad_fixture_new(TALLOC_CTX *mem_ctx, bool local)
 {
 	static const char *const options[] = {"modules:spnpool_race", NULL};
 	struct ad_fixture *f = talloc_zero(mem_ctx, struct ad_fixture);
 	char tmpl[] = "/tmp/spnpool-fixture-XXXXXX";
-	const char *ncs[] = {FIX_DOMAIN_NC, FIX_CONFIG_NC, FIX_DNS_NC};
 	char *url = NULL;
 	char *ldif = NULL;
 	int ret;
@@ -171,7 +198,7 @@ struct ad_fixture *ad_fixture_new(TALLOC_CTX *mem_ctx, bool local)
 	add_ldif(f->ldb, ldif);
 
 	ret = spnpool_dir_init(f, f->ldb, local, FIX_DOMAIN_NC, FIX_CONFIG_NC,
-			       ncs, 3, &f->sdir);
+			       fixture_ncs, 3, &f->sdir);
 	assert_int_equal(ret, LDB_SUCCESS);
 	/* small pages, so that paging is exercised where supported */
 	f->sdir->page_size = 2;

@@ -31,7 +31,13 @@ struct ad_fixture {
 	char *race_victim_dn;
 	char *race_thief_dn;
 	char *race_value;
+	/* kill -9 this process at the Nth modify from now (0: never) */
+	unsigned kill_at_modify;
 };
+
+/* A second connection to the same file (f->ldb, f->sdir replaced): what
+ * another process sees. */
+void ad_fixture_reopen(struct ad_fixture *f, bool local);
 
 /* Build a fresh fixture under mem_ctx (asserts on failure). */
 struct ad_fixture *ad_fixture_new(TALLOC_CTX *mem_ctx, bool local);

@@ -1,0 +1,688 @@
+/*
+ * libspnpool: apply and undo.  Runs a list of exact-value changes: on a
+ * local sam.ldb inside one transaction; over LDAP as an ordered sequence
+ * of single modifies, each checked first, stopping at the first surprise
+ * and reversing what it did.  Every change is journalled before it is
+ * made; undo reads the journal back and reverses the changes that took
+ * effect, after proving nobody touched those SPNs since.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ldb.h>
+#include <ldb_module.h>
+
+#include "spnpool_private.h"
+
+static const char *const change_state_names[] = {
+	[SPNPOOL_CHANGE_DONE] = "done",
+	[SPNPOOL_CHANGE_ALREADY] = "already",
+	[SPNPOOL_CHANGE_PLANNED] = "planned",
+	[SPNPOOL_CHANGE_NOT_DONE] = "not-done",
+	[SPNPOOL_CHANGE_FAILED] = "failed",
+};
+
+const char *spnpool_change_state_name(enum spnpool_change_state state)
+{
+	if ((unsigned)state >=
+	    sizeof(change_state_names) / sizeof(change_state_names[0])) {
+		return "unknown";
+	}
+	return change_state_names[state];
+}
+
+struct exec {
+	TALLOC_CTX *tmp;
+	struct spnpool_dir *dir;
+	struct spnpool_journal *journal; /* NULL: nothing to journal */
+	bool undo;			 /* records are undo-done */
+	size_t *journal_index;		 /* per change */
+	struct spnpool_apply_result *r;
+	char *leftover; /* what reversing failed to restore */
+	/* dry run: deletes planned so far, which later adds may rely on */
+	const struct spnpool_change **planned_deletes;
+	size_t num_planned_deletes;
+};
+
+static bool planned_delete(const struct exec *x, const char *dn,
+			   const char *spn)
+{
+	size_t i;
+
+	for (i = 0; i < x->num_planned_deletes; i++) {
+		if (strcasecmp(x->planned_deletes[i]->dn, dn) == 0 &&
+		    spnpool_spn_equal(x->planned_deletes[i]->spn, spn)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The account at dn and the stored spelling of spn on it (or NULL). */
+static int lookup(struct exec *x, const char *dn, const char *spn,
+		  struct spnpool_account **_a, const char **_stored)
+{
+	struct spnpool_account *a = NULL;
+	size_t i;
+	int ret;
+
+	ret = spnpool_dir_find_account(x->tmp, x->dir, dn, NULL, &a);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	*_stored = NULL;
+	for (i = 0; i < a->num_spns; i++) {
+		if (spnpool_spn_equal(a->spns[i], spn)) {
+			*_stored = a->spns[i];
+			break;
+		}
+	}
+	*_a = a;
+	return LDB_SUCCESS;
+}
+
+/* Another account holding spn, or NULL. */
+static int other_holder(struct exec *x, const struct spnpool_account *a,
+			const char *spn, const char **_dn)
+{
+	struct spnpool_holder *h = NULL;
+	size_t n = 0;
+	size_t i;
+	int ret;
+
+	*_dn = NULL;
+	ret = spnpool_dir_find_holders(x->tmp, x->dir, &spn, 1, false, &h,
+				       &n);
+	for (i = 0; i < n && ret == LDB_SUCCESS; i++) {
+		if (strcasecmp(h[i].account, a->guid) != 0 &&
+		    !planned_delete(x, h[i].dn, h[i].value)) {
+			*_dn = h[i].dn;
+			break;
+		}
+	}
+	return ret;
+}
+
+static int modify_one(struct spnpool_dir *dir,
+		      enum spnpool_change_action action,
+		      const char *dn, const char *value)
+{
+	return (action == SPNPOOL_CHANGE_ADD)
+		       ? spnpool_dir_modify(dir, dn, &value, 1, NULL, 0)
+		       : spnpool_dir_modify(dir, dn, NULL, 0, &value, 1);
+}
+
+static int append_ldif(struct exec *x, const struct spnpool_change *c)
+{
+	struct ldb_message *msg = ldb_msg_new(x->tmp);
+	struct ldb_message_element *el = NULL;
+	char *ldif = NULL;
+
+	if (msg == NULL) {
+		return ldb_oom(x->dir->ldb);
+	}
+	msg->dn = ldb_dn_new(msg, x->dir->ldb, c->dn);
+	if (msg->dn == NULL ||
+	    ldb_msg_add_empty(msg, "servicePrincipalName",
+			      c->action == SPNPOOL_CHANGE_ADD
+				      ? LDB_FLAG_MOD_ADD
+				      : LDB_FLAG_MOD_DELETE,
+			      &el) != LDB_SUCCESS ||
+	    ldb_msg_add_string(msg, "servicePrincipalName", c->spn) !=
+		    LDB_SUCCESS) {
+		return ldb_oom(x->dir->ldb);
+	}
+	ldif = ldb_ldif_message_string(x->dir->ldb, x->tmp,
+				       LDB_CHANGETYPE_MODIFY, msg);
+	x->r->ldif = talloc_asprintf_append(x->r->ldif, "%s", ldif);
+	return (ldif == NULL || x->r->ldif == NULL) ? ldb_oom(x->dir->ldb)
+						    : LDB_SUCCESS;
+}
+
+static int journal(struct exec *x, const char *what, size_t i)
+{
+	int err;
+
+	if (x->journal == NULL) {
+		return LDB_SUCCESS;
+	}
+	err = spnpool_journal_write(x->journal, "%s%s\t%zu",
+				    x->undo ? "undo-" : "", what,
+				    x->journal_index[i]);
+	if (err != 0) {
+		ldb_asprintf_errstring(x->dir->ldb,
+				       "writing the journal failed: %s",
+				       strerror(err));
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	return LDB_SUCCESS;
+}
+
+/* Check one change against the directory; ALREADY, or go ahead with the
+ * exact value to write in c->spn. */
+static int precheck(struct exec *x, struct spnpool_change *c,
+		    enum spnpool_change_state *state)
+{
+	struct spnpool_account *a = NULL;
+	const char *stored = NULL;
+	const char *other = NULL;
+	int ret;
+
+	ret = lookup(x, c->dn, c->spn, &a, &stored);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	if (c->action == SPNPOOL_CHANGE_DELETE) {
+		if (stored == NULL) {
+			*state = SPNPOOL_CHANGE_ALREADY;
+		} else {
+			c->spn = talloc_strdup(x->r->changes, stored);
+		}
+		return (c->spn == NULL) ? ldb_oom(x->dir->ldb) : LDB_SUCCESS;
+	}
+	if (stored != NULL) {
+		*state = SPNPOOL_CHANGE_ALREADY;
+		return LDB_SUCCESS;
+	}
+	ret = other_holder(x, a, c->spn, &other);
+	if (ret == LDB_SUCCESS && other != NULL) {
+		ldb_asprintf_errstring(x->dir->ldb,
+				       "%s is held by %s, which the plan did "
+				       "not expect: stopped",
+				       c->spn, other);
+		ret = LDB_ERR_CONSTRAINT_VIOLATION;
+	}
+	return ret;
+}
+
+/* After an add: did another account gain the value meanwhile? */
+static int postcheck(struct exec *x, const struct spnpool_change *c)
+{
+	struct spnpool_account *a = NULL;
+	const char *stored = NULL;
+	const char *other = NULL;
+	int ret = lookup(x, c->dn, c->spn, &a, &stored);
+
+	if (ret == LDB_SUCCESS) {
+		ret = other_holder(x, a, c->spn, &other);
+	}
+	if (ret == LDB_SUCCESS && other != NULL) {
+		ldb_asprintf_errstring(x->dir->ldb,
+				       "another writer registered %s on %s "
+				       "during the apply: stopped",
+				       c->spn, other);
+		ret = LDB_ERR_CONSTRAINT_VIOLATION;
+	}
+	return ret;
+}
+
+/* Over LDAP: take back, in reverse order, what this run did. */
+static void reverse_done(struct exec *x)
+{
+	size_t i = x->r->num_changes;
+
+	while (i-- > 0) {
+		const struct spnpool_change *c = &x->r->changes[i];
+		int ret;
+
+		if (x->r->states[i] != SPNPOOL_CHANGE_DONE &&
+		    x->r->states[i] != SPNPOOL_CHANGE_FAILED) {
+			continue;
+		}
+		if (x->r->states[i] == SPNPOOL_CHANGE_FAILED &&
+		    c->action == SPNPOOL_CHANGE_DELETE) {
+			continue; /* a failed delete changed nothing */
+		}
+		ret = modify_one(x->dir,
+				 c->action == SPNPOOL_CHANGE_ADD
+					 ? SPNPOOL_CHANGE_DELETE
+					 : SPNPOOL_CHANGE_ADD,
+				 c->dn, c->spn);
+		if (ret == LDB_SUCCESS ||
+		    (x->r->states[i] == SPNPOOL_CHANGE_FAILED &&
+		     ret == LDB_ERR_NO_SUCH_ATTRIBUTE)) {
+			if (x->r->states[i] == SPNPOOL_CHANGE_DONE) {
+				x->r->states[i] = SPNPOOL_CHANGE_NOT_DONE;
+				if (!x->undo) {
+					journal(x, "reversed", i);
+				}
+			}
+			continue;
+		}
+		x->leftover = talloc_asprintf_append(
+			x->leftover, "%s%s %s on %s (%s)",
+			x->leftover[0] != '\0' ? "; " : "",
+			c->action == SPNPOOL_CHANGE_ADD ? "still" : "missing",
+			c->spn, c->dn, ldb_strerror(ret));
+	}
+}
+
+static int execute(struct exec *x, bool dry_run)
+{
+	struct spnpool_apply_result *r = x->r;
+	size_t i;
+	int ret = LDB_SUCCESS;
+
+	if (!dry_run) {
+		ret = spnpool_dir_transaction_start(x->dir);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+	for (i = 0; i < r->num_changes && ret == LDB_SUCCESS; i++) {
+		struct spnpool_change *c = &r->changes[i];
+
+		r->states[i] = SPNPOOL_CHANGE_NOT_DONE;
+		ret = precheck(x, c, &r->states[i]);
+		if (ret != LDB_SUCCESS) {
+			r->states[i] = SPNPOOL_CHANGE_FAILED;
+			break;
+		}
+		if (r->states[i] == SPNPOOL_CHANGE_ALREADY) {
+			continue;
+		}
+		if (dry_run) {
+			r->states[i] = SPNPOOL_CHANGE_PLANNED;
+			ret = append_ldif(x, c);
+			if (ret == LDB_SUCCESS &&
+			    c->action == SPNPOOL_CHANGE_DELETE) {
+				x->planned_deletes = talloc_realloc(
+					x->tmp, x->planned_deletes,
+					const struct spnpool_change *,
+					x->num_planned_deletes + 1);
+				if (x->planned_deletes == NULL) {
+					ret = ldb_oom(x->dir->ldb);
+					break;
+				}
+				x->planned_deletes[x->num_planned_deletes++] =
+					c;
+			}
+			continue;
+		}
+		if (!x->undo && x->journal != NULL) {
+			int err = spnpool_journal_intent(x->journal,
+							 x->journal_index[i],
+							 c);
+
+			if (err != 0) {
+				ldb_asprintf_errstring(
+					x->dir->ldb,
+					"writing the journal failed: %s",
+					strerror(err));
+				ret = LDB_ERR_OPERATIONS_ERROR;
+				break;
+			}
+		}
+		ret = modify_one(x->dir, c->action, c->dn, c->spn);
+		if (ret == LDB_SUCCESS && c->action == SPNPOOL_CHANGE_ADD) {
+			r->states[i] = SPNPOOL_CHANGE_FAILED;
+			ret = postcheck(x, c);
+		}
+		if (ret != LDB_SUCCESS) {
+			r->states[i] = SPNPOOL_CHANGE_FAILED;
+			break;
+		}
+		r->states[i] = SPNPOOL_CHANGE_DONE;
+		if (!x->dir->local) {
+			ret = journal(x, "done", i);
+		}
+	}
+	if (dry_run) {
+		return ret;
+	}
+	if (ret != LDB_SUCCESS) {
+		char *msg = talloc_strdup(x->tmp, ldb_errstring(x->dir->ldb));
+
+		if (x->dir->local) {
+			spnpool_dir_transaction_cancel(x->dir);
+			for (i = 0; i < r->num_changes; i++) {
+				if (r->states[i] == SPNPOOL_CHANGE_DONE) {
+					r->states[i] = SPNPOOL_CHANGE_NOT_DONE;
+				}
+			}
+		} else {
+			reverse_done(x);
+		}
+		if (x->journal != NULL) {
+			spnpool_journal_write(x->journal, "%send\taborted",
+					      x->undo ? "undo-" : "");
+		}
+		if (x->leftover[0] != '\0') {
+			ldb_asprintf_errstring(x->dir->ldb,
+					       "%s; REVERSING FAILED, repair by "
+					       "hand: %s",
+					       msg, x->leftover);
+			return LDB_ERR_OPERATIONS_ERROR;
+		}
+		ldb_asprintf_errstring(x->dir->ldb,
+				       "%s; nothing of this run remains", msg);
+		return ret;
+	}
+	ret = spnpool_dir_transaction_commit(x->dir);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	for (i = 0; i < r->num_changes; i++) {
+		if (r->states[i] == SPNPOOL_CHANGE_DONE) {
+			r->changed = true;
+			if (x->dir->local) {
+				journal(x, "done", i);
+			}
+		}
+	}
+	if (x->journal != NULL) {
+		spnpool_journal_write(x->journal, "%send\tok",
+				      x->undo ? "undo-" : "");
+	}
+	return LDB_SUCCESS;
+}
+
+static int new_exec(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		    size_t num, struct exec *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->dir = dir;
+	x->tmp = talloc_new(mem_ctx);
+	if (x->tmp == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	x->leftover = talloc_strdup(x->tmp, "");
+	x->journal_index = talloc_zero_array(x->tmp, size_t, num + 1);
+	x->r = talloc_zero(x->tmp, struct spnpool_apply_result);
+	if (x->leftover == NULL || x->journal_index == NULL || x->r == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	x->r->changes = talloc_zero_array(x->r, struct spnpool_change,
+					  num + 1);
+	x->r->states = talloc_zero_array(x->r, enum spnpool_change_state,
+					 num + 1);
+	x->r->ldif = talloc_strdup(x->r, "");
+	x->r->num_changes = num;
+	if (x->r->changes == NULL || x->r->states == NULL ||
+	    x->r->ldif == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	return LDB_SUCCESS;
+}
+
+static int copy_change(struct exec *x, size_t i,
+		       const struct spnpool_change *c,
+		       enum spnpool_change_action action)
+{
+	struct spnpool_change *d = &x->r->changes[i];
+
+	d->action = action;
+	d->dn = talloc_strdup(x->r->changes, c->dn);
+	d->spn = talloc_strdup(x->r->changes, c->spn);
+	d->sam_account_name = (c->sam_account_name != NULL)
+				      ? talloc_strdup(x->r->changes,
+						      c->sam_account_name)
+				      : NULL;
+	d->reason = (c->reason != NULL)
+			    ? talloc_strdup(x->r->changes, c->reason)
+			    : NULL;
+	return (d->dn == NULL || d->spn == NULL) ? ldb_oom(x->dir->ldb)
+						 : LDB_SUCCESS;
+}
+
+int spnpool_op_apply(TALLOC_CTX *mem_ctx,
+		     struct spnpool_dir *dir,
+		     const struct spnpool_change *changes,
+		     size_t num_changes,
+		     const char *journal_path,
+		     bool dry_run,
+		     struct spnpool_apply_result **_result)
+{
+	struct spnpool_spn *parsed = NULL;
+	struct exec x;
+	size_t i;
+	int ret;
+
+	ret = new_exec(mem_ctx, dir, num_changes, &x);
+	for (i = 0; i < num_changes && ret == LDB_SUCCESS; i++) {
+		x.journal_index[i] = i;
+		ret = copy_change(&x, i, &changes[i], changes[i].action);
+		if (ret == LDB_SUCCESS &&
+		    spnpool_spn_parse(x.tmp, changes[i].spn, &parsed) !=
+			    SPNPOOL_OK &&
+		    changes[i].action == SPNPOOL_CHANGE_ADD) {
+			ldb_asprintf_errstring(dir->ldb,
+					       "change %zu: '%s' is not an SPN "
+					       "we write",
+					       i + 1, changes[i].spn);
+			ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+		}
+	}
+	if (ret == LDB_SUCCESS && !dry_run) {
+		int err;
+
+		if (journal_path == NULL) {
+			ldb_set_errstring(dir->ldb, "apply needs a journal "
+						    "file");
+			ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+			goto done;
+		}
+		err = spnpool_journal_open(x.tmp, journal_path, true,
+					   &x.journal);
+		if (err == 0) {
+			err = spnpool_journal_write(x.journal,
+						    "spnpool-journal\t1");
+		}
+		if (err == 0) {
+			err = spnpool_journal_write(x.journal,
+						    "begin\t%s\t%zu",
+						    dir->local ? "local"
+							       : "ldap",
+						    num_changes);
+		}
+		if (err != 0) {
+			ldb_asprintf_errstring(dir->ldb,
+					       "cannot create the journal %s: "
+					       "%s",
+					       journal_path, strerror(err));
+			ret = LDB_ERR_OPERATIONS_ERROR;
+			goto done;
+		}
+	}
+	if (ret == LDB_SUCCESS) {
+		ret = execute(&x, dry_run);
+	}
+	if (ret == LDB_SUCCESS || ret == LDB_ERR_CONSTRAINT_VIOLATION) {
+		*_result = talloc_move(mem_ctx, &x.r);
+	}
+done:
+	talloc_free(x.tmp);
+	return ret;
+}
+
+/*
+ * Which journalled changes are in effect: done and not taken back; after
+ * a crash (no end record) an intent without done counts when the
+ * directory shows it.
+ */
+static int in_effect(struct exec *x, const struct spnpool_journal_state *st,
+		     const struct spnpool_journal_entry *e, bool *_yes)
+{
+	struct spnpool_account *a = NULL;
+	const char *stored = NULL;
+	int ret;
+
+	*_yes = false;
+	if (e->reversed || e->undone) {
+		return LDB_SUCCESS;
+	}
+	if (e->done) {
+		*_yes = true;
+		return LDB_SUCCESS;
+	}
+	if (st->ended) {
+		return LDB_SUCCESS;
+	}
+	ret = lookup(x, e->change.dn, e->change.spn, &a, &stored);
+	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		return LDB_SUCCESS;
+	}
+	if (ret == LDB_SUCCESS) {
+		*_yes = (e->change.action == SPNPOOL_CHANGE_ADD) ==
+			(stored != NULL);
+	}
+	return ret;
+}
+
+/* The reversal of one change is still possible and safe? */
+static int undo_check(struct exec *x, const struct spnpool_change *rev,
+		      char **why)
+{
+	struct spnpool_account *a = NULL;
+	const char *stored = NULL;
+	const char *other = NULL;
+	int ret = lookup(x, rev->dn, rev->spn, &a, &stored);
+
+	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		*why = talloc_asprintf_append(*why, "%s%s no longer exists",
+					      **why != '\0' ? "; " : "",
+					      rev->dn);
+		return LDB_SUCCESS;
+	}
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	if (rev->action == SPNPOOL_CHANGE_DELETE) {
+		if (stored == NULL) {
+			*why = talloc_asprintf_append(
+				*why, "%s%s is no longer on %s",
+				**why != '\0' ? "; " : "", rev->spn, rev->dn);
+		}
+		return LDB_SUCCESS;
+	}
+	if (stored != NULL) {
+		*why = talloc_asprintf_append(*why, "%s%s is back on %s already",
+					      **why != '\0' ? "; " : "",
+					      rev->spn, rev->dn);
+		return LDB_SUCCESS;
+	}
+	ret = other_holder(x, a, rev->spn, &other);
+	if (ret == LDB_SUCCESS && other != NULL) {
+		*why = talloc_asprintf_append(*why, "%s%s is now held by %s",
+					      **why != '\0' ? "; " : "",
+					      rev->spn, other);
+	}
+	return ret;
+}
+
+int spnpool_op_undo(TALLOC_CTX *mem_ctx,
+		    struct spnpool_dir *dir,
+		    const char *journal_path,
+		    bool dry_run,
+		    struct spnpool_apply_result **_result)
+{
+	TALLOC_CTX *tmp = talloc_new(mem_ctx);
+	struct spnpool_journal_state *st = NULL;
+	char *error = NULL;
+	char *why = NULL;
+	size_t *effective = NULL;
+	size_t num = 0;
+	size_t i;
+	struct exec x;
+	int ret;
+	int err;
+
+	if (tmp == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	err = spnpool_journal_read(tmp, journal_path, &st, &error);
+	if (err != 0) {
+		ldb_asprintf_errstring(dir->ldb, "%s",
+				       error != NULL ? error : strerror(err));
+		ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+		goto done;
+	}
+	if (st->undone) {
+		ldb_asprintf_errstring(dir->ldb, "%s was undone already",
+				       journal_path);
+		ret = LDB_ERR_CONSTRAINT_VIOLATION;
+		goto done;
+	}
+	ret = new_exec(tmp, dir, st->num_entries, &x);
+	effective = talloc_zero_array(tmp, size_t, st->num_entries + 1);
+	why = talloc_strdup(tmp, "");
+	if (ret != LDB_SUCCESS || effective == NULL || why == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	x.undo = true;
+	for (i = 0; i < st->num_entries && ret == LDB_SUCCESS; i++) {
+		bool yes = false;
+
+		ret = in_effect(&x, st, &st->entries[i], &yes);
+		if (yes) {
+			effective[num++] = i;
+		}
+	}
+	/* the reversals, last change first */
+	x.r->num_changes = num;
+	x.planned_deletes = talloc_zero_array(tmp, const struct spnpool_change *,
+					      num + 1);
+	if (x.planned_deletes == NULL) {
+		ret = ldb_oom(dir->ldb);
+	}
+	for (i = 0; i < num && ret == LDB_SUCCESS; i++) {
+		const struct spnpool_journal_entry *e =
+			&st->entries[effective[num - 1 - i]];
+
+		x.journal_index[i] = effective[num - 1 - i];
+		ret = copy_change(&x, i, &e->change,
+				  e->change.action == SPNPOOL_CHANGE_ADD
+					  ? SPNPOOL_CHANGE_DELETE
+					  : SPNPOOL_CHANGE_ADD);
+		if (x.r->changes[i].action == SPNPOOL_CHANGE_DELETE) {
+			/* re-adding elsewhere may rely on this delete */
+			x.planned_deletes[x.num_planned_deletes++] =
+				&x.r->changes[i];
+		}
+	}
+	for (i = 0; i < num && ret == LDB_SUCCESS; i++) {
+		ret = undo_check(&x, &x.r->changes[i], &why);
+	}
+	/* the run itself checks against what it really did */
+	x.num_planned_deletes = 0;
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	if (why == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	if (why[0] != '\0') {
+		ldb_asprintf_errstring(dir->ldb,
+				       "refusing to undo %s: the directory "
+				       "changed since the apply (%s); nothing "
+				       "was written",
+				       journal_path, why);
+		ret = LDB_ERR_CONSTRAINT_VIOLATION;
+		goto done;
+	}
+	if (!dry_run) {
+		err = spnpool_journal_open(tmp, journal_path, false,
+					   &x.journal);
+		if (err == 0) {
+			err = spnpool_journal_write(x.journal, "undo-begin");
+		}
+		if (err != 0) {
+			ldb_asprintf_errstring(dir->ldb,
+					       "cannot write the journal %s: %s",
+					       journal_path, strerror(err));
+			ret = LDB_ERR_OPERATIONS_ERROR;
+			goto done;
+		}
+	}
+	ret = execute(&x, dry_run);
+	if (ret == LDB_SUCCESS || ret == LDB_ERR_CONSTRAINT_VIOLATION) {
+		*_result = talloc_move(mem_ctx, &x.r);
+	}
+done:
+	talloc_free(tmp);
+	return ret;
+}
