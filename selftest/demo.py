@@ -66,11 +66,16 @@ def main():
                   'through its HOST/ SPN,\nso the ticket is encrypted for '
                   'WEB01$ and the pool cannot decrypt it.')
         story.run('list', '--host', 'web01')
+        story.run('check', 'http://web01/', '--identity',
+                  'EXAMPLE\\svc-web01', expect=11)
         story.run('add', 'EXAMPLE\\svc-web01', 'web01')
-        story.run('list', '--host', 'web01')
+        story.run('check', 'http://web01.example.test/', '--identity',
+                  'EXAMPLE\\svc-web01')
 
         story.say('== Situation 2: the site is reached by a farm name '
                   'nobody holds (NTLM fallback) ==')
+        story.run('check', 'http://intranet/', '--identity',
+                  'EXAMPLE\\svc-intranet', expect=10)
         story.run('add', 'EXAMPLE\\svc-intranet', 'intranet', '--dry-run')
         story.run('add', 'EXAMPLE\\svc-intranet', 'intranet')
         story.say('Running it again changes nothing (idempotent):')
@@ -82,6 +87,8 @@ def main():
                   'is refused and nothing is written.')
         story.run('add', 'EXAMPLE\\svc-shop-a', 'shop')
         story.run('add', 'EXAMPLE\\svc-shop-b', 'shop', expect=4)
+        story.run('check', 'http://shop/', '--identity',
+                  'EXAMPLE\\svc-shop-b', expect=11)
         story.say('Resolutions: run both pools as one shared account, give '
                   'each pool its own host name,\nuse IIS kernel-mode '
                   'authentication with the machine account, or set the '
@@ -89,6 +96,11 @@ def main():
         story.run('add', 'EXAMPLE\\svc-shop-b', 'shop', '--move')
         story.run('list', 'EXAMPLE\\svc-shop-a')
         story.run('remove', 'EXAMPLE\\svc-shop-b', 'shop')
+
+        story.say('== The whole directory at once ==\n'
+                  'svc-web01 now shadows WEB01$\'s HOST/ on purpose '
+                  '(situation 1); audit reports it.')
+        story.run('audit', expect=8)
 
         if story.failures:
             print('\ndemo: %d step(s) did not behave as expected' %

@@ -370,7 +370,8 @@ static const char *via_words(enum spnpool_via via)
 	case SPNPOOL_VIA_EXPLICIT:
 		return "holds it explicitly";
 	case SPNPOOL_VIA_HOST_ALIAS:
-		return "answers through its HOST/ SPN (sPNMappings)";
+		return "answers through its HOST/ SPN, which sPNMappings maps to "
+		       "http";
 	case SPNPOOL_VIA_COMPUTER_NAME:
 		return "answers as the computer named like the host";
 	}

@@ -3,10 +3,13 @@ class, the samba-tool under test, unique account names.
 
 Runs inside selftest/netns-run (the runner starts it so).  The command
 under test is the build tree's samba-tool launcher, or the one named by
-SPNPOOL_SAMBA_TOOL (e.g. an installed /usr/local/bin/samba-tool).  Inside
-a Samba selftest environment (SERVER, USERNAME, PASSWORD set and no
-SPNPOOL_DC_DIR) the suites run against that server over LDAP instead of
-provisioning their own.
+SPNPOOL_SAMBA_TOOL (e.g. an installed /usr/local/bin/samba-tool).
+
+The commands are driven only through the variables Samba's selftest
+exports (SERVER, USERNAME, PASSWORD, REALM, DOMAIN, SMB_CONF_PATH), which
+the throwaway DC of selftest/dc.py exports too.  The expectations still
+assume that DC's domain (EXAMPLE / example.test) and its accounts, so the
+suites do not yet run against a Samba tree's ad_dc environment.
 """
 
 import itertools
