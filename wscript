@@ -22,6 +22,7 @@ PKG_DEPS = [
     ('tevent', 'TEVENT', 'libtevent-dev'),
     ('ldb', 'LDB', 'libldb-dev'),
     ('cmocka', 'CMOCKA', 'libcmocka-dev'),
+    ('libxml-2.0', 'XML2', 'libxml2-dev'),
 ]
 PYLDB_PKG = 'pyldb-util.cpython-311-x86_64-linux-gnu'
 SAMBA_PYTHON = '/usr/bin/python3'
@@ -95,6 +96,8 @@ LIB_SOURCES = [
     'source/dns.c',
     'source/check.c',
     'source/audit.c',
+    'source/iisconfig.c',
+    'source/poolsfile.c',
     'source/plan.c',
     'source/journal.c',
     'source/apply.c',
@@ -109,6 +112,8 @@ UNIT_TESTS = [
     'test_dns',
     'test_check',
     'test_audit',
+    'test_iisconfig',
+    'test_poolsfile',
 ]
 
 UNIT_TESTS += ['test_plan', 'test_apply']
@@ -123,9 +128,9 @@ def build(bld):
     # tests can reach static-free internals without exporting them.
     bld.objects(source=LIB_SOURCES, target='spnpool_objs',
                 includes='source', export_includes='source',
-                cflags=['-fPIC'], uselib='TALLOC LDB')
+                cflags=['-fPIC'], uselib='TALLOC LDB XML2')
     bld.shlib(source=[], target='spnpool', vnum=VERSION, features='c cshlib',
-              use='spnpool_objs', uselib='TALLOC LDB')
+              use='spnpool_objs', uselib='TALLOC LDB XML2')
     bld.install_files('${PREFIX}/include', ['source/spnpool.h'])
     bld.install_files('${PREFIX}/share/man/man8',
                       ['docs/samba-tool-spn-http-pool.8'])
@@ -137,7 +142,10 @@ def build(bld):
             sources.append('selftest/unit/ad_fixture.c')
         bld.program(source=sources, target=name,
                     includes='source selftest/unit', use='spnpool_objs',
-                    uselib='CMOCKA TALLOC LDB', install_path=None)
+                    defines=['SPNPOOL_FIXTURES="%s"' %
+                             bld.path.find_dir('selftest/fixtures')
+                             .abspath()],
+                    uselib='CMOCKA TALLOC LDB XML2', install_path=None)
 
     # The fuzz targets, replayed over their corpus as a cmocka suite.
     bld.program(source=['selftest/fuzz/fuzz_parsers.c',
@@ -146,12 +154,13 @@ def build(bld):
                 includes='source selftest/fuzz', use='spnpool_objs',
                 defines=['SPNPOOL_FUZZ_CORPUS="%s"' %
                          bld.path.find_dir('selftest/fuzz/corpus').abspath()],
-                uselib='CMOCKA TALLOC LDB', install_path=None)
+                uselib='CMOCKA TALLOC LDB XML2', install_path=None)
 
     # The audit benchmark's C driver (selftest/bench/bench_audit.py).
     bld.program(source=['selftest/bench/bench_audit.c'],
                 target='bench_audit', includes='source',
-                use='spnpool_objs', uselib='TALLOC LDB', install_path=None)
+                use='spnpool_objs', uselib='TALLOC LDB XML2',
+                install_path=None)
 
     bld.env.UNIT_TESTS = UNIT_TESTS + ['test_fuzz_replay']
     if bld.cmd == 'test':
@@ -231,7 +240,7 @@ def build_python(bld):
     bld(features='c cshlib pyext',
         source=['python-glue/spnpool_module.c'],
         target=PY_PACKAGE + '/_spnpool',
-        use='spnpool_objs', uselib='PYEXT PYLDB TALLOC LDB',
+        use='spnpool_objs', uselib='PYEXT PYLDB TALLOC LDB XML2',
         install_path=inst)
     for src, name in PY_FILES:
         bld(features='subst', is_copy=True, source=src,

@@ -712,6 +712,14 @@ struct spnpool_web_config {
  * level, the most specific winning.  Refuses DTDs and entities, network
  * access, files over 16 MiB and malformed XML (SPNPOOL_ERR_CONFIG, with
  * the line in *_error).
+ *
+ * One binding per (binding, application) pair: two applications of one
+ * pool give two bindings, since authentication is set per application.
+ * The binding's IP address is not kept (a host-less binding means the
+ * server's own names).
+ *
+ * @param _error  may be NULL; on SPNPOOL_ERR_CONFIG receives one sentence
+ *                ("line N: ...") allocated on mem_ctx, else NULL
  */
 SPNPOOL_PUBLIC enum spnpool_status
 spnpool_iis_config_parse(TALLOC_CTX *mem_ctx,
@@ -723,7 +731,8 @@ spnpool_iis_config_parse(TALLOC_CTX *mem_ctx,
 /**
  * Parse a pools file (format in docs/samba-tool-spn-http-pool.8, POOLS
  * FILE): pools for non-IIS HTTP services, each with an identity, host
- * names and optional ports.  SPNPOOL_ERR_CONFIG with the line in *_error.
+ * names and optional ports.  SPNPOOL_ERR_CONFIG with the line in *_error
+ * (as for spnpool_iis_config_parse()).
  */
 SPNPOOL_PUBLIC enum spnpool_status
 spnpool_pools_file_parse(TALLOC_CTX *mem_ctx,

@@ -12,5 +12,7 @@ int fuzz_url(const uint8_t *data, size_t size);
 int fuzz_alias(const uint8_t *data, size_t size);
 int fuzz_identity(const uint8_t *data, size_t size);
 int fuzz_dns_record(const uint8_t *data, size_t size);
+int fuzz_iis_config(const uint8_t *data, size_t size);
+int fuzz_pools_file(const uint8_t *data, size_t size);
 
 #endif

@@ -149,6 +149,82 @@ int fuzz_dns_record(const uint8_t *data, size_t size)
 	return 0;
 }
 
+/* What both web configuration parsers promise about a result. */
+static void check_web_config(enum spnpool_status st,
+			     const struct spnpool_web_config *config,
+			     const char *error)
+{
+	size_t i;
+
+	if (st != SPNPOOL_OK) {
+		assert(config == NULL);
+		assert(st != SPNPOOL_ERR_CONFIG || error != NULL);
+		return;
+	}
+	assert(config != NULL && error == NULL);
+	assert(config->num_bindings == 0 || config->bindings != NULL);
+	for (i = 0; i < config->num_bindings; i++) {
+		const struct spnpool_web_binding *b = &config->bindings[i];
+		size_t k;
+
+		assert(b->site != NULL && b->pool != NULL);
+		assert((b->identity_type == SPNPOOL_POOL_SPECIFIC_USER) ==
+		       (b->user_name != NULL));
+		if (b->host != NULL) {
+			assert(spnpool_host_check(b->host, NULL) ==
+			       SPNPOOL_OK);
+			for (k = 0; b->host[k] != '\0'; k++) {
+				assert(b->host[k] < 'A' || b->host[k] > 'Z');
+			}
+			assert(b->host[k - 1] != '.');
+		}
+		assert(b->port != (b->https ? 443 : 80));
+	}
+}
+
+int fuzz_iis_config(const uint8_t *data, size_t size)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	/* an exact-size copy: the parser must not need a NUL */
+	char *copy = talloc_memdup(mem, data, size);
+	struct spnpool_web_config *config = NULL;
+	char *error = NULL;
+	enum spnpool_status st;
+
+	st = spnpool_iis_config_parse(mem, copy, size, &config, &error);
+	check_web_config(st, config, error);
+	if (st == SPNPOOL_OK) {
+		assert(strcmp(config->source, "iis") == 0);
+	}
+	talloc_free(mem);
+	return 0;
+}
+
+int fuzz_pools_file(const uint8_t *data, size_t size)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	char *copy = talloc_memdup(mem, data, size);
+	struct spnpool_web_config *config = NULL;
+	char *error = NULL;
+	enum spnpool_status st;
+
+	st = spnpool_pools_file_parse(mem, copy, size, &config, &error);
+	check_web_config(st, config, error);
+	if (st == SPNPOOL_OK) {
+		size_t i;
+
+		assert(strcmp(config->source, "pools") == 0);
+		assert(config->num_bindings > 0);
+		for (i = 0; i < config->num_bindings; i++) {
+			assert(config->bindings[i].host != NULL);
+			assert(config->bindings[i].windows_auth);
+			assert(!config->bindings[i].kernel_mode);
+		}
+	}
+	talloc_free(mem);
+	return 0;
+}
+
 #ifdef SPNPOOL_FUZZ_TARGET
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

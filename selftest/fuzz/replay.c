@@ -163,11 +163,12 @@ int main(void)
 		{"spn", fuzz_spn},	     {"host", fuzz_host},
 		{"url", fuzz_url},	     {"alias", fuzz_alias},
 		{"identity", fuzz_identity}, {"dns_record", fuzz_dns_record},
+		{"iis", fuzz_iis_config},    {"pools", fuzz_pools_file},
 	};
-	struct CMUnitTest tests[6];
+	struct CMUnitTest tests[sizeof(targets) / sizeof(targets[0])];
 	size_t i;
 
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		tests[i].name = targets[i].name;
 		tests[i].test_func = replay;
 		tests[i].setup_func = NULL;
