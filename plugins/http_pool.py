@@ -14,6 +14,7 @@
 # every one of them exit 255.
 
 import json
+import os
 import sys
 import textwrap
 import time
@@ -829,6 +830,725 @@ server, 7 authentication failed."""
                    result.get("distinct_spns", 0), len(findings)))
 
 
+# ------------------------------------------------------------------------
+# plan / apply / undo: many pools at once
+# ------------------------------------------------------------------------
+
+# The parsers refuse larger files; one byte more is read so that they can
+# say so.  A plan document is JSON written by `plan --json`.
+_CONFIG_MAX = 16 * 1024 * 1024
+_PLAN_MAX = 64 * 1024 * 1024
+
+_SOURCE_NAMES = {
+    "iis": "IIS applicationHost.config",
+    "pools": "pools file",
+}
+
+# The keys of one change in a plan document (plan --json): the required
+# ones must be non-empty strings, the optional ones strings or null.
+_CHANGE_REQUIRED = ("action", "dn", "spn")
+_CHANGE_OPTIONAL = ("sam_account_name", "reason")
+_CHANGE_ACTIONS = ("add", "delete")
+
+_WORKFLOW_HELP = """\
+The workflow: plan, review, apply, and undo if needed.
+
+  samba-tool spn http-pool plan --iis-config applicationHost.config \\
+      --server web01                      (a change request to review)
+  samba-tool spn http-pool plan --iis-config applicationHost.config \\
+      --server web01 --json > web01.plan  (the same plan, to apply)
+  samba-tool spn http-pool apply web01.plan --dry-run    (the LDIF)
+  samba-tool spn http-pool apply web01.plan    (prints its journal)
+  samba-tool spn http-pool undo spnpool-apply-20240101-120000.journal"""
+
+# Copied from the comment at the top of source/poolsfile.c (the parser
+# is the authority; keep the two in step).
+_POOLS_FILE_HELP = """\
+POOLS FILE: for HTTP services that are not IIS (Apache httpd with
+mod_auth_gssapi, nginx with SPNEGO, ...), the account each service runs
+as and the names browsers reach it by, optionally with the ports:
+
+    # Apache farm of the shop
+    [pool shop]
+    identity = EXAMPLE\\svc-shop
+    hosts = shop, shop.example.test
+    ports = 8080, 8443
+
+    [pool intranet]
+    identity = NetworkService
+    hosts = intranet.example.test
+
+Keys and the word "pool" are matched without case, and so are pool
+names (two pools may not differ only in case). Comments ('#' or ';')
+take whole lines: a '#' after a value is part of the value. The file is
+UTF-8 (a BOM is allowed) without NUL bytes or control characters other
+than tab; a line has at most 4096 bytes, the file at most 10000 pools,
+100000 bindings and 16 MiB. In each pool, in any order, each key at most
+once:
+  identity  required: the account the service runs as (DOMAIN\\name,
+            name@realm, name, NAME$, a DN), or NetworkService,
+            LocalSystem or ApplicationPoolIdentity (and their Windows
+            spellings such as "NT AUTHORITY\\NETWORK SERVICE"), which
+            mean the computer account of --server. LocalService is
+            refused: it has no network credentials.
+  hosts     required: one or more host names, separated by commas
+            and/or blanks: short names or FQDNs (letters, digits, '-'
+            and '.'; IDNA "xn--" form for international names), each at
+            most once per pool.
+  ports     optional: one or more TCP ports (decimal 1 to 65535, no
+            leading zeros), separated the same way, each at most once.
+            80 and 443 are the default ports of http and https and mean
+            "no port in the SPN"; 443 is taken as https.
+The same host may appear in several pools: that is the conflict the
+plan resolves, not a syntax error."""
+
+
+def _wrap(text, indent, width=78):
+    """text filled to width, every line indented by indent."""
+    return textwrap.fill(" ".join(str(text).split()), width,
+                         initial_indent=indent, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _bullet(text, indent, width=78):
+    """text as a "- " list item filled to width, continuation lines
+    aligned after the dash."""
+    return textwrap.fill(" ".join(str(text).split()), width,
+                         initial_indent=indent + "- ",
+                         subsequent_indent=indent + "  ",
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _who(sam, dn):
+    """An account as "sam (DN)", or the DN alone when the plan or the
+    journal carries no sAMAccountName."""
+    if sam and dn:
+        return "%s (%s)" % (sam, dn)
+    return dn or sam or "?"
+
+
+def _read_config(path):
+    """The bytes of a configuration file, at most one byte over the
+    parsers' limit; _Failure (exit 2) if it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            try:
+                size = os.fstat(f.fileno()).st_size
+            except OSError:
+                size = 0
+            if size > _CONFIG_MAX:
+                raise _bad_input(
+                    "%s: the file is %d bytes; a configuration over 16 MiB "
+                    "(%d bytes) is refused" % (path, size, _CONFIG_MAX))
+            return f.read(_CONFIG_MAX + 1)
+    except OSError as err:
+        raise _bad_input("cannot read %s: %s" %
+                         (path, err.strerror or err))
+
+
+def _unresolved(plan):
+    """The names of the plan with several accounts and no resolution
+    chosen: their SPNs are not part of the changes."""
+    return [n["fqdn"] for n in plan.get("names") or []
+            if n.get("decision") == "conflict" and
+            not any(r.get("chosen") for r in n.get("resolutions") or [])]
+
+
+def _load_plan(path):
+    """The changes of a plan document written by `plan --json`, checked
+    strictly; _Failure (exit 2) naming the first thing wrong."""
+    def refuse(what):
+        raise _bad_input("%s: %s" % (path, what))
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(_PLAN_MAX + 1)
+    except OSError as err:
+        raise _bad_input("cannot read the plan %s: %s" %
+                         (path, err.strerror or err))
+    if len(raw) > _PLAN_MAX:
+        refuse("a plan over %d bytes is refused" % _PLAN_MAX)
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        refuse("not UTF-8 (byte %d): a plan is the JSON document of "
+               "'plan --json'" % err.start)
+    except RecursionError:
+        refuse("JSON nested too deeply: not a plan")
+    except ValueError as err:
+        refuse("not JSON (%s): a plan is the JSON document of "
+               "'plan --json'" % err)
+    if not isinstance(doc, dict):
+        refuse("not a plan: expected the JSON object of 'plan --json', "
+               "found a JSON %s" % type(doc).__name__)
+    if "ok" in doc and doc["ok"] is not True:
+        refuse("the plan records a failure (\"ok\": %s): nothing to "
+               "apply; plan again" % json.dumps(doc["ok"]))
+    for key in ("names", "changes"):
+        if not isinstance(doc.get(key), list):
+            refuse("not a plan: \"%s\" must be a list (is this the "
+                   "output of 'plan --json'?)" % key)
+    changes = []
+    for i, change in enumerate(doc["changes"]):
+        where = "changes[%d]" % i
+        if not isinstance(change, dict):
+            refuse("%s must be an object, not %s" %
+                   (where, type(change).__name__))
+        unknown = sorted(set(change) - set(_CHANGE_REQUIRED) -
+                         set(_CHANGE_OPTIONAL))
+        if unknown:
+            refuse("%s has an unknown key \"%s\" (a change has %s)" %
+                   (where, unknown[0],
+                    ", ".join(_CHANGE_REQUIRED + _CHANGE_OPTIONAL)))
+        for key in _CHANGE_REQUIRED + _CHANGE_OPTIONAL:
+            value = change.get(key)
+            if value is None and key in _CHANGE_OPTIONAL:
+                continue
+            if not isinstance(value, str) or not value.strip():
+                refuse("%s: \"%s\" must be a non-empty string" %
+                       (where, key))
+            if "\0" in value:
+                refuse("%s: \"%s\" contains a NUL character" %
+                       (where, key))
+        if change["action"] not in _CHANGE_ACTIONS:
+            refuse("%s: \"action\" must be \"add\" or \"delete\", not %s" %
+                   (where, json.dumps(change["action"])))
+        changes.append(dict(change))
+    return doc, changes
+
+
+class _PlanCommand(_HttpPoolCommand):
+    """plan and apply: reading configurations, printing plans and apply
+    results."""
+
+    config_options = [
+        Option("--iis-config", type=str, metavar="FILE", dest="iis_config",
+               help="IIS applicationHost.config copied from the web server "
+                    "(%windir%\\system32\\inetsrv\\config)"),
+        Option("--pools-file", type=str, metavar="FILE", dest="pools_file",
+               help="a pools file for non-IIS services (format: see "
+                    "plan --help)"),
+        Option("--server", type=str, metavar="NAME", dest="servers",
+               action="append", default=None,
+               help="a web server the configuration belongs to "
+                    "(repeatable for a farm): its computer account serves "
+                    "built-in identities, kernel mode and bindings without "
+                    "a host name"),
+    ]
+
+    @staticmethod
+    def config_source(iis_config, pools_file):
+        """("iis" | "pools", path) of the one configuration option given,
+        or _Failure."""
+        if iis_config is not None and pools_file is not None:
+            raise _bad_input("give --iis-config or --pools-file, not both")
+        if iis_config is not None:
+            return "iis", iis_config
+        if pools_file is not None:
+            return "pools", pools_file
+        return None, None
+
+    def make_plan(self, kind, path, servers, H, sambaopts, credopts):
+        """Parse (before touching the directory: bad input never reaches
+        it), then plan."""
+        data = _read_config(path)
+        parse = (samba_spnpool.parse_iis_config if kind == "iis"
+                 else samba_spnpool.parse_pools_file)
+        try:
+            parse(data, filename=path)
+        except SpnPoolError as err:
+            code, message = _ldb_error_args(err)
+            raise _Failure(code, err.exit_code, message)
+        samdb = self.open_samdb(H, sambaopts, credopts)
+        plan = self.call(samba_spnpool.plan, samdb, kind, data,
+                         servers=list(servers or []), filename=path,
+                         local=samba_spnpool.is_local_url(H))
+        plan["config_file"] = path
+        return samdb, plan
+
+    # -- the plan as a change request --------------------------------------
+
+    def print_plan(self, plan, applying=False):
+        """The plan as a change request; applying: printed by apply, so
+        without the advice on how to apply it."""
+        out = self.outf
+        servers = plan.get("servers") or []
+        out.write("Plan from %s (%s)%s\n" % (
+            plan.get("config_file") or "the configuration",
+            _SOURCE_NAMES.get(plan.get("source"), plan.get("source")),
+            " for " + ", ".join(servers) if servers else ""))
+        names = plan.get("names") or []
+        if not names:
+            out.write("\nNo site of the configuration is reached by a "
+                      "host name: nothing to plan.\n")
+        for i, name in enumerate(names, 1):
+            out.write("\n")
+            self.print_name(i, name)
+        self.print_changes(plan.get("changes") or [])
+        notes = plan.get("notes") or []
+        if notes:
+            out.write("\nNotes:\n")
+            for note in notes:
+                out.write(_bullet(note, "  ") + "\n")
+        unresolved = _unresolved(plan)
+        if applying:
+            return
+        out.write("\n")
+        if unresolved:
+            out.write(_wrap("No resolution could be chosen for %s: pick "
+                            "one of the resolutions above, change the "
+                            "configuration and plan again." %
+                            ", ".join(unresolved), "") + "\n")
+        elif plan.get("changes"):
+            out.write("To apply: save the plan with --json, review it, "
+                      "then run\n  samba-tool spn http-pool apply "
+                      "PLAN.json   (--dry-run shows the LDIF)\n")
+        else:
+            out.write("The directory is already as the plan needs it.\n")
+
+    def print_name(self, number, name):
+        out = self.outf
+        label = name.get("fqdn")
+        if name.get("netbios"):
+            label += " (%s)" % name["netbios"]
+        decision = (name.get("decision") or "?").upper()
+        out.write("%d. %s: %s\n" % (number, label, decision))
+        if name.get("explanation"):
+            out.write(_wrap(name["explanation"], "   ") + "\n")
+
+        users = []
+        for user in name.get("users") or []:
+            if user not in users:  # one per binding (http, https...)
+                users.append(user)
+        if users:
+            out.write("   Served by:\n")
+            for user in users:
+                out.write("     %s\n" % self.user_text(user))
+
+        account = name.get("account_dn")
+        decision = name.get("decision")
+        if account and decision == "nothing":
+            out.write("   Answers already: %s\n" %
+                      _who(name.get("account_sam"), account))
+        elif account:
+            out.write("   Must answer: %s\n" %
+                      _who(name.get("account_sam"), account))
+
+        resolutions = name.get("resolutions") or []
+        if resolutions:
+            out.write("   Resolutions, best first (* = what this plan "
+                      "does):\n")
+            for i, res in enumerate(resolutions, 1):
+                mark = "*" if res.get("chosen") else " "
+                head = "   %s %d. " % (mark, i)
+                body = "%s: %s" % (res.get("kind"), res.get("summary"))
+                lines = _wrap(body, " " * len(head)).split("\n")
+                out.write(head + lines[0].lstrip() + "\n")
+                for line in lines[1:]:
+                    out.write(line + "\n")
+                if res.get("tradeoff"):
+                    out.write(_wrap("trade-off: " + res["tradeoff"],
+                                    " " * len(head)) + "\n")
+                for command in res.get("commands") or []:
+                    out.write(" " * (len(head) + 2) + command + "\n")
+        commands = name.get("iis_commands") or []
+        if commands:
+            out.write("   On the web server, run:\n")
+            for command in commands:
+                out.write("     %s\n" % command)
+
+    @staticmethod
+    def user_text(user):
+        where = "site %s" % user.get("site")
+        if user.get("app_path"):
+            where += " %s" % user["app_path"]
+        text = "%s, pool %s" % (where, user.get("pool"))
+        if user.get("server"):
+            text = "%s: %s" % (user["server"], text)
+        if user.get("account_sam") or user.get("account_dn"):
+            text += ": tickets for %s" % (user.get("account_sam") or
+                                          user.get("account_dn"))
+        else:
+            text += ": no Kerberos (Windows authentication or Negotiate off)"
+        tags = []
+        if user.get("kernel_mode"):
+            tags.append("kernel mode")
+        if user.get("use_app_pool_credentials"):
+            tags.append("useAppPoolCredentials")
+        if tags:
+            text += " [%s]" % ", ".join(tags)
+        return text
+
+    def print_changes(self, changes, states=False):
+        out = self.outf
+        if not changes:
+            if not states:
+                out.write("\nDirectory changes: none.\n")
+            return
+        out.write("\nDirectory changes, in the order they are made:\n")
+        width = max(len(c.get("spn") or "") for c in changes)
+        for i, change in enumerate(changes, 1):
+            verb = "to" if change.get("action") == "add" else "from"
+            state = ("%-10s" % change.get("state")) if states else ""
+            out.write("  %2d. %s%-7s %-*s  %s %s\n" % (
+                i, state, change.get("action"), width, change.get("spn"),
+                verb, _who(change.get("sam_account_name"),
+                           change.get("dn"))))
+            if change.get("reason") and not states:
+                out.write(" " * 6 + "(%s)\n" % change["reason"])
+
+    # -- apply and undo results --------------------------------------------
+
+    def print_applied(self, result, failed=False, operation="apply"):
+        out = self.outf
+        changes = result.get("changes") or []
+        journal = result.get("journal")
+        if journal:
+            out.write("Journal: %s\n" % journal)
+        if changes:
+            self.print_changes(changes, states=True)
+        if result.get("dry_run"):
+            planned = [c for c in changes if c.get("state") == "planned"]
+            already = len(changes) - len(planned)
+            out.write("\nDry run: nothing written. %d change(s) would be "
+                      "made%s.\n" % (len(planned),
+                                     "; %d in effect already" % already
+                                     if already else ""))
+            if result.get("ldif"):
+                out.write("The exact LDAP changes (LDIF):\n\n")
+                out.write(result["ldif"].rstrip("\n") + "\n")
+            return
+        if failed:
+            return
+        done = len([c for c in changes if c.get("state") == "done"])
+        already = len([c for c in changes if c.get("state") == "already"])
+        if operation == "undo":
+            if done:
+                out.write("\nUndone: %d change(s) reversed; the SPNs are "
+                          "as before the apply.\n" % done)
+            else:
+                out.write("\nNothing to undo: no change of that apply is "
+                          "in effect.\n")
+            return
+        if done:
+            out.write("\nApplied %d change(s)%s.\nUndo with: samba-tool "
+                      "spn http-pool undo %s\n" %
+                      (done, "; %d in effect already" % already
+                       if already else "", journal))
+        else:
+            out.write("\nNothing to do: %s.\n" %
+                      ("every change is in effect already" if changes
+                       else "the plan has no changes"))
+
+
+class cmd_spn_http_pool_plan(_PlanCommand):
+    __doc__ = """\
+Plan the HTTP SPNs of a whole web server from its configuration.
+
+Reads the web server's own configuration: IIS's applicationHost.config
+(--iis-config, copied from %windir%\\system32\\inetsrv\\config) or a pools
+file for Apache, nginx and other services (--pools-file). For every host
+name browsers use it works out which account must hold http/<NetBIOS
+name> and http/<FQDN>: the pool's domain account, or the computer account
+of --server for built-in identities (NetworkService, LocalSystem,
+ApplicationPoolIdentity) and for IIS kernel-mode authentication on the
+server's own name (which it answers for through HOST/ already). Then it
+compares that with the directory and lists the exact changes, with the
+IIS settings they rely on (useAppPoolCredentials for a domain account
+under kernel mode). Nothing is written.
+
+Several pools under different accounts behind one name cannot all have
+the SPN: only one account can. The plan says so, ranks the ways out with
+their trade-offs and commands (one shared account; a host name per pool;
+kernel mode with the machine account; NTLM only for the other pools),
+and chooses the last: the root application's pool keeps Kerberos and the
+IIS commands switching the others to NTLM are listed. A farm name served
+by several --server machines under one domain account is one shared
+account; under each machine's own account it cannot be resolved
+automatically (exit 4).
+
+The text output reads as a change request; --json gives the whole plan,
+which `apply` takes.
+
+--server NAME (repeatable for a farm) names the web server(s) the
+configuration belongs to; it is needed for built-in identities and for
+bindings without a host name, which answer to the server's own name.
+
+""" + _WORKFLOW_HELP + """
+
+""" + _POOLS_FILE_HELP + """
+
+Exit codes: 0 planned (also with conflicts, resolved as the chosen
+resolution says); 2 bad or hostile input (malformed XML, DTDs and
+entities, files over 16 MiB, a malformed pools file, a bad host name: the
+message names the file and line); 3 an identity of the configuration not
+found; 4 a conflict no resolution could be chosen for (the plan is
+printed; its changes leave that name alone); 1 unexpected error, 5 access
+denied, 6 cannot reach the server, 7 authentication failed."""
+
+    synopsis = ("%prog (--iis-config FILE | --pools-file FILE) "
+                "[--server NAME]... [options]")
+
+    takes_args = []
+
+    takes_options = (_HttpPoolCommand.connection_options +
+                     _PlanCommand.config_options)
+
+    def run(self, H=None, output_json=False, iis_config=None,
+            pools_file=None, servers=None, credopts=None, sambaopts=None,
+            versionopts=None):
+        def text(result, failed=False):
+            self.print_plan(result)
+
+        try:
+            kind, path = self.config_source(iis_config, pools_file)
+            if kind is None:
+                raise _bad_input("give the web server's configuration: "
+                                 "--iis-config FILE or --pools-file FILE")
+            _samdb, plan = self.make_plan(kind, path, servers, H,
+                                          sambaopts, credopts)
+        except _Failure as failure:
+            return self.fail(failure, output_json, text)
+        self.finish(plan, output_json, text)
+        unresolved = _unresolved(plan)
+        if unresolved:
+            self.errf.write("ERROR: no resolution chosen for %s: several "
+                            "accounts serve it; pick a resolution and plan "
+                            "again\n" % ", ".join(unresolved))
+            return samba_spnpool.EXIT_CONFLICT
+        return samba_spnpool.EXIT_OK
+
+
+class cmd_spn_http_pool_apply(_PlanCommand):
+    __doc__ = """\
+Apply a plan: make the directory changes it lists, with a journal.
+
+PLAN is the JSON document of `plan --json` (saved, reviewed); its
+"changes" are made in order. Without PLAN, --iis-config FILE or
+--pools-file FILE with --server plans and applies in one go, which
+needs --yes (nothing to review then) unless --dry-run is given.
+
+On a local sam.ldb all changes are one transaction: all or nothing. Over
+LDAP each change is one exact-value modify, checked first: an SPN to add
+that another account holds now, or an SPN to delete that is gone, is a
+surprise (someone changed the directory since the plan). The first
+surprise stops the run, what it did is reversed and nothing of it
+remains (exit 4). Changes already in effect are skipped, so applying
+twice changes nothing.
+
+Every change is written to the journal file (fsync'd) before it is made;
+`undo JOURNAL` restores the state before the apply. The journal is
+--journal FILE or ./spnpool-apply-YYYYmmdd-HHMMSS.journal; it must not
+exist. Its path is printed. When nothing had to change, the default
+journal is not kept.
+
+--dry-run checks every change against the directory and prints the exact
+LDAP changes as LDIF; it writes nothing, not even a journal.
+
+""" + _WORKFLOW_HELP + """
+
+Exit codes: 0 done, or nothing to do; 2 bad input (an unreadable or
+malformed plan, a configuration refused as by `plan`, a journal that
+exists, missing --yes); 3 an account of the plan not found; 4 a surprise
+stopped the run and nothing of it remains (or, with --yes, a conflict no
+resolution could be chosen for: nothing applied); 1 reversing failed
+(the message says which SPNs to repair by hand, the journal has the
+details) or an unexpected error; 5 access denied, 6 cannot reach the
+server, 7 authentication failed."""
+
+    synopsis = ("%prog [PLAN.json] [--iis-config FILE | --pools-file FILE "
+                "--server NAME... --yes] [--journal FILE] [--dry-run] "
+                "[options]")
+
+    takes_args = ["plan?"]
+
+    takes_options = _HttpPoolCommand.connection_options + \
+        _PlanCommand.config_options + [
+            Option("--yes", action="store_true", dest="yes", default=False,
+                   help="plan and apply in one go, without a review"),
+            Option("--journal", type=str, metavar="FILE", dest="journal",
+                   help="the journal to write (must not exist; default "
+                        "./spnpool-apply-YYYYmmdd-HHMMSS.journal)"),
+            Option("--dry-run", action="store_true", dest="dry_run",
+                   default=False,
+                   help="print the exact LDAP changes as LDIF; write "
+                        "nothing"),
+        ]
+
+    def run(self, plan=None, H=None, output_json=False, iis_config=None,
+            pools_file=None, servers=None, yes=False, journal=None,
+            dry_run=False, credopts=None, sambaopts=None,
+            versionopts=None):
+        state = {"plan": None, "journal": None}
+
+        def text(result, failed=False):
+            if state["plan"] is not None:
+                self.print_plan(state["plan"], applying=True)
+                self.outf.write("\n")
+            self.print_applied(result, failed)
+
+        try:
+            kind, path = self.config_source(iis_config, pools_file)
+            if plan is not None and kind is not None:
+                raise _bad_input("give a saved PLAN or --iis-config / "
+                                 "--pools-file, not both")
+            if plan is None and kind is None:
+                raise _bad_input(
+                    "nothing to apply: give a saved plan (samba-tool spn "
+                    "http-pool plan ... --json > PLAN.json, then apply "
+                    "PLAN.json) or --iis-config/--pools-file with --yes")
+            if plan is not None and servers:
+                raise _bad_input("--server belongs to planning: a saved "
+                                 "plan names its servers already")
+            if kind is not None and not yes and not dry_run:
+                raise _bad_input(
+                    "planning and applying in one go skips the review: "
+                    "add --yes, or run plan, review it and apply the "
+                    "saved plan")
+            if plan is not None:
+                _doc, changes = _load_plan(plan)
+            journal_path, default_journal = self.journal_path(journal,
+                                                              dry_run)
+            state["journal"] = journal_path
+            if plan is not None:
+                samdb = self.open_samdb(H, sambaopts, credopts)
+            else:
+                samdb, planned = self.make_plan(kind, path, servers, H,
+                                                sambaopts, credopts)
+                state["plan"] = planned
+                changes = planned["changes"]
+                unresolved = _unresolved(planned)
+                if unresolved and not dry_run:
+                    raise _Failure(
+                        ldb.ERR_CONSTRAINT_VIOLATION,
+                        samba_spnpool.EXIT_CONFLICT,
+                        "no resolution chosen for %s: nothing applied; "
+                        "pick a resolution and plan again" %
+                        ", ".join(unresolved))
+            result = self.call(samba_spnpool.apply, samdb, changes,
+                               journal=journal_path, dry_run=dry_run,
+                               local=samba_spnpool.is_local_url(H))
+        except _Failure as failure:
+            if failure.result is not None:
+                failure.result = self.with_journal(
+                    failure.result, failure.result.get("journal"))
+                if state["plan"] is not None:
+                    failure.result["plan"] = state["plan"]
+                return self.fail(failure, output_json, text)
+            # No report from the library (say, reversing failed): still
+            # show the plan made and the journal written, which says what
+            # to repair.
+            extra = {}
+            if state["plan"] is not None:
+                extra["plan"] = state["plan"]
+            if state["journal"] and os.path.exists(state["journal"]):
+                extra["journal"] = os.path.abspath(state["journal"])
+            if output_json and extra:
+                failure.result = extra
+            elif extra:
+                if "plan" in extra:
+                    self.print_plan(extra["plan"], applying=True)
+                if "journal" in extra:
+                    self.outf.write("Journal: %s\n" % extra["journal"])
+            return self.fail(failure, output_json)
+
+        if (not dry_run and not result.get("changed") and
+                default_journal and journal_path):
+            # Nothing happened: an empty journal in the current directory
+            # on every idempotent run would only be litter.
+            try:
+                os.unlink(journal_path)
+                result["journal"] = None
+            except OSError:
+                pass
+        result = self.with_journal(result, result.get("journal"))
+        if state["plan"] is not None:
+            result["plan"] = state["plan"]
+        return self.finish(result, output_json, text)
+
+    @staticmethod
+    def with_journal(result, journal):
+        """The result with the journal's absolute path."""
+        result = dict(result)
+        if journal:
+            result["journal"] = os.path.abspath(journal)
+        return result
+
+    @staticmethod
+    def journal_path(journal, dry_run):
+        """(path, chosen by default) of the journal to create, or
+        (None, False) in a dry run; _Failure if it exists."""
+        if dry_run:
+            return None, False
+        default = journal is None
+        if default:
+            journal = "spnpool-apply-%s.journal" % time.strftime(
+                "%Y%m%d-%H%M%S")
+        if not journal.strip():
+            raise _bad_input("--journal: give a file name")
+        if os.path.lexists(journal):
+            raise _bad_input("the journal %s exists already: a journal is "
+                             "never overwritten (give another --journal%s)"
+                             % (journal, ", or wait a second"
+                                if default else ""))
+        return journal, default
+
+
+class cmd_spn_http_pool_undo(_PlanCommand):
+    __doc__ = """\
+Undo an apply: restore the SPNs as they were before it, from its journal.
+
+JOURNAL is the file `apply` printed. The changes of that apply that took
+effect are reversed, last first, the way apply works (one transaction on
+a local sam.ldb; checked single modifies over LDAP, reversed again if a
+step fails); deleted SPNs come back in their stored spelling. After a
+crash of apply the directory decides which journalled changes took
+effect. The journal records the undo.
+
+Undo refuses, naming each SPN and writing nothing, if any of those SPNs
+changed since the apply (removed, or taken by another account), and
+refuses a journal undone already. --dry-run prints the LDIF and writes
+nothing.
+
+""" + _WORKFLOW_HELP + """
+
+Exit codes: 0 undone, or nothing to undo; 2 the journal cannot be read
+or is not a journal; 4 refused (the SPNs changed since, or undone
+already), nothing written; 1 reversing failed (the message says what to
+repair by hand) or an unexpected error; 5 access denied, 6 cannot reach
+the server, 7 authentication failed."""
+
+    synopsis = "%prog JOURNAL [--dry-run] [options]"
+
+    takes_args = ["journal"]
+
+    takes_options = _HttpPoolCommand.connection_options + [
+        Option("--dry-run", action="store_true", dest="dry_run",
+               default=False,
+               help="print the exact LDAP changes as LDIF; write nothing"),
+    ]
+
+    def run(self, journal, H=None, output_json=False, dry_run=False,
+            credopts=None, sambaopts=None, versionopts=None):
+        def text(result, failed=False):
+            self.print_applied(result, failed, operation="undo")
+
+        try:
+            if not os.path.isfile(journal):
+                raise _bad_input("cannot read the journal %s: %s" % (
+                    journal, "no such file" if not os.path.lexists(journal)
+                    else "not a regular file"))
+            samdb = self.open_samdb(H, sambaopts, credopts)
+            result = self.call(samba_spnpool.undo, samdb, journal,
+                               dry_run=dry_run,
+                               local=samba_spnpool.is_local_url(H))
+        except _Failure as failure:
+            return self.fail(failure, output_json, text)
+        if result.get("journal"):
+            result["journal"] = os.path.abspath(result["journal"])
+        return self.finish(result, output_json, text)
+
+
 class cmd_spn_http_pool(SuperCommand):
     """Register HTTP SPNs for IIS/Apache application pool identities safely."""
 
@@ -838,3 +1558,6 @@ class cmd_spn_http_pool(SuperCommand):
     subcommands["list"] = cmd_spn_http_pool_list()
     subcommands["check"] = cmd_spn_http_pool_check()
     subcommands["audit"] = cmd_spn_http_pool_audit()
+    subcommands["plan"] = cmd_spn_http_pool_plan()
+    subcommands["apply"] = cmd_spn_http_pool_apply()
+    subcommands["undo"] = cmd_spn_http_pool_undo()

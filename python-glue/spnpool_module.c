@@ -240,22 +240,18 @@ static PyObject *py_list_result(const struct spnpool_list_result *res)
 }
 
 /*
- * Raise SpnPoolError(ldb_ret, message) with .exit_code and .result.
- * result may be NULL (then .result is None); it is not stolen.
- * Always returns NULL.
+ * Raise SpnPoolError(ldb_ret, msg) with .exit_code and .result.  msg
+ * NULL or empty: ldb's name of the code.  result may be NULL (then
+ * .result is None); it is not stolen.  Always returns NULL.
  */
-static PyObject *raise_spnpool_error(struct ldb_context *ldb,
-				     int ldb_ret,
-				     PyObject *result)
+static PyObject *raise_spnpool_message(int ldb_ret,
+				       const char *msg,
+				       PyObject *result)
 {
-	const char *msg = NULL;
 	PyObject *exc = NULL;
 	PyObject *exit_code = NULL;
 	bool ok;
 
-	if (ldb != NULL) {
-		msg = ldb_errstring(ldb);
-	}
 	if (msg == NULL || msg[0] == '\0') {
 		msg = ldb_strerror(ldb_ret);
 	}
@@ -281,6 +277,16 @@ static PyObject *raise_spnpool_error(struct ldb_context *ldb,
 	PyErr_SetObject(spnpool_error, exc);
 	Py_DECREF(exc);
 	return NULL;
+}
+
+/* raise_spnpool_message() with ldb_errstring(ldb) as the message. */
+static PyObject *raise_spnpool_error(struct ldb_context *ldb,
+				     int ldb_ret,
+				     PyObject *result)
+{
+	return raise_spnpool_message(ldb_ret,
+				     ldb != NULL ? ldb_errstring(ldb) : NULL,
+				     result);
 }
 
 /* ------------------------------------------------------------------ */
@@ -373,18 +379,21 @@ static bool port_from_py(TALLOC_CTX *mem_ctx,
 	return true;
 }
 
-/* A list or tuple of str as a talloc array of copies. */
-static bool hosts_from_py(TALLOC_CTX *mem_ctx,
-			  PyObject *obj,
-			  const char ***_hosts,
-			  size_t *_num)
+/* A list or tuple of str as a talloc array of copies; what and
+ * item_what name the argument and its items in messages. */
+static bool strings_from_py(TALLOC_CTX *mem_ctx,
+			    PyObject *obj,
+			    const char *what,
+			    const char *item_what,
+			    const char ***_strings,
+			    size_t *_num)
 {
 	const char **hosts = NULL;
 	Py_ssize_t i, n;
 
 	if (!PyList_Check(obj) && !PyTuple_Check(obj)) {
 		PyErr_Format(PyExc_TypeError,
-			     "hosts must be a list of str, not %s",
+			     "%s must be a list of str, not %s", what,
 			     Py_TYPE(obj)->tp_name);
 		return false;
 	}
@@ -403,15 +412,24 @@ static bool hosts_from_py(TALLOC_CTX *mem_ctx,
 		if (item == NULL) {
 			return false;
 		}
-		hosts[i] = text_from_py(hosts, item, "each host");
+		hosts[i] = text_from_py(hosts, item, item_what);
 		Py_DECREF(item);
 		if (hosts[i] == NULL) {
 			return false;
 		}
 	}
-	*_hosts = hosts;
+	*_strings = hosts;
 	*_num = (size_t)n;
 	return true;
+}
+
+static bool hosts_from_py(TALLOC_CTX *mem_ctx,
+			  PyObject *obj,
+			  const char ***_hosts,
+			  size_t *_num)
+{
+	return strings_from_py(mem_ctx, obj, "hosts", "each host", _hosts,
+			       _num);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1086,6 +1104,866 @@ done:
 }
 
 /* ------------------------------------------------------------------ */
+/* web server configuration: IIS applicationHost.config, pools files  */
+/* ------------------------------------------------------------------ */
+
+/* The IIS spelling of processModel identityType; public in JSON. */
+static const char *identity_type_name(enum spnpool_pool_identity_type t)
+{
+	switch (t) {
+	case SPNPOOL_POOL_SPECIFIC_USER:
+		return "SpecificUser";
+	case SPNPOOL_POOL_NETWORK_SERVICE:
+		return "NetworkService";
+	case SPNPOOL_POOL_LOCAL_SYSTEM:
+		return "LocalSystem";
+	case SPNPOOL_POOL_APP_POOL_IDENTITY:
+		return "ApplicationPoolIdentity";
+	case SPNPOOL_POOL_LOCAL_SERVICE:
+		return "LocalService";
+	}
+	return "unknown";
+}
+
+static PyObject *py_web_binding(const struct spnpool_web_binding *b)
+{
+	PyObject *d = NULL;
+	bool ok;
+
+	d = PyDict_New();
+	if (d == NULL) {
+		return NULL;
+	}
+	ok = dict_set_str(d, "site", b->site) &&
+	     dict_set_str(d, "site_id", b->site_id) &&
+	     dict_set_str(d, "app_path", b->app_path) &&
+	     dict_set_str(d, "pool", b->pool) &&
+	     dict_set_str(d, "identity_type",
+			  identity_type_name(b->identity_type)) &&
+	     dict_set_str(d, "user_name", b->user_name) &&
+	     dict_set_str(d, "host", b->host) &&
+	     dict_set_steal(d, "port", PyLong_FromLong(b->port)) &&
+	     dict_set_bool(d, "https", b->https) &&
+	     dict_set_bool(d, "windows_auth", b->windows_auth) &&
+	     dict_set_bool(d, "negotiate", b->negotiate) &&
+	     dict_set_bool(d, "kernel_mode", b->kernel_mode) &&
+	     dict_set_bool(d, "use_app_pool_credentials",
+			   b->use_app_pool_credentials);
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyObject *py_web_config(const struct spnpool_web_config *cfg)
+{
+	PyObject *d = NULL;
+	PyObject *bindings = NULL;
+	size_t i;
+	bool ok;
+
+	bindings = PyList_New((Py_ssize_t)cfg->num_bindings);
+	if (bindings == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < cfg->num_bindings; i++) {
+		PyObject *b = py_web_binding(&cfg->bindings[i]);
+
+		if (b == NULL) {
+			Py_DECREF(bindings);
+			return NULL;
+		}
+		PyList_SET_ITEM(bindings, (Py_ssize_t)i, b);
+	}
+	d = PyDict_New();
+	if (d == NULL) {
+		Py_DECREF(bindings);
+		return NULL;
+	}
+	ok = dict_set_str(d, "source", cfg->source) &&
+	     dict_set_steal(d, "bindings", bindings);
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+enum config_kind {
+	CONFIG_IIS,
+	CONFIG_POOLS,
+};
+
+/*
+ * Parse a configuration held in a Py_buffer.  A malformed file raises
+ * SpnPoolError(LDB_ERR_INVALID_ATTRIBUTE_SYNTAX) whose message is
+ * "FILENAME: line N: what is wrong" (without "FILENAME: " if filename is
+ * NULL), so exit code 2.  False with an exception set on failure.
+ */
+static bool parse_config(TALLOC_CTX *mem_ctx,
+			 enum config_kind kind,
+			 const Py_buffer *data,
+			 const char *filename,
+			 struct spnpool_web_config **_config)
+{
+	struct spnpool_web_config *config = NULL;
+	enum spnpool_status st;
+	char *error = NULL;
+	char *msg = NULL;
+
+	if (kind == CONFIG_IIS) {
+		st = spnpool_iis_config_parse(mem_ctx, data->buf,
+					      (size_t)data->len, &config,
+					      &error);
+	} else {
+		st = spnpool_pools_file_parse(mem_ctx, data->buf,
+					      (size_t)data->len, &config,
+					      &error);
+	}
+	if (st == SPNPOOL_ERR_NO_MEMORY) {
+		PyErr_NoMemory();
+		return false;
+	}
+	if (st != SPNPOOL_OK) {
+		const char *what = (error != NULL)
+					   ? error
+					   : spnpool_status_string(st);
+
+		msg = (filename != NULL)
+			      ? talloc_asprintf(mem_ctx, "%s: %s", filename,
+						what)
+			      : talloc_strdup(mem_ctx, what);
+		if (msg == NULL) {
+			PyErr_NoMemory();
+			return false;
+		}
+		raise_spnpool_message(LDB_ERR_INVALID_ATTRIBUTE_SYNTAX, msg,
+				      NULL);
+		return false;
+	}
+	if (config == NULL) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"spnpool parser succeeded without a result");
+		return false;
+	}
+	*_config = config;
+	return true;
+}
+
+static bool config_kind_from_py(const char *text, enum config_kind *_kind)
+{
+	if (strcmp(text, "iis") == 0) {
+		*_kind = CONFIG_IIS;
+		return true;
+	}
+	if (strcmp(text, "pools") == 0) {
+		*_kind = CONFIG_POOLS;
+		return true;
+	}
+	PyErr_Format(PyExc_ValueError,
+		     "kind must be 'iis' or 'pools', not '%s'", text);
+	return false;
+}
+
+static PyObject *parse_to_py(enum config_kind kind,
+			     const Py_buffer *data,
+			     const char *filename)
+{
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct spnpool_web_config *config = NULL;
+	PyObject *ret = NULL;
+
+	tmp_ctx = talloc_new(NULL);
+	if (tmp_ctx == NULL) {
+		return PyErr_NoMemory();
+	}
+	if (parse_config(tmp_ctx, kind, data, filename, &config)) {
+		ret = py_web_config(config);
+	}
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+PyDoc_STRVAR(py_parse_iis_config_doc,
+"parse_iis_config(data, filename=None) -> dict\n"
+"\n"
+"Parse an IIS 7+ applicationHost.config (bytes as copied from the web\n"
+"server; a str is taken as UTF-8) with libxml2.  DTDs, entities, network\n"
+"access, files over 16 MiB and malformed XML are refused.  Nothing is\n"
+"read from a directory.\n"
+"\n"
+"Returns {'source': 'iis', 'bindings': [{'site', 'site_id', 'app_path',\n"
+"'pool', 'identity_type', 'user_name', 'host', 'port', 'https',\n"
+"'windows_auth', 'negotiate', 'kernel_mode',\n"
+"'use_app_pool_credentials'}]}, one binding per name and application.\n"
+"Raises SpnPoolError with exit_code 2 and the message 'FILENAME: line N:\n"
+"...' for a refused file.");
+
+static PyObject *py_parse_iis_config(PyObject *self, PyObject *args,
+				     PyObject *kwargs)
+{
+	static const char *kwnames[] = { "data", "filename", NULL };
+	Py_buffer data = { 0 };
+	const char *filename = NULL;
+	PyObject *ret = NULL;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s*|z:parse_iis_config",
+					 (char **)discard_const(kwnames),
+					 &data, &filename)) {
+		return NULL;
+	}
+	ret = parse_to_py(CONFIG_IIS, &data, filename);
+	PyBuffer_Release(&data);
+	return ret;
+}
+
+PyDoc_STRVAR(py_parse_pools_file_doc,
+"parse_pools_file(data, filename=None) -> dict\n"
+"\n"
+"Parse a pools file (str, or bytes in UTF-8): [pool NAME] sections with\n"
+"identity, hosts and ports.  Nothing is read from a directory.\n"
+"\n"
+"Returns {'source': 'pools', 'bindings': [...]} as parse_iis_config.\n"
+"Raises SpnPoolError with exit_code 2 and the message 'FILENAME: line N:\n"
+"...' for a refused file.");
+
+static PyObject *py_parse_pools_file(PyObject *self, PyObject *args,
+				     PyObject *kwargs)
+{
+	static const char *kwnames[] = { "data", "filename", NULL };
+	Py_buffer data = { 0 };
+	const char *filename = NULL;
+	PyObject *ret = NULL;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s*|z:parse_pools_file",
+					 (char **)discard_const(kwnames),
+					 &data, &filename)) {
+		return NULL;
+	}
+	ret = parse_to_py(CONFIG_POOLS, &data, filename);
+	PyBuffer_Release(&data);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* plan                                                                */
+/* ------------------------------------------------------------------ */
+
+static const char *change_action_name(enum spnpool_change_action action)
+{
+	return (action == SPNPOOL_CHANGE_ADD) ? "add" : "delete";
+}
+
+static PyObject *py_change(const void *item)
+{
+	const struct spnpool_change *c = item;
+	PyObject *d = NULL;
+	bool ok;
+
+	d = PyDict_New();
+	if (d == NULL) {
+		return NULL;
+	}
+	ok = dict_set_str(d, "action", change_action_name(c->action)) &&
+	     dict_set_str(d, "dn", c->dn) &&
+	     dict_set_str(d, "sam_account_name", c->sam_account_name) &&
+	     dict_set_str(d, "spn", c->spn) &&
+	     dict_set_str(d, "reason", c->reason);
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyObject *py_plan_user(const void *item)
+{
+	const struct spnpool_plan_user *u = item;
+	PyObject *d = NULL;
+	bool ok;
+
+	d = PyDict_New();
+	if (d == NULL) {
+		return NULL;
+	}
+	ok = dict_set_str(d, "server", u->server) &&
+	     dict_set_str(d, "site", u->site) &&
+	     dict_set_str(d, "app_path", u->app_path) &&
+	     dict_set_str(d, "pool", u->pool) &&
+	     dict_set_str(d, "account_dn", u->account_dn) &&
+	     dict_set_str(d, "account_sam", u->account_sam) &&
+	     dict_set_bool(d, "kernel_mode", u->kernel_mode) &&
+	     dict_set_bool(d, "use_app_pool_credentials",
+			   u->use_app_pool_credentials);
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyObject *py_resolution(const void *item)
+{
+	const struct spnpool_resolution *r = item;
+	PyObject *d = NULL;
+	bool ok;
+
+	d = PyDict_New();
+	if (d == NULL) {
+		return NULL;
+	}
+	ok = dict_set_str(d, "kind", r->kind) &&
+	     dict_set_str(d, "summary", r->summary) &&
+	     dict_set_str(d, "tradeoff", r->tradeoff) &&
+	     dict_set_steal(d, "commands",
+			    py_str_list(r->commands, r->num_commands)) &&
+	     dict_set_bool(d, "chosen", r->chosen);
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+/*
+ * [conv(item) for item in items[0:num]], items being num elements of
+ * size bytes each; NULL with an exception.
+ */
+static PyObject *py_list_of(PyObject *(*conv)(const void *item),
+			    const void *items,
+			    size_t size,
+			    size_t num)
+{
+	PyObject *list = NULL;
+	size_t i;
+
+	list = PyList_New((Py_ssize_t)num);
+	if (list == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < num; i++) {
+		PyObject *item = conv((const char *)items + i * size);
+
+		if (item == NULL) {
+			Py_DECREF(list);
+			return NULL;
+		}
+		PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+	}
+	return list;
+}
+
+#define PY_LIST_OF(conv, items, num) \
+	py_list_of(conv, (items), sizeof(*(items)), (num))
+
+static PyObject *py_plan_name(const void *item)
+{
+	const struct spnpool_plan_name *n = item;
+	PyObject *d = NULL;
+	bool ok;
+
+	d = PyDict_New();
+	if (d == NULL) {
+		return NULL;
+	}
+	ok = dict_set_str(d, "netbios", n->netbios) &&
+	     dict_set_str(d, "fqdn", n->fqdn) &&
+	     dict_set_str(d, "decision", n->decision) &&
+	     dict_set_str(d, "account_dn", n->account_dn) &&
+	     dict_set_str(d, "account_sam", n->account_sam) &&
+	     dict_set_str(d, "explanation", n->explanation) &&
+	     dict_set_steal(d, "users",
+			    PY_LIST_OF(py_plan_user, n->users,
+				       n->num_users)) &&
+	     dict_set_steal(d, "resolutions",
+			    PY_LIST_OF(py_resolution, n->resolutions,
+				       n->num_resolutions)) &&
+	     dict_set_steal(d, "iis_commands",
+			    py_str_list(n->iis_commands,
+					n->num_iis_commands));
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyObject *py_plan(const struct spnpool_plan *plan,
+			 const char *source,
+			 PyObject *py_servers)
+{
+	PyObject *d = NULL;
+	bool ok;
+
+	d = PyDict_New();
+	if (d == NULL) {
+		return NULL;
+	}
+	ok = dict_set_str(d, "source", source) &&
+	     PyDict_SetItemString(d, "servers", py_servers) == 0 &&
+	     dict_set_steal(d, "names",
+			    PY_LIST_OF(py_plan_name, plan->names,
+				       plan->num_names)) &&
+	     dict_set_steal(d, "changes",
+			    PY_LIST_OF(py_change, plan->changes,
+				       plan->num_changes)) &&
+	     dict_set_steal(d, "notes",
+			    py_str_list(plan->notes, plan->num_notes));
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+PyDoc_STRVAR(py_plan_doc,
+"plan(samdb, kind, data, servers=(), filename=None, local=False) -> dict\n"
+"\n"
+"Parse data as kind ('iis': an applicationHost.config, 'pools': a pools\n"
+"file; bytes, or str taken as UTF-8) and decide, for every name browsers\n"
+"use, which account must hold http/<NetBIOS> and http/<FQDN>, compared\n"
+"with the directory.  servers names the web server(s) the configuration\n"
+"belongs to (their computer accounts serve built-in identities, kernel\n"
+"mode and bindings without a host name).  Nothing is written.\n"
+"\n"
+"Returns {'source', 'servers', 'names': [{'netbios', 'fqdn', 'decision',\n"
+"'account_dn', 'account_sam', 'explanation', 'users': [{'server', 'site',\n"
+"'app_path', 'pool', 'account_dn', 'account_sam', 'kernel_mode',\n"
+"'use_app_pool_credentials'}], 'resolutions': [{'kind', 'summary',\n"
+"'tradeoff', 'commands', 'chosen'}], 'iis_commands'}], 'changes':\n"
+"[{'action', 'dn', 'sam_account_name', 'spn', 'reason'}], 'notes'}.\n"
+"'changes' is what apply() takes.  Raises SpnPoolError: exit_code 2 for\n"
+"a refused file (the message names filename and the line) or bad\n"
+"servers, 3 for an identity not found.");
+
+static PyObject *py_plan_fn(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+	static const char *kwnames[] = {
+		"samdb", "kind", "data", "servers", "filename", "local", NULL
+	};
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_context *ldb = NULL;
+	struct spnpool_dir *dir = NULL;
+	struct spnpool_web_config *config = NULL;
+	struct spnpool_plan *plan = NULL;
+	enum config_kind kind;
+	Py_buffer data = { 0 };
+	PyObject *py_ldb = NULL;
+	PyObject *py_servers = NULL;
+	PyObject *servers_list = NULL;
+	PyObject *ret = NULL;
+	const char *kind_text = NULL;
+	const char *filename = NULL;
+	const char **servers = NULL;
+	size_t num_servers = 0;
+	int local = 0;
+	int ldb_ret;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Oss*|Ozp:plan",
+					 (char **)discard_const(kwnames),
+					 &py_ldb, &kind_text, &data,
+					 &py_servers, &filename, &local)) {
+		return NULL;
+	}
+	tmp_ctx = talloc_new(NULL);
+	if (tmp_ctx == NULL) {
+		PyErr_NoMemory();
+		goto done;
+	}
+	if (!config_kind_from_py(kind_text, &kind)) {
+		goto done;
+	}
+	ldb = ldb_from_py(py_ldb);
+	if (ldb == NULL) {
+		goto done;
+	}
+	if (py_servers == NULL || py_servers == Py_None) {
+		servers_list = PyList_New(0);
+	} else if (PyUnicode_Check(py_servers) || PyBytes_Check(py_servers)) {
+		PyErr_SetString(PyExc_TypeError,
+				"servers must be a list of str, not one str");
+		goto done;
+	} else {
+		servers_list = PySequence_List(py_servers);
+	}
+	if (servers_list == NULL) {
+		goto done;
+	}
+	if (!strings_from_py(tmp_ctx, servers_list, "servers", "each server",
+			     &servers, &num_servers)) {
+		goto done;
+	}
+	if (!parse_config(tmp_ctx, kind, &data, filename, &config)) {
+		goto done;
+	}
+
+	ldb_reset_err_string(ldb);
+	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, NULL);
+		goto done;
+	}
+	ldb_ret = spnpool_op_plan(tmp_ctx, dir, config, servers, num_servers,
+				  &plan);
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, NULL);
+		goto done;
+	}
+	if (plan == NULL) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"spnpool plan succeeded without a result");
+		goto done;
+	}
+	ret = py_plan(plan, config->source, servers_list);
+done:
+	Py_XDECREF(servers_list);
+	PyBuffer_Release(&data);
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* apply / undo                                                        */
+/* ------------------------------------------------------------------ */
+
+#define CHANGE_STATE_LAST SPNPOOL_CHANGE_FAILED
+
+/*
+ * One field of a change mapping: a str (copied), or None/absent when
+ * optional.  False with an exception set.
+ */
+static bool change_field(TALLOC_CTX *mem_ctx, PyObject *change, size_t i,
+			 const char *key, bool optional, char **_value)
+{
+	PyObject *obj = NULL;
+	char what[64];
+	const char *text = NULL;
+
+	*_value = NULL;
+	obj = PyMapping_GetItemString(change, key);
+	if (obj == NULL) {
+		if (!PyErr_ExceptionMatches(PyExc_KeyError)) {
+			return false;
+		}
+		PyErr_Clear();
+		if (optional) {
+			return true;
+		}
+		PyErr_Format(PyExc_ValueError, "changes[%zu] has no '%s'", i,
+			     key);
+		return false;
+	}
+	if (obj == Py_None && optional) {
+		Py_DECREF(obj);
+		return true;
+	}
+	snprintf(what, sizeof(what), "changes[%zu]['%s']", i, key);
+	text = text_from_py(mem_ctx, obj, what);
+	Py_DECREF(obj);
+	if (text == NULL) {
+		return false;
+	}
+	*_value = discard_const(text);
+	return true;
+}
+
+/* A sequence of {'action', 'dn', 'spn'[, 'sam_account_name', 'reason']}
+ * mappings as a talloc array of changes; false with an exception. */
+static bool changes_from_py(TALLOC_CTX *mem_ctx,
+			    PyObject *obj,
+			    struct spnpool_change **_changes,
+			    size_t *_num)
+{
+	struct spnpool_change *changes = NULL;
+	PyObject *seq = NULL;
+	Py_ssize_t n;
+	Py_ssize_t i;
+	bool ok = false;
+
+	if (PyUnicode_Check(obj) || PyBytes_Check(obj) || PyDict_Check(obj)) {
+		PyErr_Format(PyExc_TypeError,
+			     "changes must be a list of dicts, not %s",
+			     Py_TYPE(obj)->tp_name);
+		return false;
+	}
+	seq = PySequence_Fast(obj, "changes must be a list of dicts");
+	if (seq == NULL) {
+		return false;
+	}
+	n = PySequence_Fast_GET_SIZE(seq);
+	changes = talloc_zero_array(mem_ctx, struct spnpool_change,
+				    (size_t)n + 1);
+	if (changes == NULL) {
+		PyErr_NoMemory();
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+		struct spnpool_change *c = &changes[i];
+		char *action = NULL;
+
+		if (!PyMapping_Check(item) || PySequence_Check(item)) {
+			PyErr_Format(PyExc_TypeError,
+				     "changes[%zd] must be a dict, not %s", i,
+				     Py_TYPE(item)->tp_name);
+			goto done;
+		}
+		if (!change_field(changes, item, (size_t)i, "action", false,
+				  &action) ||
+		    !change_field(changes, item, (size_t)i, "dn", false,
+				  &c->dn) ||
+		    !change_field(changes, item, (size_t)i, "spn", false,
+				  &c->spn) ||
+		    !change_field(changes, item, (size_t)i,
+				  "sam_account_name", true,
+				  &c->sam_account_name) ||
+		    !change_field(changes, item, (size_t)i, "reason", true,
+				  &c->reason)) {
+			goto done;
+		}
+		if (strcmp(action, "add") == 0) {
+			c->action = SPNPOOL_CHANGE_ADD;
+		} else if (strcmp(action, "delete") == 0) {
+			c->action = SPNPOOL_CHANGE_DELETE;
+		} else {
+			PyErr_Format(PyExc_ValueError,
+				     "changes[%zd]['action'] must be 'add' or "
+				     "'delete', not '%s'", i, action);
+			goto done;
+		}
+	}
+	*_changes = changes;
+	*_num = (size_t)n;
+	ok = true;
+done:
+	Py_DECREF(seq);
+	return ok;
+}
+
+static PyObject *py_applied_change(const struct spnpool_apply_result *res,
+				   size_t i)
+{
+	PyObject *d = py_change(&res->changes[i]);
+
+	if (d == NULL) {
+		return NULL;
+	}
+	if (!dict_set_str(d, "state",
+			  spnpool_change_state_name(res->states[i]))) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+static PyObject *py_apply_result(const struct spnpool_apply_result *res,
+				 const char *journal,
+				 bool dry_run)
+{
+	PyObject *d = NULL;
+	PyObject *changes = NULL;
+	size_t i;
+	bool ok;
+
+	changes = PyList_New((Py_ssize_t)res->num_changes);
+	if (changes == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < res->num_changes; i++) {
+		PyObject *c = py_applied_change(res, i);
+
+		if (c == NULL) {
+			Py_DECREF(changes);
+			return NULL;
+		}
+		PyList_SET_ITEM(changes, (Py_ssize_t)i, c);
+	}
+	d = PyDict_New();
+	if (d == NULL) {
+		Py_DECREF(changes);
+		return NULL;
+	}
+	ok = dict_set_bool(d, "changed", res->changed) &&
+	     dict_set_bool(d, "dry_run", dry_run) &&
+	     dict_set_str(d, "journal", dry_run ? NULL : journal) &&
+	     dict_set_steal(d, "changes", changes) &&
+	     dict_set_str(d, "ldif", dry_run ? res->ldif : NULL);
+	if (!ok) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* The end of apply and undo: result to dict, error to SpnPoolError. */
+static PyObject *apply_outcome(struct ldb_context *ldb,
+			       int ldb_ret,
+			       const struct spnpool_apply_result *result,
+			       const char *journal,
+			       bool dry_run,
+			       const char *operation)
+{
+	PyObject *py_result = NULL;
+
+	if (result != NULL) {
+		py_result = py_apply_result(result, journal, dry_run);
+		if (py_result == NULL) {
+			return NULL;
+		}
+	}
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, py_result);
+		Py_XDECREF(py_result);
+		return NULL;
+	}
+	if (py_result == NULL) {
+		PyErr_Format(PyExc_RuntimeError,
+			     "spnpool %s succeeded without a result",
+			     operation);
+	}
+	return py_result;
+}
+
+PyDoc_STRVAR(py_apply_doc,
+"apply(samdb, changes, journal=None, dry_run=False, local=False) -> dict\n"
+"\n"
+"Execute changes (a plan's 'changes': dicts with 'action' ('add' or\n"
+"'delete'), 'dn', 'spn' and optionally 'sam_account_name' and 'reason')\n"
+"in order.  local=True (a local sam.ldb): one transaction, all or\n"
+"nothing.  Over LDAP: one checked exact-value modify per change; the\n"
+"first surprise stops the run and what it did is reversed.  Every change\n"
+"is written to the journal file (which must not exist; required unless\n"
+"dry_run) before it is made; undo() replays it.  Changes already in\n"
+"effect are skipped, so applying twice changes nothing.  dry_run writes\n"
+"nothing and returns the exact LDAP changes as LDIF.\n"
+"\n"
+"Returns {'changed', 'dry_run', 'journal', 'changes': [{'action', 'dn',\n"
+"'sam_account_name', 'spn', 'reason', 'state'}], 'ldif' (dry run, else\n"
+"None)}; state is one of CHANGE_STATES.  Raises SpnPoolError: a surprise\n"
+"has exit_code 4 and .result with the states (nothing of the run\n"
+"remains); a failed reversal has exit_code 1 and a message naming what\n"
+"to repair by hand.  Malformed changes raise TypeError or ValueError.");
+
+static PyObject *py_apply(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+	static const char *kwnames[] = {
+		"samdb", "changes", "journal", "dry_run", "local", NULL
+	};
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_context *ldb = NULL;
+	struct spnpool_dir *dir = NULL;
+	struct spnpool_change *changes = NULL;
+	struct spnpool_apply_result *result = NULL;
+	PyObject *py_ldb = NULL;
+	PyObject *py_changes = NULL;
+	PyObject *ret = NULL;
+	const char *journal = NULL;
+	size_t num_changes = 0;
+	int dry_run = 0;
+	int local = 0;
+	int ldb_ret;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|zpp:apply",
+					 (char **)discard_const(kwnames),
+					 &py_ldb, &py_changes, &journal,
+					 &dry_run, &local)) {
+		return NULL;
+	}
+	ldb = ldb_from_py(py_ldb);
+	if (ldb == NULL) {
+		return NULL;
+	}
+	tmp_ctx = talloc_new(NULL);
+	if (tmp_ctx == NULL) {
+		return PyErr_NoMemory();
+	}
+	if (!changes_from_py(tmp_ctx, py_changes, &changes, &num_changes)) {
+		goto done;
+	}
+
+	ldb_reset_err_string(ldb);
+	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, NULL);
+		goto done;
+	}
+	ldb_ret = spnpool_op_apply(tmp_ctx, dir, changes, num_changes,
+				   dry_run ? NULL : journal, dry_run,
+				   &result);
+	ret = apply_outcome(ldb, ldb_ret, result, journal, dry_run, "apply");
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+PyDoc_STRVAR(py_undo_doc,
+"undo(samdb, journal, dry_run=False, local=False) -> dict\n"
+"\n"
+"Restore the state before the apply recorded in the journal file: the\n"
+"changes that took effect are reversed, last first, the way apply()\n"
+"works, and the journal records it.  Refuses without writing anything\n"
+"if any of those SPNs changed since, or if the journal was undone\n"
+"already (SpnPoolError, exit_code 4); an unreadable or malformed journal\n"
+"is exit_code 2.  dry_run writes nothing and returns the LDIF.\n"
+"\n"
+"Returns the same dict as apply(); its changes are the reversals.");
+
+static PyObject *py_undo(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+	static const char *kwnames[] = {
+		"samdb", "journal", "dry_run", "local", NULL
+	};
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_context *ldb = NULL;
+	struct spnpool_dir *dir = NULL;
+	struct spnpool_apply_result *result = NULL;
+	PyObject *py_ldb = NULL;
+	PyObject *ret = NULL;
+	const char *journal = NULL;
+	int dry_run = 0;
+	int local = 0;
+	int ldb_ret;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Os|pp:undo",
+					 (char **)discard_const(kwnames),
+					 &py_ldb, &journal, &dry_run,
+					 &local)) {
+		return NULL;
+	}
+	ldb = ldb_from_py(py_ldb);
+	if (ldb == NULL) {
+		return NULL;
+	}
+	tmp_ctx = talloc_new(NULL);
+	if (tmp_ctx == NULL) {
+		return PyErr_NoMemory();
+	}
+
+	ldb_reset_err_string(ldb);
+	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, NULL);
+		goto done;
+	}
+	ldb_ret = spnpool_op_undo(tmp_ctx, dir, journal, dry_run, &result);
+	ret = apply_outcome(ldb, ldb_ret, result, journal, dry_run, "undo");
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+static const char *change_state_name_of(int i)
+{
+	return spnpool_change_state_name((enum spnpool_change_state)i);
+}
+
+/* ------------------------------------------------------------------ */
 /* verdicts and finding kinds                                          */
 /* ------------------------------------------------------------------ */
 
@@ -1219,6 +2097,16 @@ static PyMethodDef spnpool_methods[] = {
 	  METH_VARARGS | METH_KEYWORDS, py_check_doc },
 	{ "audit", (PyCFunction)(void (*)(void))py_audit,
 	  METH_VARARGS | METH_KEYWORDS, py_audit_doc },
+	{ "parse_iis_config", (PyCFunction)(void (*)(void))py_parse_iis_config,
+	  METH_VARARGS | METH_KEYWORDS, py_parse_iis_config_doc },
+	{ "parse_pools_file", (PyCFunction)(void (*)(void))py_parse_pools_file,
+	  METH_VARARGS | METH_KEYWORDS, py_parse_pools_file_doc },
+	{ "plan", (PyCFunction)(void (*)(void))py_plan_fn,
+	  METH_VARARGS | METH_KEYWORDS, py_plan_doc },
+	{ "apply", (PyCFunction)(void (*)(void))py_apply,
+	  METH_VARARGS | METH_KEYWORDS, py_apply_doc },
+	{ "undo", (PyCFunction)(void (*)(void))py_undo,
+	  METH_VARARGS | METH_KEYWORDS, py_undo_doc },
 	{ "verdict_exit_code", py_verdict_exit_code, METH_O,
 	  py_verdict_exit_code_doc },
 	{ "exit_code", py_exit_code, METH_O, py_exit_code_doc },
@@ -1229,7 +2117,8 @@ static PyMethodDef spnpool_methods[] = {
 PyDoc_STRVAR(spnpool_module_doc,
 "Binding of libspnpool: HTTP SPNs for application pool identities.\n"
 "\n"
-"Every function takes an open SamDB and borrows its ldb context.");
+"parse_iis_config and parse_pools_file are pure; every other operation\n"
+"takes an open SamDB and borrows its ldb context.");
 
 static struct PyModuleDef spnpool_module = {
 	PyModuleDef_HEAD_INIT,
@@ -1334,7 +2223,10 @@ PyMODINIT_FUNC PyInit__spnpool(void)
 					    VERDICT_LAST)) &&
 	     module_add_steal(m, "FINDING_KINDS",
 			      py_name_tuple(finding_name_of,
-					    FINDING_LAST));
+					    FINDING_LAST)) &&
+	     module_add_steal(m, "CHANGE_STATES",
+			      py_name_tuple(change_state_name_of,
+					    CHANGE_STATE_LAST));
 	if (!ok) {
 		Py_DECREF(m);
 		return NULL;

@@ -39,6 +39,7 @@ struct exec {
 	struct spnpool_journal *journal; /* NULL: nothing to journal */
 	bool undo;			 /* records are undo-done */
 	size_t *journal_index;		 /* per change */
+	bool *made;			 /* per change: its modify went through */
 	struct spnpool_apply_result *r;
 	char *leftover; /* what reversing failed to restore */
 	/* dry run: deletes planned so far, which later adds may rely on */
@@ -227,22 +228,16 @@ static void reverse_done(struct exec *x)
 		const struct spnpool_change *c = &x->r->changes[i];
 		int ret;
 
-		if (x->r->states[i] != SPNPOOL_CHANGE_DONE &&
-		    x->r->states[i] != SPNPOOL_CHANGE_FAILED) {
-			continue;
-		}
-		if (x->r->states[i] == SPNPOOL_CHANGE_FAILED &&
-		    c->action == SPNPOOL_CHANGE_DELETE) {
-			continue; /* a failed delete changed nothing */
+		if (!x->made[i]) {
+			continue; /* never written: nothing to take back */
 		}
 		ret = modify_one(x->dir,
 				 c->action == SPNPOOL_CHANGE_ADD
 					 ? SPNPOOL_CHANGE_DELETE
 					 : SPNPOOL_CHANGE_ADD,
 				 c->dn, c->spn);
-		if (ret == LDB_SUCCESS ||
-		    (x->r->states[i] == SPNPOOL_CHANGE_FAILED &&
-		     ret == LDB_ERR_NO_SUCH_ATTRIBUTE)) {
+		if (ret == LDB_SUCCESS) {
+			x->made[i] = false;
 			if (x->r->states[i] == SPNPOOL_CHANGE_DONE) {
 				x->r->states[i] = SPNPOOL_CHANGE_NOT_DONE;
 				if (!x->undo) {
@@ -316,6 +311,7 @@ static int execute(struct exec *x, bool dry_run)
 			}
 		}
 		ret = modify_one(x->dir, c->action, c->dn, c->spn);
+		x->made[i] = (ret == LDB_SUCCESS);
 		if (ret == LDB_SUCCESS && c->action == SPNPOOL_CHANGE_ADD) {
 			r->states[i] = SPNPOOL_CHANGE_FAILED;
 			ret = postcheck(x, c);
@@ -382,6 +378,8 @@ static int execute(struct exec *x, bool dry_run)
 static int new_exec(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		    size_t num, struct exec *x)
 {
+	size_t i;
+
 	memset(x, 0, sizeof(*x));
 	x->dir = dir;
 	x->tmp = talloc_new(mem_ctx);
@@ -390,8 +388,10 @@ static int new_exec(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 	}
 	x->leftover = talloc_strdup(x->tmp, "");
 	x->journal_index = talloc_zero_array(x->tmp, size_t, num + 1);
+	x->made = talloc_zero_array(x->tmp, bool, num + 1);
 	x->r = talloc_zero(x->tmp, struct spnpool_apply_result);
-	if (x->leftover == NULL || x->journal_index == NULL || x->r == NULL) {
+	if (x->leftover == NULL || x->journal_index == NULL ||
+	    x->made == NULL || x->r == NULL) {
 		return ldb_oom(dir->ldb);
 	}
 	x->r->changes = talloc_zero_array(x->r, struct spnpool_change,
@@ -403,6 +403,9 @@ static int new_exec(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 	if (x->r->changes == NULL || x->r->states == NULL ||
 	    x->r->ldif == NULL) {
 		return ldb_oom(dir->ldb);
+	}
+	for (i = 0; i <= num; i++) {
+		x->r->states[i] = SPNPOOL_CHANGE_NOT_DONE; /* not reached */
 	}
 	return LDB_SUCCESS;
 }
@@ -488,8 +491,7 @@ int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 	}
 	if (ret == LDB_SUCCESS) {
 		ret = execute(&x, dry_run);
-	}
-	if (ret == LDB_SUCCESS || ret == LDB_ERR_CONSTRAINT_VIOLATION) {
+		/* the states matter most when the run failed */
 		*_result = talloc_move(mem_ctx, &x.r);
 	}
 done:
@@ -679,9 +681,7 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 		}
 	}
 	ret = execute(&x, dry_run);
-	if (ret == LDB_SUCCESS || ret == LDB_ERR_CONSTRAINT_VIOLATION) {
-		*_result = talloc_move(mem_ctx, &x.r);
-	}
+	*_result = talloc_move(mem_ctx, &x.r);
 done:
 	talloc_free(tmp);
 	return ret;

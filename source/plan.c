@@ -111,21 +111,6 @@ static struct spnpool_plan_name *name_for(struct planner *p,
 	return (n->fqdn == NULL) ? NULL : n;
 }
 
-static int add_note(struct planner *p, char *note)
-{
-	char **slot = NULL;
-
-	if (note == NULL) {
-		return ldb_oom(p->dir->ldb);
-	}
-	slot = APPEND(p->plan, p->plan->notes, p->plan->num_notes, char *);
-	if (slot == NULL) {
-		return ldb_oom(p->dir->ldb);
-	}
-	*slot = talloc_steal(p->plan->notes, note);
-	return LDB_SUCCESS;
-}
-
 static int add_string(TALLOC_CTX *ctx, char ***arr, size_t *n, char *s)
 {
 	char **slot = NULL;
@@ -146,6 +131,74 @@ static int add_string(TALLOC_CTX *ctx, char ***arr, size_t *n, char *s)
 	}
 	*slot = talloc_steal(*arr, s);
 	return LDB_SUCCESS;
+}
+
+/* Remove s from the array if present (NTLM-only apps need no
+ * useAppPoolCredentials). */
+static void drop_string(char **arr, size_t *n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < *n; i++) {
+		if (strcmp(arr[i], s) == 0) {
+			talloc_free(arr[i]);
+			memmove(&arr[i], &arr[i + 1],
+				(*n - i - 1) * sizeof(arr[0]));
+			(*n)--;
+			return;
+		}
+	}
+}
+
+/* Notes are kept once: several servers give the same one. */
+static int add_note(struct planner *p, char *note)
+{
+	if (note == NULL ||
+	    add_string(p->plan, &p->plan->notes, &p->plan->num_notes, note) !=
+		    LDB_SUCCESS) {
+		return ldb_oom(p->dir->ldb);
+	}
+	return LDB_SUCCESS;
+}
+
+/* The sAMAccountName of the account at dn, for reports; NULL if gone. */
+static const char *sam_of_dn(struct planner *p, const char *dn)
+{
+	struct spnpool_account *a = NULL;
+
+	if (spnpool_dir_find_account(p->tmp, p->dir, dn, NULL, &a) !=
+	    LDB_SUCCESS) {
+		return NULL;
+	}
+	return a->sam_account_name;
+}
+
+/* A host label made of a pool's name: "Shop API" -> "shop-api". */
+static char *label_of(TALLOC_CTX *ctx, const char *name)
+{
+	char *out = talloc_strndup(ctx, name, SPNPOOL_LABEL_MAX_LEN);
+	size_t i;
+	size_t n = 0;
+
+	if (out == NULL) {
+		return NULL;
+	}
+	for (i = 0; out[i] != '\0'; i++) {
+		char c = spnpool_ascii_lower(out[i]);
+
+		if (!spnpool_ascii_alnum(c)) {
+			c = '-';
+		}
+		if (c == '-' && (n == 0 || out[n - 1] == '-')) {
+			continue;
+		}
+		out[n++] = c;
+	}
+	while (n > 0 && out[n - 1] == '-') {
+		n--;
+	}
+	out[n] = '\0';
+	return (n > 0) ? out : talloc_strdup(ctx, "pool");
 }
 
 /* The IIS configuration path of a pool's application: "Site/app". */
@@ -196,6 +249,8 @@ static int add_user(struct planner *p,
 	}
 	u->server = (server != NULL) ? talloc_strdup(n->users, server) : NULL;
 	u->site = talloc_strdup(n->users, b->site);
+	u->site_id = (b->site_id != NULL) ? talloc_strdup(n->users, b->site_id)
+					  : NULL;
 	u->app_path = (b->app_path != NULL)
 			      ? talloc_strdup(n->users, b->app_path)
 			      : NULL;
@@ -205,6 +260,20 @@ static int add_user(struct planner *p,
 
 	if (!b->windows_auth || !b->negotiate) {
 		return LDB_SUCCESS; /* no Kerberos asked for: no account */
+	}
+	if (b->port != 0) {
+		ret = add_note(p, talloc_asprintf(
+					  p->plan,
+					  "site %s listens on port %u: browsers "
+					  "ask for http/%s without the port "
+					  "unless configured to include it "
+					  "(then also: samba-tool spn http-pool "
+					  "add ACCOUNT %s --port %u)",
+					  b->site, (unsigned)b->port, fqdn, fqdn,
+					  (unsigned)b->port));
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
 	if (b->identity_type == SPNPOOL_POOL_LOCAL_SERVICE) {
 		return add_note(p, talloc_asprintf(
@@ -331,7 +400,9 @@ static int add_change(struct planner *p, enum spnpool_change_action action,
 	}
 	c->action = action;
 	c->dn = talloc_strdup(p->plan->changes, dn);
-	c->sam_account_name = talloc_strdup(p->plan->changes, sam);
+	c->sam_account_name = (sam != NULL)
+				      ? talloc_strdup(p->plan->changes, sam)
+				      : NULL;
 	c->spn = talloc_strdup(p->plan->changes, spn);
 	c->reason = talloc_steal(p->plan->changes, reason);
 	return (c->dn == NULL || c->spn == NULL) ? ldb_oom(p->dir->ldb)
@@ -382,7 +453,9 @@ static int plan_register(struct planner *p, struct spnpool_plan_name *n,
 			    spnpool_spn_equal(holders[k].value, spns[i])) {
 				ret = add_change(
 					p, SPNPOOL_CHANGE_DELETE,
-					holders[k].dn, NULL, holders[k].value,
+					holders[k].dn,
+					sam_of_dn(p, holders[k].dn),
+					holders[k].value,
 					talloc_asprintf(p->plan,
 							"moved to %s",
 							a->sam_account_name));
@@ -421,8 +494,8 @@ static int plan_machine_name(struct planner *p, struct spnpool_plan_name *n,
 			continue;
 		}
 		ret = add_change(
-			p, SPNPOOL_CHANGE_DELETE, holders[k].dn, NULL,
-			holders[k].value,
+			p, SPNPOOL_CHANGE_DELETE, holders[k].dn,
+			sam_of_dn(p, holders[k].dn), holders[k].value,
 			talloc_asprintf(p->plan,
 					"would take %s from the machine "
 					"account %s",
@@ -478,7 +551,7 @@ static char *ntlm_only_commands(TALLOC_CTX *ctx,
 	*iis6 = talloc_asprintf(ctx,
 				"cscript adsutil.vbs set w3svc/%s/root%s/"
 				"NTAuthenticationProviders \"NTLM\"",
-				"SITE-ID",
+				u->site_id != NULL ? u->site_id : "SITE-ID",
 				(u->app_path != NULL &&
 				 strcmp(u->app_path, "/") != 0)
 					? u->app_path
@@ -502,6 +575,9 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 	const char *dom = p->dir->netbios_domain != NULL
 				  ? p->dir->netbios_domain
 				  : p->dir->dns_domain;
+	/* a suggested shared account: svc-<first label> */
+	const char *shared = label_of(p->tmp, n->netbios != NULL ? n->netbios
+								 : n->fqdn);
 	size_t i;
 	int ret;
 
@@ -522,8 +598,7 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 				"run every pool behind %s as one domain "
 				"account (e.g. %s\\svc-%s) and register the "
 				"name on it",
-				n->fqdn, dom,
-				n->netbios != NULL ? n->netbios : "web"),
+				n->fqdn, dom, shared),
 		talloc_strdup(p->plan,
 			      "the pools lose their separate identities: "
 			      "grant the shared account what each pool "
@@ -537,18 +612,14 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 				   "/processModel.identityType:SpecificUser "
 				   "/processModel.userName:\"%s\\svc-%s\" "
 				   "/processModel.password:\"...\"",
-				   n->users[i].pool, dom,
-				   n->netbios != NULL ? n->netbios : "web"));
+				   n->users[i].pool, dom, shared));
 	}
 	if (ret == LDB_SUCCESS) {
 		ret = add_command(n, r, talloc_asprintf(
 					     n->resolutions,
 					     "samba-tool spn http-pool add "
 					     "'%s\\svc-%s' %s --move",
-					     dom,
-					     n->netbios != NULL ? n->netbios
-								: "web",
-					     n->fqdn));
+					     dom, shared, n->fqdn));
 	}
 
 	/* 2. a name per pool */
@@ -575,10 +646,9 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 					     n->resolutions,
 					     "samba-tool spn http-pool add "
 					     "'%s' %s-%s.%s",
-					     u->account_sam, u->pool,
-					     n->netbios != NULL ? n->netbios
-								: "site",
-					     p->dir->dns_domain));
+					     u->account_sam,
+					     label_of(n->resolutions, u->pool),
+					     shared, p->dir->dns_domain));
 	}
 
 	/* 3. kernel mode with the machine account (one server only) */
@@ -609,6 +679,19 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 					"/useAppPoolCredentials:\"False\" "
 					"/commit:apphost",
 					iis_path(n->resolutions, &n->users[i])));
+		}
+		/* the machine must answer for a name that is not its own */
+		for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
+			if (n->users[i].server == NULL) {
+				continue;
+			}
+			ret = add_command(
+				n, r,
+				talloc_asprintf(
+					n->resolutions,
+					"samba-tool spn http-pool add "
+					"NetworkService %s --server %s --move",
+					n->fqdn, n->users[i].server));
 		}
 	}
 
@@ -642,6 +725,10 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 				ret = add_command(n, r, iis6);
 			}
 			if (ret == LDB_SUCCESS && r->chosen) {
+				drop_string(n->iis_commands,
+					    &n->num_iis_commands,
+					    app_pool_credentials_command(p->tmp,
+									 u));
 				ret = add_string(p->plan, &n->iis_commands,
 						 &n->num_iis_commands,
 						 talloc_strdup(p->plan, iis7));

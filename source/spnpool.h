@@ -774,6 +774,7 @@ struct spnpool_resolution {
 struct spnpool_plan_user {
 	char *server; /* the web server, or NULL (pools files: any) */
 	char *site;
+	char *site_id; /* IIS site id, or NULL */
 	char *app_path;
 	char *pool;
 	char *account_dn; /* who decrypts its tickets; NULL: nobody */
@@ -863,6 +864,8 @@ struct spnpool_apply_result {
  * @param journal  path of the journal file to create (must not exist);
  *                 NULL for dry runs
  * @param dry_run  decide and fill result->ldif, write nothing
+ * @param _result  the state of every change; set whenever the run started,
+ *                 also when it failed
  */
 SPNPOOL_PUBLIC int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 				    struct spnpool_dir *dir,

@@ -19,6 +19,20 @@ of ``samba-tool spn http-pool --json``.  ``check`` returns a verdict (one
 of ``VERDICTS``, each with its own exit status from
 ``verdict_exit_code``); ``audit`` returns findings (of the kinds in
 ``FINDING_KINDS``), for which the command exits ``EXIT_FINDINGS``.
+
+Many pools at once: ``plan`` parses a web server's configuration in C
+(``'iis'``: applicationHost.config, ``'pools'``: a pools file) and decides
+the changes; ``apply`` executes a plan's ``changes`` with a journal, and
+``undo`` replays the journal backwards::
+
+    data = open('applicationHost.config', 'rb').read()
+    p = plan(samdb, 'iis', data, servers=['web01'], filename=path)
+    r = apply(samdb, p['changes'], journal='run.journal')
+    undo(samdb, 'run.journal')
+
+``parse_iis_config`` and ``parse_pools_file`` give the parsed bindings
+without a directory.  Each change of an apply/undo result has a state,
+one of ``CHANGE_STATES``.
 """
 
 from samba_spnpool._spnpool import (
@@ -30,25 +44,32 @@ from samba_spnpool._spnpool import (
     EXIT_ERROR,
     EXIT_NO_IDENTITY,
     EXIT_OK,
+    CHANGE_STATES,
     FINDING_KINDS,
     VERDICTS,
     SpnPoolError,
     add,
+    apply,
     audit,
     check,
     exit_code,
     list,
+    parse_iis_config,
+    parse_pools_file,
+    plan,
     remove,
+    undo,
     verdict_exit_code,
     version,
 )
 
 __all__ = [
-    'EXIT_ACCESS', 'EXIT_AUTH', 'EXIT_BAD_INPUT', 'EXIT_CONFLICT',
-    'EXIT_CONNECTION', 'EXIT_ERROR', 'EXIT_FINDINGS', 'EXIT_NO_IDENTITY',
-    'EXIT_OK', 'FINDING_KINDS', 'VERDICTS', 'SpnPoolError', 'add', 'audit',
-    'check', 'exit_code', 'is_local_url', 'list', 'remove',
-    'verdict_exit_code', 'version',
+    'CHANGE_STATES', 'EXIT_ACCESS', 'EXIT_AUTH', 'EXIT_BAD_INPUT',
+    'EXIT_CONFLICT', 'EXIT_CONNECTION', 'EXIT_ERROR', 'EXIT_FINDINGS',
+    'EXIT_NO_IDENTITY', 'EXIT_OK', 'FINDING_KINDS', 'VERDICTS',
+    'SpnPoolError', 'add', 'apply', 'audit', 'check', 'exit_code',
+    'is_local_url', 'list', 'parse_iis_config', 'parse_pools_file', 'plan',
+    'remove', 'undo', 'verdict_exit_code', 'version',
 ]
 
 # samba-tool spn http-pool audit: the scan worked and found something to

@@ -190,6 +190,37 @@ static void test_surprise_stops_and_leaves_no_partial_state(void **state)
 	}
 }
 
+static void test_surprise_in_the_middle_reverses_only_what_was_made(
+	void **state)
+{
+	struct apply_ctx *t = *state;
+	static const struct spnpool_change changes[] = {
+		{SPNPOOL_CHANGE_ADD, discard_const(DN("svc-a")), NULL,
+		 discard_const("http/SHOP"), NULL},
+		{SPNPOOL_CHANGE_ADD, discard_const(DN("svc-a")), NULL,
+		 discard_const("http/shop.example.test"), NULL},
+		{SPNPOOL_CHANGE_ADD, discard_const(DN("svc-a")), NULL,
+		 discard_const("http/SHOP:8080"), NULL},
+	};
+	static const char *const planted[] = {"http/shop.example.test", NULL};
+	struct spnpool_apply_result *r = NULL;
+
+	ad_fixture_add(t->f, "intruder", "intruder", "user", planted);
+	assert_int_equal(spnpool_op_apply(t, t->f->sdir, changes, 3,
+					  t->journal, false, &r),
+			 LDB_ERR_CONSTRAINT_VIOLATION);
+	assert_non_null(strstr(ldb_errstring(t->f->ldb),
+			       "nothing of this run remains"));
+	assert_null(strstr(ldb_errstring(t->f->ldb), "REVERSING FAILED"));
+	assert_non_null(r);
+	assert_int_equal(r->states[0], SPNPOOL_CHANGE_NOT_DONE);
+	assert_int_equal(r->states[1], SPNPOOL_CHANGE_FAILED);
+	assert_int_equal(r->states[2], SPNPOOL_CHANGE_NOT_DONE);
+	assert_string_equal(ad_fixture_spns(t, t->f, DN("svc-a")), "");
+	assert_string_equal(ad_fixture_spns(t, t->f, DN("intruder")),
+			    "http/shop.example.test");
+}
+
 static void test_race_during_apply_is_caught_and_reversed(void **state)
 {
 	struct apply_ctx *t = *state;
@@ -363,6 +394,7 @@ int main(void)
 		BOTH(test_applying_twice_changes_nothing),
 		BOTH(test_dry_run_prints_ldif_and_writes_nothing),
 		BOTH(test_surprise_stops_and_leaves_no_partial_state),
+		BOTH(test_surprise_in_the_middle_reverses_only_what_was_made),
 		BOTH(test_race_during_apply_is_caught_and_reversed),
 		BOTH(test_undo_restores_the_exact_before_image),
 		BOTH(test_undo_refuses_when_the_spns_changed_since),

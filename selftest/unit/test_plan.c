@@ -155,6 +155,7 @@ static void test_name_held_by_another_account_moves_deletes_first(void **state)
 	assert_int_equal(p->num_changes, 4);
 	assert_change(&p->changes[0], SPNPOOL_CHANGE_DELETE, DN("svc-b"),
 		      "http/FARM");
+	assert_string_equal(p->changes[0].sam_account_name, "svc-b");
 	assert_change(&p->changes[1], SPNPOOL_CHANGE_DELETE, DN("svc-b"),
 		      "http/farm.example.test");
 	assert_change(&p->changes[2], SPNPOOL_CHANGE_ADD, DN("svc-a"),
@@ -167,10 +168,15 @@ static void test_two_pools_on_one_name_are_a_ranked_conflict(void **state)
 {
 	struct ad_fixture *f = *state;
 	struct spnpool_web_binding b[] = {
-		binding("Shop", "/api", "ShopApi", "svc-c", "shop.example.test"),
+		binding("Shop", "/api", "Shop API", "svc-c", "shop.example.test"),
 		binding("Shop", "/", "Shop", "svc-a", "shop.example.test"),
 	};
-	struct spnpool_plan *p = plan(f, b, 2, web01_only, 1);
+	struct spnpool_plan *p = NULL;
+	bool distinct_cmd = false;
+
+	b[0].site_id = discard_const("3");
+	b[0].port = 8080;
+	p = plan(f, b, 2, web01_only, 1);
 	const struct spnpool_plan_name *n = &p->names[0];
 	bool ntlm_cmd = false;
 	size_t i;
@@ -197,10 +203,21 @@ static void test_two_pools_on_one_name_are_a_ranked_conflict(void **state)
 	for (i = 0; i < n->resolutions[3].num_commands; i++) {
 		if (strstr(n->resolutions[3].commands[i], "adsutil") != NULL) {
 			assert_non_null(strstr(n->resolutions[3].commands[i],
-					       "/root/api/"
+					       "w3svc/3/root/api/"
 					       "NTAuthenticationProviders"));
 		}
 	}
+	/* suggested names are valid host names */
+	for (i = 0; i < n->resolutions[1].num_commands; i++) {
+		distinct_cmd |= strstr(n->resolutions[1].commands[i],
+				       "'svc-c' shop-api-shop.example.test") !=
+				NULL;
+	}
+	assert_true(distinct_cmd);
+	assert_non_null(strstr(n->resolutions[0].summary, "EXAMPLE\\svc-shop"));
+	/* the port is noted, not registered */
+	assert_int_equal(p->num_notes, 1);
+	assert_non_null(strstr(p->notes[0], "--port 8080"));
 }
 
 static void test_builtin_identities_on_a_farm_name_conflict(void **state)
