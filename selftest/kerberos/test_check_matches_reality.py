@@ -208,6 +208,9 @@ class CheckFollowsAdCname(ToolMixin, RealityBase):
         self.assertEqual(res.requested,
                          ['HTTP/web01.example.test@EXAMPLE.TEST'])
         self.assertEqual(res.status, 401)
+        # a ticket for the machine: the pool's keys cannot decrypt it
+        self.assertIn(KRB_AP_ERR_NOT_US,
+                      [code for code, _, _ in web.krb5_failures()])
 
         # the fix registers the target's name, and then the browser-like
         # client gets in through the alias
