@@ -97,6 +97,20 @@ def main():
         story.run('list', 'EXAMPLE\\svc-shop-a')
         story.run('remove', 'EXAMPLE\\svc-shop-b', 'shop')
 
+        story.say('== Many pools at once, from IIS\'s own configuration '
+                  '==\nThe shop\'s two applications run in two pools '
+                  'under svc-shop-a and svc-shop-b:\nplan explains the '
+                  'conflict, ranks the ways out and lists the changes.')
+        config = os.path.join(REPO, 'selftest', 'fixtures',
+                              'two-pools-one-name.config')
+        story.run('plan', '--iis-config', config, '--server', 'web01')
+        journal = os.path.join(dc.run_dir, 'shop.journal')
+        story.run('apply', '--iis-config', config, '--server', 'web01',
+                  '--yes', '--journal', journal)
+        story.run('check', 'http://shop.example.test/', '--identity',
+                  'EXAMPLE\\svc-shop-a')
+        story.run('undo', journal)
+
         story.say('== The whole directory at once ==\n'
                   'svc-web01 now shadows WEB01$\'s HOST/ on purpose '
                   '(situation 1); audit reports it.')
