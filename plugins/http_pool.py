@@ -34,6 +34,7 @@ _AUTH_LDB_CODES = (
     ldb.ERR_INVALID_CREDENTIALS,
     ldb.ERR_INAPPROPRIATE_AUTHENTICATION,
     ldb.ERR_STRONG_AUTH_REQUIRED,
+    ldb.ERR_CONFIDENTIALITY_REQUIRED,
 )
 _AUTH_MARKERS = (
     'NT_STATUS_LOGON_FAILURE',
@@ -153,9 +154,24 @@ class _HttpPoolCommand(Command):
     """Shared plumbing of the http-pool subcommands."""
 
     def _run(self, *argv):
-        ret = super()._run(*argv)
+        # samba-tool returns -1 both for a wrong number of arguments
+        # (before run()) and for an exception escaping run(): usage is 2,
+        # an unexpected failure 1.
+        entered = []
+        inner = self.run
+
+        def run(*args, **kwargs):
+            entered.append(True)
+            return inner(*args, **kwargs)
+
+        self.run = run
+        try:
+            ret = super()._run(*argv)
+        finally:
+            del self.run
         if ret == _SAMBA_TOOL_USAGE_ERROR:
-            return samba_spnpool.EXIT_BAD_INPUT
+            return (samba_spnpool.EXIT_ERROR if entered
+                    else samba_spnpool.EXIT_BAD_INPUT)
         return ret
 
     takes_optiongroups = {
@@ -715,8 +731,9 @@ def _is_tty(stream):
 _PAGE_SIZE_MAX = 100000
 
 _FINDING_HELP = """\
-  duplicate     one SPN held by several accounts (HTTP SPNs; every
-                class with --all-classes): the KDC issues no ticket for it
+  duplicate     one SPN held by several accounts (HTTP SPNs and the HOST/
+                SPNs they alias; every class with --all-classes): the KDC
+                issues no ticket for it
   shadows-host  http/X held by another account than host/X: services on
                 X running as the computer account lose Kerberos for HTTP
   missing-form  only one of http/<NetBIOS name> and http/<FQDN> is
@@ -1330,11 +1347,11 @@ needs --yes (nothing to review then) unless --dry-run is given.
 
 On a local sam.ldb all changes are one transaction: all or nothing. Over
 LDAP each change is one exact-value modify, checked first: an SPN to add
-that another account holds now, or an SPN to delete that is gone, is a
-surprise (someone changed the directory since the plan). The first
-surprise stops the run, what it did is reversed and nothing of it
-remains (exit 4). Changes already in effect are skipped, so applying
-twice changes nothing.
+that another account holds now is a surprise (someone changed the
+directory since the plan). The first surprise stops the run, what it did
+is reversed and nothing of it remains (exit 4). Changes already in effect
+(an SPN to add that the account holds, an SPN to delete that is gone) are
+skipped, so applying twice changes nothing.
 
 Every change is written to the journal file (fsync'd) before it is made;
 `undo JOURNAL` restores the state before the apply. The journal is

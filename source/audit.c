@@ -2,7 +2,7 @@
  * libspnpool: audit.  One paged scan of every naming context feeds a
  * compact hash table of the SPNs considered (HTTP and the HOST/ forms it
  * aliases, or every class); findings are derived from the table afterwards.
- * Memory is the table, the SPN strings and 20 bytes per account holding
+ * Memory is the table, the SPN strings and 18 bytes per account holding
  * one: it grows with distinct SPNs, not with the entries read.  DNs are
  * read back only for the accounts that appear in findings.
  */
@@ -404,6 +404,14 @@ static int add_finding(struct audit *a,
 	return LDB_SUCCESS;
 }
 
+static int compare_names(const void *x, const void *y)
+{
+	const struct account_names *a = x;
+	const struct account_names *b = y;
+
+	return strcasecmp(a->dn, b->dn);
+}
+
 static int find_duplicates(TALLOC_CTX *mem_ctx, struct audit *a)
 {
 	uint32_t s;
@@ -430,24 +438,29 @@ static int find_duplicates(TALLOC_CTX *mem_ctx, struct audit *a)
 				holders[n++] = a->dups[d].account;
 			}
 		}
-		list = talloc_strdup(mem_ctx, "");
-		fix = talloc_strdup(mem_ctx, "");
 		for (i = 0; i < n; i++) {
 			ret = account_names(mem_ctx, a, holders[i], &names[i]);
 			if (ret != LDB_SUCCESS) {
 				return ret;
 			}
+		}
+		/* the scan order is arbitrary: report in DN order */
+		qsort(names, n, sizeof(names[0]), compare_names);
+		list = talloc_strdup(mem_ctx, "");
+		fix = talloc_strdup(mem_ctx,
+				    "remove it from every holder but the "
+				    "account the pool runs as:");
+		for (i = 0; i < n && list != NULL && fix != NULL; i++) {
 			list = talloc_asprintf_append(list, "%s%s",
 						      i ? ", " : "",
 						      names[i].sam);
-			if (i > 0) {
-				fix = talloc_asprintf_append(
-					fix,
-					"%ssamba-tool spn http-pool remove "
-					"'%s' %s",
-					i > 1 ? "; " : "", names[i].sam,
-					strchr(spn, '/') + 1);
-			}
+			fix = talloc_asprintf_append(
+				fix, "%s samba-tool spn http-pool remove '%s' %s",
+				i ? " |" : "", names[i].sam,
+				strchr(spn, '/') + 1);
+		}
+		if (list == NULL || fix == NULL) {
+			return ldb_oom(a->dir->ldb);
 		}
 		ret = add_finding(
 			a, SPNPOOL_FINDING_DUPLICATE, spn, n, names,
@@ -500,6 +513,9 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 
 	if (host == NULL) {
 		return ldb_oom(a->dir->ldb);
+	}
+	if (a->slots[s].account & DUP_FLAG) {
+		return LDB_SUCCESS; /* reported as a duplicate: fix that first */
 	}
 	/* shadowing: host/<tail> on another account */
 	other = lookup(mem_ctx, a, a->alias_class, tail);

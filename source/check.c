@@ -576,6 +576,8 @@ int spnpool_op_check(TALLOC_CTX *mem_ctx,
 		if (ret != LDB_SUCCESS) {
 			goto done;
 		}
+		/* reached through kernel mode, not a built-in identity */
+		r->expected->builtin = false;
 	}
 
 	ret = follow_cnames(tmp_ctx, dir, r);

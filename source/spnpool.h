@@ -855,9 +855,8 @@ struct spnpool_apply_result {
 /**
  * Execute changes in order.  On a local sam.ldb: one transaction, all or
  * nothing.  Over LDAP: each change is one exact-value modify, checked
- * first (an add whose SPN another account holds, a delete whose value
- * is gone: a surprise); the first surprise or failure stops the run and
- * the changes made are reversed.  Each change is written to the journal
+ * first (an add whose SPN another account holds is a surprise); the first
+ * surprise or failure stops the run and the changes made are reversed.  Each change is written to the journal
  * (fsync'd) before it is made, and marked done after; undo replays it.
  * Changes already in effect are skipped, so applying twice is harmless.
  *
