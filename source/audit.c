@@ -74,6 +74,7 @@ struct audit {
 	uint32_t cap_accounts;
 	struct audit_dup *dups;
 	uint32_t num_dups;
+	size_t cap_findings;
 };
 
 static const char *slot_str(const struct audit *a, uint32_t ref)
@@ -380,12 +381,15 @@ static int add_finding(struct audit *a,
 	struct spnpool_finding *f = NULL;
 	size_t i;
 
-	f = talloc_realloc(r, r->findings, struct spnpool_finding,
-			   r->num_findings + 1);
-	if (f == NULL) {
-		return ldb_oom(a->dir->ldb);
+	if (r->num_findings == a->cap_findings) {
+		a->cap_findings = a->cap_findings * 2 + 16;
+		f = talloc_realloc(r, r->findings, struct spnpool_finding,
+				   a->cap_findings);
+		if (f == NULL) {
+			return ldb_oom(a->dir->ldb);
+		}
+		r->findings = f;
 	}
-	r->findings = f;
 	f = &r->findings[r->num_findings++];
 	memset(f, 0, sizeof(*f));
 	f->kind = kind;
@@ -412,74 +416,82 @@ static int compare_names(const void *x, const void *y)
 	return strcasecmp(a->dn, b->dn);
 }
 
-static int find_duplicates(TALLOC_CTX *mem_ctx, struct audit *a)
+/* The finding for duplicated slot s. */
+static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a,
+			     uint32_t s)
 {
-	uint32_t s;
+	uint32_t holders[64];
+	struct account_names names[64];
+	const char *spn = slot_str(a, a->slots[s].ref);
+	char *list = NULL;
+	char *fix = NULL;
+	size_t n = 0;
+	size_t i;
 	uint32_t d;
 	int ret;
 
-	for (s = 0; s <= a->mask; s++) {
-		uint32_t holders[64];
-		struct account_names names[64];
-		size_t n = 0;
-		size_t i;
-		char *list = NULL;
-		char *fix = NULL;
-		const char *spn = NULL;
+	holders[n++] = a->slots[s].account & ~DUP_FLAG;
+	for (d = 0; d < a->num_dups && n < 64; d++) {
+		if (a->dups[d].ref == a->slots[s].ref) {
+			holders[n++] = a->dups[d].account;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		ret = account_names(mem_ctx, a, holders[i], &names[i]);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+	/* the scan order is arbitrary: report in DN order */
+	qsort(names, n, sizeof(names[0]), compare_names);
+	list = talloc_strdup(mem_ctx, "");
+	fix = talloc_strdup(mem_ctx, "remove it from every holder but the "
+				     "account the pool runs as:");
+	for (i = 0; i < n && list != NULL && fix != NULL; i++) {
+		list = talloc_asprintf_append(list, "%s%s", i ? ", " : "",
+					      names[i].sam);
+		fix = talloc_asprintf_append(
+			fix, "%s samba-tool spn http-pool remove '%s' %s",
+			i ? " |" : "", names[i].sam, strchr(spn, '/') + 1);
+	}
+	if (list == NULL || fix == NULL) {
+		return ldb_oom(a->dir->ldb);
+	}
+	if (!class_is(spn, strlen(spn), "http")) {
+		fix = talloc_asprintf(mem_ctx,
+				      "keep it on one account: setspn -D %s "
+				      "<account> on the others",
+				      spn);
+	}
+	return add_finding(a, SPNPOOL_FINDING_DUPLICATE, spn, n, names,
+			   talloc_asprintf(mem_ctx,
+					   "%s is held by %zu accounts (%s): "
+					   "the KDC answers 'principal "
+					   "unknown' for it",
+					   spn, n, list),
+			   fix);
+}
+
+static int find_duplicates(TALLOC_CTX *mem_ctx, struct audit *a)
+{
+	uint32_t s;
+	int ret = LDB_SUCCESS;
+
+	for (s = 0; s <= a->mask && ret == LDB_SUCCESS; s++) {
+		TALLOC_CTX *scratch = NULL;
 
 		if (a->slots[s].ref == 0 ||
 		    (a->slots[s].account & DUP_FLAG) == 0) {
 			continue;
 		}
-		spn = slot_str(a, a->slots[s].ref);
-		holders[n++] = a->slots[s].account & ~DUP_FLAG;
-		for (d = 0; d < a->num_dups && n < 64; d++) {
-			if (a->dups[d].ref == a->slots[s].ref) {
-				holders[n++] = a->dups[d].account;
-			}
-		}
-		for (i = 0; i < n; i++) {
-			ret = account_names(mem_ctx, a, holders[i], &names[i]);
-			if (ret != LDB_SUCCESS) {
-				return ret;
-			}
-		}
-		/* the scan order is arbitrary: report in DN order */
-		qsort(names, n, sizeof(names[0]), compare_names);
-		list = talloc_strdup(mem_ctx, "");
-		fix = talloc_strdup(mem_ctx,
-				    "remove it from every holder but the "
-				    "account the pool runs as:");
-		for (i = 0; i < n && list != NULL && fix != NULL; i++) {
-			list = talloc_asprintf_append(list, "%s%s",
-						      i ? ", " : "",
-						      names[i].sam);
-			fix = talloc_asprintf_append(
-				fix, "%s samba-tool spn http-pool remove '%s' %s",
-				i ? " |" : "", names[i].sam,
-				strchr(spn, '/') + 1);
-		}
-		if (list == NULL || fix == NULL) {
+		scratch = talloc_new(mem_ctx);
+		if (scratch == NULL) {
 			return ldb_oom(a->dir->ldb);
 		}
-		ret = add_finding(
-			a, SPNPOOL_FINDING_DUPLICATE, spn, n, names,
-			talloc_asprintf(mem_ctx,
-					"%s is held by %zu accounts (%s): the "
-					"KDC answers 'principal unknown' for it",
-					spn, n, list),
-			fix != NULL && class_is(spn, strlen(spn), "http")
-				? fix
-				: talloc_asprintf(mem_ctx,
-						  "keep it on one account: "
-						  "setspn -D %s <account> on "
-						  "the others",
-						  spn));
-		if (ret != LDB_SUCCESS) {
-			return ret;
-		}
+		ret = duplicate_finding(scratch, a, s);
+		talloc_free(scratch);
 	}
-	return LDB_SUCCESS;
+	return ret;
 }
 
 /* Look up class/tail in the table; the slot index or UINT32_MAX. */
@@ -698,6 +710,7 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 	ret = find_duplicates(tmp_ctx, a);
 	for (s = 0; s <= a->mask && ret == LDB_SUCCESS; s++) {
 		const char *spn = NULL;
+		TALLOC_CTX *scratch = NULL;
 
 		if (a->slots[s].ref == 0) {
 			continue;
@@ -706,10 +719,18 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 		if (!class_is(spn, strlen(spn), "http")) {
 			continue;
 		}
-		ret = http_findings(tmp_ctx, a, s);
-		if (ret == LDB_SUCCESS) {
-			ret = disabled_finding(tmp_ctx, a, s);
+		/* what a slot needs only while it is judged: memory stays
+		 * the table's, not a copy per HTTP SPN */
+		scratch = talloc_new(tmp_ctx);
+		if (scratch == NULL) {
+			ret = ldb_oom(dir->ldb);
+			break;
 		}
+		ret = http_findings(scratch, a, s);
+		if (ret == LDB_SUCCESS) {
+			ret = disabled_finding(scratch, a, s);
+		}
+		talloc_free(scratch);
 	}
 	if (ret != LDB_SUCCESS) {
 		goto done;

@@ -133,20 +133,24 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 			talloc_free(page_ctx);
 			goto done;
 		}
-		pc = talloc_zero(req, struct ldb_paged_control);
-		if (pc == NULL) {
-			talloc_free(page_ctx);
-			ret = ldb_oom(dir->ldb);
-			goto done;
+		/* A local sam.ldb streams entries to the callback anyway;
+		 * there Samba's paged_results module would run the search,
+		 * then read every entry again by GUID (4-7x the time). */
+		if (!dir->local) {
+			pc = talloc_zero(req, struct ldb_paged_control);
+			if (pc == NULL) {
+				talloc_free(page_ctx);
+				ret = ldb_oom(dir->ldb);
+				goto done;
+			}
+			pc->size = (int)dir->page_size;
+			pc->cookie = st->cookie;
+			pc->cookie_len = st->cookie_len;
+			/* Not critical: a backend without paging answers in
+			 * one go and sends no cookie back. */
+			ret = ldb_request_add_control(
+				req, LDB_CONTROL_PAGED_RESULTS_OID, false, pc);
 		}
-		pc->size = (int)dir->page_size;
-		pc->cookie = st->cookie;
-		pc->cookie_len = st->cookie_len;
-		/* Not critical: a backend without paging answers in one go
-		 * and sends no cookie back. */
-		ret = ldb_request_add_control(req,
-					      LDB_CONTROL_PAGED_RESULTS_OID,
-					      false, pc);
 		if (ret == LDB_SUCCESS) {
 			ret = ldb_request(dir->ldb, req);
 		}

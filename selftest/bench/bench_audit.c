@@ -14,8 +14,10 @@
  *          entries, values and bytes (what ldbsearch does, without
  *          writing LDIF)
  *
- * Prints one JSON object: wall seconds of the operation alone, entries,
- * values, distinct SPNs and findings (audit), bytes of SPN values (raw),
+ * Prints one JSON object: wall seconds of the operation alone (audit: and
+ * of its scan, up to the last progress call, before the findings are
+ * worded), entries, values, distinct SPNs and findings (audit), bytes of
+ * SPN values (raw),
  * ru_maxrss and the peak of anonymous resident memory sampled while
  * scanning (RSS minus file-backed pages: tdb maps the whole file, so a
  * full scan alone makes RSS grow by the file's size).  --nommap opens the
@@ -42,6 +44,8 @@
 #define SAMPLE_EVERY 1000
 
 struct sampler {
+	double last_progress; /* CLOCK_MONOTONIC of the last progress call */
+	uint64_t last_anon_kb; /* anonymous RSS then */
 	long page_kb;
 	uint64_t peak_anon_kb;
 	uint64_t peak_file_kb;
@@ -50,20 +54,21 @@ struct sampler {
 
 /* Anonymous and file-backed resident memory (kB) from /proc/self/statm:
  * resident minus shared is what the process allocated itself. */
-static void sample(struct sampler *s)
+static uint64_t sample(struct sampler *s)
 {
 	unsigned long size = 0;
 	unsigned long resident = 0;
 	unsigned long shared = 0;
+	uint64_t anon = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
 
 	if (f == NULL) {
-		return;
+		return 0;
 	}
 	if (fscanf(f, "%lu %lu %lu", &size, &resident, &shared) == 3) {
-		uint64_t anon = (uint64_t)(resident - shared) * s->page_kb;
-		uint64_t file = (uint64_t)shared * s->page_kb;
+		uint64_t file = (uint64_t)shared * (uint64_t)s->page_kb;
 
+		anon = (uint64_t)(resident - shared) * (uint64_t)s->page_kb;
 		if (anon > s->peak_anon_kb) {
 			s->peak_anon_kb = anon;
 		}
@@ -72,14 +77,7 @@ static void sample(struct sampler *s)
 		}
 	}
 	fclose(f);
-}
-
-static void progress_cb(void *private_data, uint64_t entries,
-			uint64_t values)
-{
-	(void)entries;
-	(void)values;
-	sample(private_data);
+	return anon;
 }
 
 static double now(void)
@@ -88,6 +86,19 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Called every 1000 entries and once when the scan ends (before the
+ * findings are worded): the last call splits scan from findings. */
+static void progress_cb(void *private_data, uint64_t entries,
+			uint64_t values)
+{
+	struct sampler *s = private_data;
+
+	(void)entries;
+	(void)values;
+	s->last_anon_kb = sample(s);
+	s->last_progress = now();
 }
 
 static long maxrss_kb(void)
@@ -297,9 +308,13 @@ int main(int argc, char **argv)
 			}
 		}
 		printf(", \"entries\": %" PRIu64 ", \"values\": %" PRIu64
-		       ", \"distinct\": %" PRIu64 ", \"findings\": %zu",
+		       ", \"distinct\": %" PRIu64 ", \"findings\": %zu"
+		       ", \"scan_wall\": %.6f, \"scan_anon_kb\": %" PRIu64,
 		       res->entries_read, res->values_read,
-		       res->distinct_spns, res->num_findings);
+		       res->distinct_spns, res->num_findings,
+		       sampler.last_progress > 0 ? sampler.last_progress - t0
+						 : wall,
+		       sampler.last_anon_kb);
 		printf(", \"counts\": {");
 		for (k = 0; k < 4; k++) {
 			printf("%s\"%s\": %zu", k ? ", " : "",
