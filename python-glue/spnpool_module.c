@@ -118,6 +118,37 @@ static PyObject *py_account(const struct spnpool_account *a)
 	return d;
 }
 
+/*
+ * [conv(item) for item in items[0:num]], items being num elements of
+ * size bytes each; NULL with an exception.
+ */
+static PyObject *py_list_of(PyObject *(*conv)(const void *item),
+			    const void *items,
+			    size_t size,
+			    size_t num)
+{
+	PyObject *list = NULL;
+	size_t i;
+
+	list = PyList_New((Py_ssize_t)num);
+	if (list == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < num; i++) {
+		PyObject *item = conv((const char *)items + i * size);
+
+		if (item == NULL) {
+			Py_DECREF(list);
+			return NULL;
+		}
+		PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+	}
+	return list;
+}
+
+#define PY_LIST_OF(conv, items, num) \
+	py_list_of(conv, (items), sizeof(*(items)), (num))
+
 /* remove runs no uniqueness check: its reports carry no conflict */
 static PyObject *py_spn_report(const struct spnpool_spn_report *r,
 			       bool checked)
@@ -204,25 +235,21 @@ static PyObject *py_list_entry(const struct spnpool_list_entry *e)
 	return d;
 }
 
+static PyObject *py_list_entry_item(const void *item)
+{
+	return py_list_entry(item);
+}
+
 static PyObject *py_list_result(const struct spnpool_list_result *res)
 {
 	PyObject *d = NULL;
 	PyObject *entries = NULL;
-	size_t i;
 	bool ok;
 
-	entries = PyList_New((Py_ssize_t)res->num_entries);
+	entries = PY_LIST_OF(py_list_entry_item, res->entries,
+			     res->num_entries);
 	if (entries == NULL) {
 		return NULL;
-	}
-	for (i = 0; i < res->num_entries; i++) {
-		PyObject *e = py_list_entry(&res->entries[i]);
-
-		if (e == NULL) {
-			Py_DECREF(entries);
-			return NULL;
-		}
-		PyList_SET_ITEM(entries, (Py_ssize_t)i, e);
 	}
 
 	d = PyDict_New();
@@ -697,26 +724,22 @@ static PyObject *py_answerer(const struct spnpool_answerer *a)
 	return d;
 }
 
+static PyObject *py_answerer_item(const void *item)
+{
+	return py_answerer(item);
+}
+
 static PyObject *py_check_result(const char *target,
 				 const struct spnpool_check_result *res)
 {
 	PyObject *d = NULL;
 	PyObject *answerers = NULL;
-	size_t i;
 	bool ok;
 
-	answerers = PyList_New((Py_ssize_t)res->num_answerers);
+	answerers = PY_LIST_OF(py_answerer_item, res->answerers,
+			       res->num_answerers);
 	if (answerers == NULL) {
 		return NULL;
-	}
-	for (i = 0; i < res->num_answerers; i++) {
-		PyObject *a = py_answerer(&res->answerers[i]);
-
-		if (a == NULL) {
-			Py_DECREF(answerers);
-			return NULL;
-		}
-		PyList_SET_ITEM(answerers, (Py_ssize_t)i, a);
 	}
 
 	d = PyDict_New();
@@ -1156,25 +1179,21 @@ static PyObject *py_web_binding(const struct spnpool_web_binding *b)
 	return d;
 }
 
+static PyObject *py_web_binding_item(const void *item)
+{
+	return py_web_binding(item);
+}
+
 static PyObject *py_web_config(const struct spnpool_web_config *cfg)
 {
 	PyObject *d = NULL;
 	PyObject *bindings = NULL;
-	size_t i;
 	bool ok;
 
-	bindings = PyList_New((Py_ssize_t)cfg->num_bindings);
+	bindings = PY_LIST_OF(py_web_binding_item, cfg->bindings,
+			      cfg->num_bindings);
 	if (bindings == NULL) {
 		return NULL;
-	}
-	for (i = 0; i < cfg->num_bindings; i++) {
-		PyObject *b = py_web_binding(&cfg->bindings[i]);
-
-		if (b == NULL) {
-			Py_DECREF(bindings);
-			return NULL;
-		}
-		PyList_SET_ITEM(bindings, (Py_ssize_t)i, b);
 	}
 	d = PyDict_New();
 	if (d == NULL) {
@@ -1428,36 +1447,6 @@ static PyObject *py_resolution(const void *item)
 	return d;
 }
 
-/*
- * [conv(item) for item in items[0:num]], items being num elements of
- * size bytes each; NULL with an exception.
- */
-static PyObject *py_list_of(PyObject *(*conv)(const void *item),
-			    const void *items,
-			    size_t size,
-			    size_t num)
-{
-	PyObject *list = NULL;
-	size_t i;
-
-	list = PyList_New((Py_ssize_t)num);
-	if (list == NULL) {
-		return NULL;
-	}
-	for (i = 0; i < num; i++) {
-		PyObject *item = conv((const char *)items + i * size);
-
-		if (item == NULL) {
-			Py_DECREF(list);
-			return NULL;
-		}
-		PyList_SET_ITEM(list, (Py_ssize_t)i, item);
-	}
-	return list;
-}
-
-#define PY_LIST_OF(conv, items, num) \
-	py_list_of(conv, (items), sizeof(*(items)), (num))
 
 static PyObject *py_plan_name(const void *item)
 {
