@@ -38,8 +38,10 @@ const char *spnpool_finding_name(enum spnpool_finding_kind kind)
 	return finding_names[kind];
 }
 
+/* Per account holding a considered SPN: only what the findings need
+ * from the scan.  Names are looked up again, by SPN, for the few
+ * accounts in findings. */
 struct audit_account {
-	uint8_t guid[16];
 	bool disabled;
 	bool reported_disabled;
 };
@@ -262,7 +264,6 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 	struct audit *a = talloc_get_type_abort(private_data, struct audit);
 	struct ldb_message_element *el = ldb_msg_find_element(
 		msg, "servicePrincipalName");
-	const struct ldb_val *guid = ldb_msg_find_ldb_val(msg, "objectGUID");
 	struct spnpool_audit_result *r = a->result;
 	bool account_added = false;
 	unsigned i;
@@ -303,9 +304,6 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 			}
 			acct = &a->accounts[a->num_accounts++];
 			memset(acct, 0, sizeof(*acct));
-			if (guid != NULL && guid->length == 16) {
-				memcpy(acct->guid, guid->data, 16);
-			}
 			acct->disabled =
 				(ldb_msg_find_attr_as_uint(
 					 msg, "userAccountControl", 0) &
@@ -325,47 +323,86 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 struct account_names {
 	char *dn;
 	char *sam;
+	bool disabled;
 };
 
-static int account_names(TALLOC_CTX *mem_ctx, struct audit *a,
-			 uint32_t account, struct account_names *out)
+static int compare_names(const void *x, const void *y)
 {
-	static const char *const attrs[] = {"sAMAccountName", NULL};
-	const uint8_t *g = a->accounts[account].guid;
-	struct ldb_val v = {.data = discard_const(g), .length = 16};
-	char *filter = NULL;
+	const struct account_names *a = x;
+	const struct account_names *b = y;
+
+	return strcasecmp(a->dn, b->dn);
+}
+
+/*
+ * The accounts holding spn now, in DN order (at most max): an indexed
+ * search per naming context, only for the SPNs of findings.
+ */
+static int holders_named(TALLOC_CTX *mem_ctx, struct audit *a,
+			 const char *spn, struct account_names *out,
+			 size_t max, size_t *_n)
+{
+	static const char *const attrs[] = {"sAMAccountName",
+					    "userAccountControl", NULL};
+	const char *enc = ldb_binary_encode_string(mem_ctx, spn);
+	size_t n = 0;
 	size_t i;
 
-	filter = talloc_asprintf(mem_ctx, "(objectGUID=%s)",
-				 ldb_binary_encode(mem_ctx, v));
-	if (filter == NULL) {
+	if (enc == NULL) {
 		return ldb_oom(a->dir->ldb);
 	}
 	for (i = 0; i < a->dir->num_naming_contexts; i++) {
 		struct ldb_result *res = NULL;
 		struct ldb_dn *base = ldb_dn_new(mem_ctx, a->dir->ldb,
 						 a->dir->naming_contexts[i]);
+		unsigned k;
 		int ret = ldb_search(a->dir->ldb, mem_ctx, &res, base,
 				     LDB_SCOPE_SUBTREE, (const char **)attrs,
-				     "%s", filter);
+				     "(servicePrincipalName=%s)", enc);
 
-		if (ret != LDB_SUCCESS && ret != LDB_ERR_NO_SUCH_OBJECT) {
+		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+			continue;
+		}
+		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
-		if (ret == LDB_SUCCESS && res->count > 0) {
+		for (k = 0; k < res->count && n < max; k++) {
+			const struct ldb_message *m = res->msgs[k];
+			const char *dn = ldb_dn_get_linearized(m->dn);
 			const char *sam = ldb_msg_find_attr_as_string(
-				res->msgs[0], "sAMAccountName", NULL);
+				m, "sAMAccountName", NULL);
+			size_t j;
+			bool seen = false;
 
-			out->dn = talloc_strdup(
-				mem_ctx, ldb_dn_get_linearized(res->msgs[0]->dn));
-			out->sam = talloc_strdup(mem_ctx,
-						 sam != NULL ? sam : out->dn);
-			return LDB_SUCCESS;
+			/* child partitions show up under their parent */
+			for (j = 0; j < n; j++) {
+				seen |= strcasecmp(out[j].dn, dn) == 0;
+			}
+			if (seen) {
+				continue;
+			}
+			out[n].dn = talloc_strdup(mem_ctx, dn);
+			out[n].sam = talloc_strdup(mem_ctx,
+						   sam != NULL ? sam : dn);
+			out[n].disabled = (ldb_msg_find_attr_as_uint(
+						   m, "userAccountControl", 0) &
+					   UF_ACCOUNTDISABLE) != 0;
+			if (out[n].dn == NULL || out[n].sam == NULL) {
+				return ldb_oom(a->dir->ldb);
+			}
+			n++;
 		}
 	}
-	/* deleted since the scan */
-	out->dn = talloc_strdup(mem_ctx, "(account gone since the scan)");
-	out->sam = out->dn;
+	qsort(out, n, sizeof(out[0]), compare_names);
+	if (n == 0) {
+		/* removed since the scan */
+		out[0].dn = talloc_strdup(mem_ctx,
+					  "(account gone since the scan)");
+		out[0].sam = out[0].dn;
+		out[0].disabled = false;
+		n = 1;
+	}
+	*_n = n;
 	return LDB_SUCCESS;
 }
 
@@ -408,42 +445,23 @@ static int add_finding(struct audit *a,
 	return LDB_SUCCESS;
 }
 
-static int compare_names(const void *x, const void *y)
-{
-	const struct account_names *a = x;
-	const struct account_names *b = y;
-
-	return strcasecmp(a->dn, b->dn);
-}
 
 /* The finding for duplicated slot s. */
 static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 			     uint32_t s)
 {
-	uint32_t holders[64];
 	struct account_names names[64];
 	const char *spn = slot_str(a, a->slots[s].ref);
 	char *list = NULL;
 	char *fix = NULL;
 	size_t n = 0;
 	size_t i;
-	uint32_t d;
 	int ret;
 
-	holders[n++] = a->slots[s].account & ~DUP_FLAG;
-	for (d = 0; d < a->num_dups && n < 64; d++) {
-		if (a->dups[d].ref == a->slots[s].ref) {
-			holders[n++] = a->dups[d].account;
-		}
+	ret = holders_named(mem_ctx, a, spn, names, 64, &n);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
-	for (i = 0; i < n; i++) {
-		ret = account_names(mem_ctx, a, holders[i], &names[i]);
-		if (ret != LDB_SUCCESS) {
-			return ret;
-		}
-	}
-	/* the scan order is arbitrary: report in DN order */
-	qsort(names, n, sizeof(names[0]), compare_names);
 	list = talloc_strdup(mem_ctx, "");
 	fix = talloc_strdup(mem_ctx, "remove it from every holder but the "
 				     "account the pool runs as:");
@@ -515,7 +533,8 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 	const char *tail = strchr(spn, '/') + 1;
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
 	struct account_names names[2];
-	uint32_t accounts[2];
+	struct account_names more[64];
+	size_t n = 0;
 	size_t host_len = strcspn(tail, ":/");
 	char *host = talloc_strndup(mem_ctx, tail, host_len);
 	char *netbios = NULL;
@@ -532,12 +551,12 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 	/* shadowing: host/<tail> on another account */
 	other = lookup(mem_ctx, a, a->alias_class, tail);
 	if (other != UINT32_MAX && !slot_held_by(a, other, holder)) {
-		accounts[0] = holder;
-		accounts[1] = a->slots[other].account & ~DUP_FLAG;
-		ret = account_names(mem_ctx, a, accounts[0], &names[0]);
+		ret = holders_named(mem_ctx, a, spn, &names[0], 1, &n);
 		if (ret == LDB_SUCCESS) {
-			ret = account_names(mem_ctx, a, accounts[1],
-					    &names[1]);
+			ret = holders_named(mem_ctx, a,
+					    slot_str(a, a->slots[other].ref),
+					    more, 64, &n);
+			names[1] = more[0];
 		}
 		if (ret == LDB_SUCCESS) {
 			ret = add_finding(
@@ -584,8 +603,7 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 		if (other != UINT32_MAX && slot_held_by(a, other, holder)) {
 			return LDB_SUCCESS;
 		}
-		accounts[0] = holder;
-		ret = account_names(mem_ctx, a, holder, &names[0]);
+		ret = holders_named(mem_ctx, a, spn, &names[0], 1, &n);
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -606,7 +624,9 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 {
 	const char *spn = slot_str(a, a->slots[s].ref);
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
-	struct account_names names[1];
+	struct account_names names[64];
+	size_t n = 0;
+	size_t i;
 	int ret;
 
 	if (!a->accounts[holder].disabled ||
@@ -614,9 +634,15 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 		return LDB_SUCCESS;
 	}
 	a->accounts[holder].reported_disabled = true;
-	ret = account_names(mem_ctx, a, holder, &names[0]);
+	ret = holders_named(mem_ctx, a, spn, names, 64, &n);
 	if (ret != LDB_SUCCESS) {
 		return ret;
+	}
+	/* the disabled one among the holders (a duplicate has several) */
+	for (i = 1; i < n && !names[0].disabled; i++) {
+		if (names[i].disabled) {
+			names[0] = names[i];
+		}
 	}
 	return add_finding(
 		a, SPNPOOL_FINDING_DISABLED, spn, 1, names,
@@ -648,8 +674,7 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 		     struct spnpool_audit_result **_result)
 {
 	static const char *const attrs[] = {"servicePrincipalName",
-					    "objectGUID", "userAccountControl",
-					    NULL};
+					    "userAccountControl", NULL};
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct audit *a = NULL;
 	unsigned saved_page = dir->page_size;
