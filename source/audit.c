@@ -351,12 +351,20 @@ static int holders_named(TALLOC_CTX *mem_ctx, struct audit *a,
 	if (enc == NULL) {
 		return ldb_oom(a->dir->ldb);
 	}
-	for (i = 0; i < a->dir->num_naming_contexts; i++) {
+	/* the default NC first: accounts live there; stop once max found */
+	for (i = 0; i <= a->dir->num_naming_contexts && n < max; i++) {
+		const char *nc = (i == 0) ? a->dir->default_nc
+					  : a->dir->naming_contexts[i - 1];
 		struct ldb_result *res = NULL;
-		struct ldb_dn *base = ldb_dn_new(mem_ctx, a->dir->ldb,
-						 a->dir->naming_contexts[i]);
+		struct ldb_dn *base = NULL;
 		unsigned k;
-		int ret = ldb_search(a->dir->ldb, mem_ctx, &res, base,
+		int ret;
+
+		if (i > 0 && strcasecmp(nc, a->dir->default_nc) == 0) {
+			continue;
+		}
+		base = ldb_dn_new(mem_ctx, a->dir->ldb, nc);
+		ret = ldb_search(a->dir->ldb, mem_ctx, &res, base,
 				     LDB_SCOPE_SUBTREE, (const char **)attrs,
 				     "(servicePrincipalName=%s)", enc);
 
@@ -533,7 +541,6 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 	const char *tail = strchr(spn, '/') + 1;
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
 	struct account_names names[2];
-	struct account_names more[64];
 	size_t n = 0;
 	size_t host_len = strcspn(tail, ":/");
 	char *host = talloc_strndup(mem_ctx, tail, host_len);
@@ -555,8 +562,7 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 		if (ret == LDB_SUCCESS) {
 			ret = holders_named(mem_ctx, a,
 					    slot_str(a, a->slots[other].ref),
-					    more, 64, &n);
-			names[1] = more[0];
+					    &names[1], 1, &n);
 		}
 		if (ret == LDB_SUCCESS) {
 			ret = add_finding(
@@ -634,7 +640,8 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 		return LDB_SUCCESS;
 	}
 	a->accounts[holder].reported_disabled = true;
-	ret = holders_named(mem_ctx, a, spn, names, 64, &n);
+	ret = holders_named(mem_ctx, a, spn, names,
+			    (a->slots[s].account & DUP_FLAG) ? 64 : 1, &n);
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
