@@ -636,6 +636,9 @@ the server, 7 authentication failed."""
             if host and names[0].lower() != host.lower():
                 names.insert(0, host)
             out.write("  (CNAME chain: %s)\n" % " -> ".join(names))
+        dns = result.get("dns")
+        if dns in _DNS_WORDS:
+            out.write("  (AD DNS: %s)\n" % _DNS_WORDS[dns])
         pool = result.get("pool")
         expected = result.get("expected")
         if pool is not None:
@@ -729,6 +732,17 @@ def _is_tty(stream):
 
 
 _PAGE_SIZE_MAX = 100000
+
+# What AD-integrated DNS says of the name the browser asks for.
+_DNS_WORDS = {
+    "address": "the name has address records",
+    "missing": "an AD zone covers the name but has no record for it: "
+               "clients using AD DNS cannot resolve it",
+    "unknown": "no AD-integrated zone covers the name; it may resolve "
+               "elsewhere",
+    "cname": "CNAMEs go on beyond the chain followed (a loop or more "
+             "than 8)",
+}
 
 _FINDING_HELP = """\
   duplicate     one SPN held by several accounts (HTTP SPNs and the HOST/

@@ -752,6 +752,7 @@ static PyObject *py_check_result(const char *target,
 	     dict_set_steal(d, "port", PyLong_FromLong(res->port)) &&
 	     dict_set_steal(d, "cname_chain",
 			    py_str_list(res->cname_chain, res->num_cnames)) &&
+	     dict_set_str(d, "dns", res->dns) &&
 	     dict_set_str(d, "spn", res->spn) &&
 	     dict_set_steal(d, "pool", py_account(res->pool)) &&
 	     dict_set_steal(d, "expected", py_account(res->expected)) &&

@@ -106,11 +106,18 @@ static const char *zone_name(const struct ldb_message *zone)
 }
 
 /* The CNAME target of name in AD DNS, or NULL (no node, no CNAME). */
+/* What AD DNS says of one name (see spnpool_check_result.dns). */
+static const char dns_unknown[] = "unknown";
+static const char dns_missing[] = "missing";
+static const char dns_address[] = "address";
+static const char dns_cname[] = "cname";
+
 static int lookup_cname(TALLOC_CTX *mem_ctx,
 			struct spnpool_dir *dir,
 			const struct ldb_result *zones,
 			const char *name,
-			char **_target)
+			char **_target,
+			const char **_state)
 {
 	static const char *const attrs[] = {"dnsRecord", NULL};
 	const struct ldb_message *best = NULL;
@@ -124,6 +131,7 @@ static int lookup_cname(TALLOC_CTX *mem_ctx,
 	int ret;
 
 	*_target = NULL;
+	*_state = dns_unknown;
 	for (i = 0; i < zones->count; i++) {
 		const char *z = zone_name(zones->msgs[i]);
 		size_t zl = strlen(z);
@@ -140,6 +148,7 @@ static int lookup_cname(TALLOC_CTX *mem_ctx,
 	if (best == NULL) {
 		return LDB_SUCCESS;
 	}
+	*_state = dns_missing;
 	relative = (best_len == name_len)
 			   ? talloc_strdup(mem_ctx, "@")
 			   : talloc_strndup(mem_ctx, name,
@@ -181,7 +190,12 @@ static int lookup_cname(TALLOC_CTX *mem_ctx,
 					spnpool_ascii_lower(rec->target[k]);
 			}
 			*_target = rec->target;
+			*_state = dns_cname;
 			return LDB_SUCCESS;
+		}
+		if (rec->type == SPNPOOL_DNS_TYPE_A ||
+		    rec->type == SPNPOOL_DNS_TYPE_AAAA) {
+			*_state = dns_address;
 		}
 	}
 	return LDB_SUCCESS;
@@ -197,6 +211,7 @@ static int follow_cnames(TALLOC_CTX *mem_ctx,
 	char *name = NULL;
 	int ret;
 
+	r->dns = dns_unknown;
 	ret = find_zones(mem_ctx, dir, &zones);
 	if (ret != LDB_SUCCESS || zones->count == 0) {
 		return ret;
@@ -214,7 +229,8 @@ static int follow_cnames(TALLOC_CTX *mem_ctx,
 		char **grown = NULL;
 		size_t i;
 
-		ret = lookup_cname(mem_ctx, dir, zones, name, &target);
+		ret = lookup_cname(mem_ctx, dir, zones, name, &target,
+				   &r->dns);
 		if (ret != LDB_SUCCESS || target == NULL) {
 			return ret;
 		}

@@ -586,6 +586,12 @@ struct spnpool_check_result {
 	uint16_t port;		     /* 0: default */
 	char **cname_chain;	     /* names followed in AD DNS */
 	size_t num_cnames;
+	/* what AD DNS says of the last name: "address" (A/AAAA records),
+	 * "cname" (a chain too long or a loop), "missing" (an AD zone
+	 * covers the name but holds no record: clients using AD DNS
+	 * cannot resolve it),
+	 * "unknown" (no AD-integrated zone covers it) */
+	const char *dns;
 	char *spn;		     /* what the browser requests */
 	struct spnpool_account *pool; /* the account the pool runs as */
 	struct spnpool_account *expected; /* who must answer (pool, or

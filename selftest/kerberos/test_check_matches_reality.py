@@ -202,6 +202,7 @@ class CheckFollowsAdCname(ToolMixin, RealityBase):
                          expect='kerberos-fails')
         self.assertEqual(doc['cname_chain'], ['web01.example.test'])
         self.assertEqual(doc['spn'], 'HTTP/web01.example.test')
+        self.assertEqual(doc['dns'], 'address')  # web01's A record
         web = self.serve(self.keytab('pool-web01'), 'web01')
         res = krb.curl_negotiate('http://www.example.test/', self.cc,
                                  krb5_config=self.canon)

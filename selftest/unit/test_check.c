@@ -97,6 +97,7 @@ static void test_pool_holding_the_spn_gets_kerberos(void **state)
 	assert_int_equal(r->num_fixes, 0);
 	/* the A record is no CNAME: the name stays as typed */
 	assert_int_equal(r->num_cnames, 0);
+	assert_string_equal(r->dns, "address");
 	check(f, "https://INTRANET.example.test:443/app", "EXAMPLE\\svc-a",
 	      NULL, false, SPNPOOL_VERDICT_KERBEROS_OK);
 	assert_int_equal(spnpool_verdict_exit_code(SPNPOOL_VERDICT_KERBEROS_OK),
@@ -111,6 +112,12 @@ static void test_nobody_holding_it_falls_back_to_ntlm(void **state)
 	r = check(f, "http://nobody.example.test/", "svc-a", NULL, false,
 		  SPNPOOL_VERDICT_NTLM_FALLBACK);
 	assert_int_equal(r->num_answerers, 0);
+	/* the zone exists but has no record: nobody can reach this name */
+	assert_string_equal(r->dns, "missing");
+	assert_string_equal(check(f, "http://www.contoso.test/", "svc-a",
+				  NULL, false, SPNPOOL_VERDICT_NTLM_FALLBACK)
+				    ->dns,
+			    "unknown");
 	assert_true(has_fix(r, "samba-tool spn http-pool add 'svc-a' "
 			       "nobody.example.test"));
 	assert_true(has_fix(r, "setspn -S HTTP/nobody.example.test "
@@ -211,6 +218,8 @@ static void test_cname_target_names_the_spn(void **state)
 	assert_int_equal(r->num_cnames, 1);
 	assert_string_equal(r->cname_chain[0], "web01.example.test");
 	assert_string_equal(r->spn, "HTTP/web01.example.test");
+	/* the target has no record of its own in the fixture's zone */
+	assert_string_equal(r->dns, "missing");
 	assert_true(has_fix(r, "add 'svc-a' web01.example.test"));
 	/* a short name is looked up with the domain suffix */
 	r = check(f, "www", "WEB01$", NULL, false,
@@ -220,6 +229,7 @@ static void test_cname_target_names_the_spn(void **state)
 	r = check(f, "loop1.example.test", "svc-a", NULL, false,
 		  SPNPOOL_VERDICT_NTLM_FALLBACK);
 	assert_int_equal(r->num_cnames, 2);
+	assert_string_equal(r->dns, "cname");
 }
 
 static void test_port_only_when_the_client_includes_it(void **state)
