@@ -96,6 +96,7 @@ LIB_SOURCES = [
     'source/dns.c',
     'source/check.c',
     'source/audit.c',
+    'source/webconfig.c',
     'source/iisconfig.c',
     'source/poolsfile.c',
     'source/plan.c',

@@ -10,12 +10,19 @@
 #include "spnpool_private.h"
 
 /* IIS and Windows names that mean "the computer account" on the network. */
-static const char *const builtin_names[] = {
-	"NetworkService",	 "Network Service",
-	"NT AUTHORITY\\NETWORK SERVICE", "NT AUTHORITY\\NetworkService",
-	"LocalSystem",		 "Local System",
-	"SYSTEM",		 "NT AUTHORITY\\SYSTEM",
-	"ApplicationPoolIdentity",
+static const struct {
+	const char *name;
+	enum spnpool_pool_identity_type type;
+} builtins[] = {
+	{"NetworkService", SPNPOOL_POOL_NETWORK_SERVICE},
+	{"Network Service", SPNPOOL_POOL_NETWORK_SERVICE},
+	{"NT AUTHORITY\\NETWORK SERVICE", SPNPOOL_POOL_NETWORK_SERVICE},
+	{"NT AUTHORITY\\NetworkService", SPNPOOL_POOL_NETWORK_SERVICE},
+	{"LocalSystem", SPNPOOL_POOL_LOCAL_SYSTEM},
+	{"Local System", SPNPOOL_POOL_LOCAL_SYSTEM},
+	{"SYSTEM", SPNPOOL_POOL_LOCAL_SYSTEM},
+	{"NT AUTHORITY\\SYSTEM", SPNPOOL_POOL_LOCAL_SYSTEM},
+	{"ApplicationPoolIdentity", SPNPOOL_POOL_APP_POOL_IDENTITY},
 };
 
 /* LocalService presents no credentials on the network. */
@@ -142,10 +149,15 @@ enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
 			"a domain account or as NetworkService";
 		return SPNPOOL_ERR_IDENTITY;
 	}
-	if (in_list(text, builtin_names,
-		    sizeof(builtin_names) / sizeof(builtin_names[0]))) {
-		id = new_identity(mem_ctx, SPNPOOL_IDENTITY_BUILTIN, text, len);
-		goto done;
+	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
+		if (strcasecmp(text, builtins[i].name) == 0) {
+			id = new_identity(mem_ctx, SPNPOOL_IDENTITY_BUILTIN,
+					  text, len);
+			if (id != NULL) {
+				id->builtin_type = builtins[i].type;
+			}
+			goto done;
+		}
 	}
 	if (strncasecmp(text, iis_apppool, sizeof(iis_apppool) - 1) == 0) {
 		if (text[sizeof(iis_apppool) - 1] == '\0') {
@@ -154,6 +166,9 @@ enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
 			return SPNPOOL_ERR_IDENTITY;
 		}
 		id = new_identity(mem_ctx, SPNPOOL_IDENTITY_BUILTIN, text, len);
+		if (id != NULL) {
+			id->builtin_type = SPNPOOL_POOL_APP_POOL_IDENTITY;
+		}
 		goto done;
 	}
 	if (looks_like_dn(text)) {

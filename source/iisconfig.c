@@ -147,22 +147,10 @@ static void iis_fail(struct iis_state *s, long line, const char *fmt, ...)
 static void iis_fail(struct iis_state *s, long line, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg = NULL;
 
-	if (s->error != NULL) {
-		return;
-	}
 	va_start(ap, fmt);
-	msg = talloc_vasprintf(s->mem, fmt, ap);
+	spnpool_config_fail_v(s->mem, &s->error, line, fmt, ap);
 	va_end(ap);
-	if (msg == NULL) {
-		return;
-	}
-	if (line > 0) {
-		s->error = talloc_asprintf(s->mem, "line %ld: %s", line, msg);
-	} else {
-		s->error = msg;
-	}
 }
 
 /* Input quoted in a message: control characters escaped, long values
@@ -1922,7 +1910,6 @@ spnpool_iis_config_parse(TALLOC_CTX *mem_ctx,
 	struct iis_state *s = NULL;
 	struct spnpool_web_config *config = NULL;
 	enum spnpool_status st;
-	size_t i;
 
 	if (_error != NULL) {
 		*_error = NULL;
@@ -1962,31 +1949,11 @@ spnpool_iis_config_parse(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 
-	config = talloc_zero(tmp_ctx, struct spnpool_web_config);
-	if (config == NULL) {
-		st = SPNPOOL_ERR_NO_MEMORY;
+	st = spnpool_web_config_new(tmp_ctx, "iis", s->out, s->num_out,
+				    &config);
+	if (st != SPNPOOL_OK) {
 		goto done;
 	}
-	config->source = talloc_strdup(config, "iis");
-	config->bindings = talloc_array(config, struct spnpool_web_binding,
-					s->num_out);
-	if (config->source == NULL || config->bindings == NULL) {
-		st = SPNPOOL_ERR_NO_MEMORY;
-		goto done;
-	}
-	/* the strings move under the array, which moves under config */
-	for (i = 0; i < s->num_out; i++) {
-		struct spnpool_web_binding *w = &config->bindings[i];
-
-		*w = s->out[i];
-		talloc_steal(config->bindings, w->site);
-		talloc_steal(config->bindings, w->site_id);
-		talloc_steal(config->bindings, w->app_path);
-		talloc_steal(config->bindings, w->pool);
-		talloc_steal(config->bindings, w->user_name);
-		talloc_steal(config->bindings, w->host);
-	}
-	config->num_bindings = s->num_out;
 	*_config = talloc_move(mem_ctx, &config);
 	st = SPNPOOL_OK;
 done:

@@ -110,22 +110,10 @@ static void pf_fail(struct pf_state *s, long line, const char *fmt, ...)
 static void pf_fail(struct pf_state *s, long line, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg = NULL;
 
-	if (s->error != NULL) {
-		return;
-	}
 	va_start(ap, fmt);
-	msg = talloc_vasprintf(s->mem, fmt, ap);
+	spnpool_config_fail_v(s->mem, &s->error, line, fmt, ap);
 	va_end(ap);
-	if (msg == NULL) {
-		return;
-	}
-	if (line > 0) {
-		s->error = talloc_asprintf(s->mem, "line %ld: %s", line, msg);
-	} else {
-		s->error = msg;
-	}
 }
 
 /* Input quoted in a message (already checked: UTF-8, no controls but
@@ -388,20 +376,6 @@ static enum spnpool_status pf_section(struct pf_state *s, const char *p,
 /* IIS and Windows spellings of the built-in identities; the others that
  * spnpool_identity_parse() knows ("ApplicationPoolIdentity", "IIS
  * APPPOOL\pool") are pool identities. */
-static const struct {
-	const char *name;
-	enum spnpool_pool_identity_type type;
-} pf_builtins[] = {
-	{"NetworkService", SPNPOOL_POOL_NETWORK_SERVICE},
-	{"Network Service", SPNPOOL_POOL_NETWORK_SERVICE},
-	{"NT AUTHORITY\\NETWORK SERVICE", SPNPOOL_POOL_NETWORK_SERVICE},
-	{"NT AUTHORITY\\NetworkService", SPNPOOL_POOL_NETWORK_SERVICE},
-	{"LocalSystem", SPNPOOL_POOL_LOCAL_SYSTEM},
-	{"Local System", SPNPOOL_POOL_LOCAL_SYSTEM},
-	{"SYSTEM", SPNPOOL_POOL_LOCAL_SYSTEM},
-	{"NT AUTHORITY\\SYSTEM", SPNPOOL_POOL_LOCAL_SYSTEM},
-};
-
 static enum spnpool_status pf_identity(struct pf_state *s,
 				       struct pf_pool *pool,
 				       const char *value)
@@ -409,7 +383,6 @@ static enum spnpool_status pf_identity(struct pf_state *s,
 	struct spnpool_identity *id = NULL;
 	const char *why = NULL;
 	enum spnpool_status st;
-	size_t i;
 
 	st = spnpool_identity_parse(s->mem, value, &id, &why);
 	if (st == SPNPOOL_ERR_NO_MEMORY) {
@@ -428,13 +401,8 @@ static enum spnpool_status pf_identity(struct pf_state *s,
 		return (pool->user_name != NULL) ? SPNPOOL_OK
 						 : SPNPOOL_ERR_NO_MEMORY;
 	}
+	pool->type = id->builtin_type;
 	TALLOC_FREE(id);
-	pool->type = SPNPOOL_POOL_APP_POOL_IDENTITY;
-	for (i = 0; i < sizeof(pf_builtins) / sizeof(pf_builtins[0]); i++) {
-		if (strcasecmp(value, pf_builtins[i].name) == 0) {
-			pool->type = pf_builtins[i].type;
-		}
-	}
 	return SPNPOOL_OK;
 }
 
@@ -714,7 +682,6 @@ spnpool_pools_file_parse(TALLOC_CTX *mem_ctx,
 	struct spnpool_web_config *config = NULL;
 	enum spnpool_status st;
 	size_t pos = 0;
-	size_t i;
 
 	if (_error != NULL) {
 		*_error = NULL;
@@ -768,28 +735,11 @@ spnpool_pools_file_parse(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 
-	config = talloc_zero(tmp_ctx, struct spnpool_web_config);
-	if (config == NULL) {
-		st = SPNPOOL_ERR_NO_MEMORY;
+	st = spnpool_web_config_new(tmp_ctx, "pools", s->out, s->num_out,
+				    &config);
+	if (st != SPNPOOL_OK) {
 		goto done;
 	}
-	config->source = talloc_strdup(config, "pools");
-	config->bindings = talloc_array(config, struct spnpool_web_binding,
-					s->num_out);
-	if (config->source == NULL || config->bindings == NULL) {
-		st = SPNPOOL_ERR_NO_MEMORY;
-		goto done;
-	}
-	for (i = 0; i < s->num_out; i++) {
-		struct spnpool_web_binding *w = &config->bindings[i];
-
-		*w = s->out[i];
-		talloc_steal(config->bindings, w->site);
-		talloc_steal(config->bindings, w->pool);
-		talloc_steal(config->bindings, w->user_name);
-		talloc_steal(config->bindings, w->host);
-	}
-	config->num_bindings = s->num_out;
 	*_config = talloc_move(mem_ctx, &config);
 	st = SPNPOOL_OK;
 done:

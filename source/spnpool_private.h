@@ -5,6 +5,8 @@
 #ifndef SPNPOOL_PRIVATE_H
 #define SPNPOOL_PRIVATE_H
 
+#include <stdarg.h>
+
 #include "spnpool.h"
 
 static inline char spnpool_ascii_lower(char c)
@@ -67,6 +69,9 @@ struct spnpool_identity {
 	char *name;   /* SAM: the account name; UPN: the whole text; DN */
 	char *domain; /* SAM with DOMAIN\ prefix; UPN: the realm part */
 	char *user;   /* UPN: the part before '@' */
+	/* BUILTIN: how it authenticates (all: the computer account);
+	 * otherwise SPNPOOL_POOL_SPECIFIC_USER */
+	enum spnpool_pool_identity_type builtin_type;
 };
 
 /* Parse IDENTITY; *_why receives the rule broken on failure. */
@@ -176,5 +181,21 @@ int spnpool_journal_intent(struct spnpool_journal *j, size_t i,
 int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 			 struct spnpool_journal_state **_state,
 			 char **_error);
+
+/* ---- webconfig.c: shared by iisconfig.c and poolsfile.c ---- */
+
+/* Set *error to "line N: message" (line 0: no prefix) unless an earlier
+ * error is there already. */
+void spnpool_config_fail_v(TALLOC_CTX *mem_ctx, char **error, long line,
+			   const char *fmt, va_list ap);
+
+/* The configuration handed out: bindings copied, their strings stolen
+ * from wherever the parser kept them. */
+enum spnpool_status spnpool_web_config_new(
+	TALLOC_CTX *mem_ctx,
+	const char *source,
+	const struct spnpool_web_binding *bindings,
+	size_t num,
+	struct spnpool_web_config **_config);
 
 #endif /* SPNPOOL_PRIVATE_H */
