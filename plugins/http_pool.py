@@ -978,11 +978,10 @@ def _read_config(path):
 
 
 def _unresolved(plan):
-    """The names of the plan with several accounts and no resolution
-    chosen: their SPNs are not part of the changes."""
+    """The names the library left unresolved (several accounts, no
+    resolution chosen): their SPNs are not part of the changes."""
     return [n["fqdn"] for n in plan.get("names") or []
-            if n.get("decision") == "conflict" and
-            not any(r.get("chosen") for r in n.get("resolutions") or [])]
+            if n.get("unresolved")]
 
 
 def _load_plan(path):

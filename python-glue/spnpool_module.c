@@ -1471,6 +1471,7 @@ static PyObject *py_plan_name(const void *item)
 	     dict_set_steal(d, "resolutions",
 			    PY_LIST_OF(py_resolution, n->resolutions,
 				       n->num_resolutions)) &&
+	     dict_set_bool(d, "unresolved", n->unresolved) &&
 	     dict_set_steal(d, "iis_commands",
 			    py_str_list(n->iis_commands,
 					n->num_iis_commands));

@@ -739,6 +739,7 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 		return ret;
 	}
 	if (farm_of_machines || keep == NULL) {
+		n->unresolved = true;
 		return add_note(p, talloc_asprintf(
 					   p->plan,
 					   "%s: no resolution chosen; pick one "

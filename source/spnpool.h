@@ -804,6 +804,9 @@ struct spnpool_plan_name {
 	char *explanation;
 	struct spnpool_resolution *resolutions;
 	size_t num_resolutions;
+	/* a conflict with no resolution chosen: nothing of this name is in
+	 * the changes until the admin picks one and plans again */
+	bool unresolved;
 	char **iis_commands; /* server-side settings the plan relies on */
 	size_t num_iis_commands;
 };

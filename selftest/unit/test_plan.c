@@ -183,6 +183,7 @@ static void test_two_pools_on_one_name_are_a_ranked_conflict(void **state)
 
 	assert_int_equal(p->num_names, 1);
 	assert_string_equal(n->decision, "conflict");
+	assert_false(n->unresolved);
 	assert_int_equal(n->num_resolutions, 4);
 	assert_string_equal(n->resolutions[0].kind, "shared-account");
 	assert_string_equal(n->resolutions[1].kind, "distinct-names");
@@ -232,6 +233,7 @@ static void test_builtin_identities_on_a_farm_name_conflict(void **state)
 	size_t i;
 
 	assert_string_equal(n->decision, "conflict");
+	assert_true(n->unresolved);
 	assert_string_equal(n->resolutions[0].kind, "shared-account");
 	for (i = 0; i < n->num_resolutions; i++) {
 		assert_false(n->resolutions[i].chosen);
