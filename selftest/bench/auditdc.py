@@ -501,63 +501,34 @@ def verify(root, count, base_spn_entries):
 def ensure_audit_dc(count, log=print):
     """The cached DC folder with Population(count, 'dc'), built once.
     Returns (path, seconds this call spent building or None)."""
-    if not dcmod.in_netns():
-        raise RuntimeError('not inside selftest/netns-run')
-    final = audit_dc_dir(count)
-    if os.path.isdir(final):
-        return final, None
-    template = dcmod.ensure_template()
-    with open(os.path.join(dcmod.CACHE, '.bench-lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if os.path.isdir(final):
-            return final, None
-        start = time.monotonic()
-        build = tempfile.mkdtemp(prefix='spnpool-audit-build-')
-        incoming = os.path.join(dcmod.CACHE, '.incoming-audit-%d' %
-                                os.getpid())
-        try:
-            root = os.path.join(build, 'dc')
-            shutil.copytree(template, root, symlinks=True,
-                            ignore=dcmod._ignore_runtime)
-            conf = os.path.join(root, 'etc', 'smb.conf')
-            dcmod.rewrite_paths(conf, template, root)
-            db = dcmod.open_samdb(conf)
-            base = _samdb_count(db, '(servicePrincipalName=*)')
-            del db
-            log('building %d-account DC: 2 prototypes through SamDB, '
-                'then copies into %s in one transaction ...'
-                % (count, os.path.basename(partition_file(root))))
-            protos_s, copies_s, reindex_s = populate_dc(root, count, log)
-            bulk_s = copies_s + reindex_s
-            log('  prototypes %.1f s; %d copies %.1f s + re-index %.1f s '
-                '(%.0f accounts/s)' % (protos_s, count - 2, copies_s,
-                                       reindex_s, (count - 2) / bulk_s))
-            vstart = time.monotonic()
-            problems = verify(root, count, base)
-            verify_s = time.monotonic() - vstart
-            if problems:
-                raise RuntimeError('the built DC fails verification:\n  ' +
-                                   '\n  '.join(problems[:20]))
-            log('  verified through SamDB in %.1f s' % verify_s)
-            shutil.copytree(root, incoming, symlinks=True,
-                            ignore=dcmod._ignore_runtime)
-            with open(os.path.join(incoming, BUILD_INFO), 'w') as f:
-                json.dump({'accounts': count, 'shape': 'dc',
-                           'template_spn_entries': base,
-                           'prototype_seconds': protos_s,
-                           'copies_seconds': copies_s,
-                           'reindex_seconds': reindex_s,
-                           'bulk_seconds': bulk_s,
-                           'verify_seconds': verify_s,
-                           'total_seconds': time.monotonic() - start,
-                           'built': time.strftime('%Y-%m-%d %H:%M:%S')}, f)
-            dcmod.rewrite_paths(os.path.join(incoming, 'etc', 'smb.conf'),
-                                root, final)
-            os.rename(incoming, final)
-        finally:
-            shutil.rmtree(build, ignore_errors=True)
-            shutil.rmtree(incoming, ignore_errors=True)
-        return final, time.monotonic() - start
+    def build(root, conf):
+        db = dcmod.open_samdb(conf)
+        base = _samdb_count(db, '(servicePrincipalName=*)')
+        del db
+        log('building %d-account DC: 2 prototypes through SamDB, '
+            'then copies into %s in one transaction ...'
+            % (count, os.path.basename(partition_file(root))))
+        protos_s, copies_s, reindex_s = populate_dc(root, count, log)
+        bulk_s = copies_s + reindex_s
+        log('  prototypes %.1f s; %d copies %.1f s + re-index %.1f s '
+            '(%.0f accounts/s)' % (protos_s, count - 2, copies_s,
+                                   reindex_s, (count - 2) / bulk_s))
+        vstart = time.monotonic()
+        problems = verify(root, count, base)
+        verify_s = time.monotonic() - vstart
+        if problems:
+            raise RuntimeError('the built DC fails verification:\n  ' +
+                               '\n  '.join(problems[:20]))
+        log('  verified through SamDB in %.1f s' % verify_s)
+        return {'accounts': count, 'shape': 'dc',
+                'template_spn_entries': base,
+                'prototype_seconds': protos_s,
+                'copies_seconds': copies_s,
+                'reindex_seconds': reindex_s,
+                'bulk_seconds': bulk_s,
+                'verify_seconds': verify_s}
+
+    return benchdc.build_cached_dc(audit_dc_dir(count), 'audit', build, log)
 
 
 # ---------------------------------------------------------------------------

@@ -108,13 +108,15 @@ def build_info(path):
         return {}
 
 
-def ensure_populated(count, log=print):
-    """The cached folder of the template DC plus ``count`` accounts,
-    built once.  Returns (path, seconds this call spent building, or None
-    if it was cached already)."""
+def build_cached_dc(final, kind, build, log=print):
+    """The cached DC folder ``final``, made once from dc.py's template:
+    under the bench lock a private copy of the template is handed to
+    ``build(root, smb_conf)``, which fills it and returns what to record
+    in BUILD_INFO; the result is copied into the cache and renamed into
+    place.  Returns (path, seconds this call spent building, or None if
+    it was cached already)."""
     if not dcmod.in_netns():
         raise RuntimeError('not inside selftest/netns-run')
-    final = populated_dir(count)
     if os.path.isdir(final):
         return final, None
     template = dcmod.ensure_template()  # takes dc.py's own lock
@@ -124,32 +126,43 @@ def ensure_populated(count, log=print):
         if os.path.isdir(final):
             return final, None
         start = time.monotonic()
-        build = tempfile.mkdtemp(prefix='spnpool-bench-build-')
-        incoming = os.path.join(dcmod.CACHE, '.incoming-bench-%d' %
-                                os.getpid())
+        workdir = tempfile.mkdtemp(prefix='spnpool-%s-build-' % kind)
+        incoming = os.path.join(dcmod.CACHE, '.incoming-%s-%d' %
+                                (kind, os.getpid()))
         try:
-            root = os.path.join(build, 'dc')
+            root = os.path.join(workdir, 'dc')
             shutil.copytree(template, root, symlinks=True,
                             ignore=dcmod._ignore_runtime)
             conf = os.path.join(root, 'etc', 'smb.conf')
             dcmod.rewrite_paths(conf, template, root)
-            log('building %d-account DC (one transaction) ...' % count)
-            took = populate(root, count)
-            log('  %d accounts added in %.1f s (%.0f accounts/s)' %
-                (count, took, count / took))
+            info = build(root, conf)
             shutil.copytree(root, incoming, symlinks=True,
                             ignore=dcmod._ignore_runtime)
+            info.update(total_seconds=time.monotonic() - start,
+                        built=time.strftime('%Y-%m-%d %H:%M:%S'))
             with open(os.path.join(incoming, BUILD_INFO), 'w') as f:
-                json.dump({'accounts': count, 'populate_seconds': took,
-                           'total_seconds': time.monotonic() - start,
-                           'built': time.strftime('%Y-%m-%d %H:%M:%S')}, f)
+                json.dump(info, f)
             dcmod.rewrite_paths(os.path.join(incoming, 'etc', 'smb.conf'),
                                 root, final)
             os.rename(incoming, final)
         finally:
-            shutil.rmtree(build, ignore_errors=True)
+            shutil.rmtree(workdir, ignore_errors=True)
             shutil.rmtree(incoming, ignore_errors=True)
         return final, time.monotonic() - start
+
+
+def ensure_populated(count, log=print):
+    """The cached folder of the template DC plus ``count`` accounts,
+    built once.  Returns (path, seconds this call spent building, or None
+    if it was cached already)."""
+    def build(root, conf):
+        log('building %d-account DC (one transaction) ...' % count)
+        took = populate(root, count)
+        log('  %d accounts added in %.1f s (%.0f accounts/s)' %
+            (count, took, count / took))
+        return {'accounts': count, 'populate_seconds': took}
+
+    return build_cached_dc(populated_dir(count), 'bench', build, log)
 
 
 class PopulatedDC(dcmod.ThrowawayDC):
