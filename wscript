@@ -2,6 +2,7 @@
 # waf build of samba-tool spn http-pool: libspnpool (C), its cmocka suites,
 # the Python glue and the samba-tool plugin.  Run through ./waf.
 
+import json
 import os
 import sys
 
@@ -24,8 +25,6 @@ PKG_DEPS = [
     ('cmocka', 'CMOCKA', 'libcmocka-dev'),
     ('libxml-2.0', 'XML2', 'libxml2-dev'),
 ]
-PYLDB_PKG = 'pyldb-util.cpython-311-x86_64-linux-gnu'
-SAMBA_PYTHON = '/usr/bin/python3'
 
 WARNINGS = ['-Wall', '-Wextra', '-Werror', '-Wshadow',
             '-Wmissing-prototypes', '-Wstrict-prototypes',
@@ -35,8 +34,20 @@ SANITIZE = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all',
 
 
 def options(opt):
-    opt.load('compiler_c python')
+    opt.load('compiler_c')
     grp = opt.add_option_group('spnpool options')
+    grp.add_option('--python', default=None,
+                   help='configure: the Python interpreter that can import '
+                        'Samba\'s modules (default: the first python3 on '
+                        'PATH, then in /usr/bin, that can)')
+    grp.add_option('--pythondir', default=None,
+                   help='configure: where to install the samba_spnpool '
+                        'package (default: the interpreter\'s own '
+                        'package directory under PREFIX)')
+    grp.add_option('--samba-tool', dest='samba_tool', default=None,
+                   help='configure: the stock samba-tool the launcher '
+                        'runs (default: samba-tool of the Samba whose '
+                        'Python modules were found)')
     grp.add_option('--sanitize', action='store_true', default=False,
                    help='configure: build with ASan and UBSan')
     grp.add_option('--valgrind', action='store_true', default=False,
@@ -55,22 +66,7 @@ def configure(conf):
         conf.check_cfg(package=pkg, args=['--cflags', '--libs'],
                        uselib_store=store,
                        errmsg='not found: install the Debian package ' + deb)
-    conf.check_cfg(package=PYLDB_PKG, args=['--cflags', '--libs'],
-                   uselib_store='PYLDB', msg='Checking for pyldb-util',
-                   errmsg='not found: install the Debian package '
-                          'python3-ldb-dev')
-
-    if not conf.env.PYTHON:
-        conf.env.PYTHON = [SAMBA_PYTHON]
-    conf.load('python')
-    conf.check_python_version((3, 9))
-    try:
-        conf.check_python_headers(features='pyext')
-    except Errors.ConfigurationError:
-        conf.fatal('Python headers not found: install the Debian package '
-                   'python3-dev')
-    conf.check_python_module('samba', condition=None)
-
+    check_ldb_interfaces(conf)
     conf.env.append_value('CFLAGS', ['-std=c11', '-D_DEFAULT_SOURCE', '-g',
                                      '-fvisibility=hidden'] + WARNINGS)
     if Options.options.sanitize:
@@ -82,6 +78,46 @@ def configure(conf):
     conf.define('SPNPOOL_VERSION', VERSION)
     conf.env.SPNPOOL_VERSION = VERSION
     configure_python(conf)
+
+
+# The C interfaces of ldb the library uses beyond ldb.h's basics (public
+# in every libldb the project supports; docs/design.md, "Samba
+# interfaces").  One link check, so a libldb without one of them fails
+# configure with its name rather than the build with a compiler error.
+LDB_FRAGMENT = r'''
+#include <talloc.h>
+#include <ldb.h>
+#include <ldb_module.h>
+int main(void)
+{
+	struct ldb_context *ldb = ldb_init(NULL, NULL);
+	struct ldb_request *req = NULL;
+	ldb_asprintf_errstring(ldb, "%s", "x");
+	ldb_set_errstring(ldb, "x");
+	ldb_reset_err_string(ldb);
+	ldb_debug(ldb, LDB_DEBUG_TRACE, "%s", "x");
+	(void)ldb_build_search_req(&req, ldb, ldb, NULL, LDB_SCOPE_BASE,
+				   NULL, NULL, NULL, NULL,
+				   ldb_search_default_callback, NULL);
+	(void)ldb_request_add_control(req, LDB_CONTROL_PAGED_RESULTS_OID,
+				      false, NULL);
+	(void)ldb_msg_check_string_attribute(NULL, "a", "b");
+	(void)ldb_ldif_message_string(ldb, ldb, LDB_CHANGETYPE_MODIFY, NULL);
+	(void)ldb_binary_encode_string(ldb, "x");
+	talloc_free(ldb);
+	return 0;
+}
+'''
+
+
+def check_ldb_interfaces(conf):
+    version = conf.check_cfg(modversion='ldb', msg='Checking ldb version')
+    conf.check(fragment=LDB_FRAGMENT, uselib='LDB TALLOC', execute=False,
+               msg='Checking ldb\'s module-side functions',
+               errmsg='missing: libldb-dev must provide ldb_module.h with '
+                      'ldb_asprintf_errstring, ldb_debug, '
+                      'ldb_build_search_req and ldb_ldif_message_string '
+                      '(ldb %s found)' % version)
 
 
 LIB_SOURCES = [
@@ -195,41 +231,109 @@ class DemoContext(BuildContext):
 PY_PACKAGE = 'python/samba_spnpool'
 PY_FILES = [
     ('python-glue/samba_spnpool/__init__.py', '__init__.py'),
+    ('python-glue/samba_spnpool/interfaces.py', 'interfaces.py'),
     ('plugins/http_pool.py', 'http_pool.py'),
 ]
 
 
-def configure_python(conf):
-    """Fix two guesses of waf 2.0.15's python tool for Debian's Python."""
-    # The extension suffix comes from sysconfig 'SO', which Python 3.11
-    # no longer has: the module would be built as a bare "_spnpool".
-    if conf.env.pyext_PATTERN == '%s':
-        (suffix,) = conf.get_python_variables(
-            ["get_config_var('EXT_SUFFIX') or ''"])
-        if not suffix:
-            conf.fatal('Python reports no EXT_SUFFIX for extensions')
-        conf.env.pyext_PATTERN = '%s' + suffix
+# What configure asks the interpreter (sysconfig and sys only: distutils
+# is gone from Python 3.12, and waf 2.0.15's python tool still uses it).
+PY_QUERY = r'''
+import json, os, sys, sysconfig
+paths = sysconfig.get_paths()
+print(json.dumps({
+    "version": "%d.%d.%d" % sys.version_info[:3],
+    "include": paths.get("include"),
+    "platinclude": paths.get("platinclude"),
+    "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
+    "path": [p for p in sys.path if p],
+}))
+'''
 
-    # Debian's distutils answers ${PREFIX}/lib/python3/dist-packages,
-    # which /usr/bin/python3 searches only for PREFIX=/usr.  Unless the
-    # directory was chosen (--pythonarchdir, $PYTHONARCHDIR), take the
-    # interpreter's own directory under PREFIX when there is one.  The
-    # launcher adds the directory to sys.path anyway, so any prefix works.
-    chosen = (getattr(Options.options, 'pythonarchdir', None) or
-              'PYTHONARCHDIR' in conf.environ)
-    if not chosen:
-        show = 'import sys; print("\\n".join(sys.path))'
-        out = conf.cmd_and_log(conf.env.PYTHON + ['-c', show],
-                               quiet=Context.BOTH)
-        path = out.splitlines()
-        if conf.env.PYTHONARCHDIR not in path:
-            lib = os.path.join(conf.env.PREFIX, 'lib') + os.sep
-            for entry in path:
-                if (entry.startswith(lib) and
-                        entry.endswith(('dist-packages', 'site-packages'))):
-                    conf.env.PYTHONARCHDIR = entry
-                    break
-    conf.msg('Python package directory', conf.env.PYTHONARCHDIR)
+
+def find_samba_python(conf):
+    """The interpreter that can import samba: --python, else the first
+    python3 on PATH that can, else the system's.  Another python3 may come
+    first on PATH (pyenv, a venv) and cannot load Samba's modules."""
+    if Options.options.python:
+        candidates = [Options.options.python]
+    else:
+        path = conf.environ.get('PATH', '').split(os.pathsep)
+        candidates = [os.path.join(d, 'python3') for d in path if d]
+        candidates.append('/usr/bin/python3')
+    tried = []
+    for cand in candidates:
+        if not os.access(cand, os.X_OK) or cand in tried:
+            continue
+        tried.append(cand)
+        try:
+            conf.cmd_and_log([cand, '-c', 'import samba'],
+                             quiet=Context.BOTH)
+        except Errors.WafError:
+            continue
+        return cand
+    conf.fatal('no python3 that can import samba (tried %s): install the '
+               'Debian package python3-samba, or give --python' %
+               (', '.join(tried) or 'none'))
+
+
+def configure_python(conf):
+    """The interpreter, its headers and extension suffix, the install
+    directory, Samba's Python interfaces and the stock samba-tool; each
+    derived from the interpreter, none named by hand."""
+    python = find_samba_python(conf)
+    conf.env.PYTHON = [python]
+    info = json.loads(conf.cmd_and_log([python, '-c', PY_QUERY],
+                                       quiet=Context.BOTH))
+    conf.msg('Python that imports samba', '%s (%s)' %
+             (python, info['version']))
+    if not info['ext_suffix']:
+        conf.fatal('%s reports no EXT_SUFFIX for extensions' % python)
+    conf.env.PYEXT_SUFFIX = info['ext_suffix']
+    includes = [d for d in (info['include'], info['platinclude']) if d]
+    conf.check(header_name='Python.h', includes=includes,
+               uselib_store='PYEXT', msg='Checking for Python.h',
+               errmsg='not found: install the Debian package python3-dev')
+    conf.env.INCLUDES_PYEXT = includes
+
+    # Samba's Python interfaces, and the layout of ldb.Ldb the glue reads.
+    script = conf.path.find_node(
+        'python-glue/samba_spnpool/interfaces.py').abspath()
+    try:
+        version = conf.cmd_and_log([python, script],
+                                   quiet=Context.BOTH).strip()
+    except Errors.WafError as e:
+        conf.fatal((getattr(e, 'stdout', '') or str(e)).strip())
+    conf.msg('Samba Python interfaces', 'Samba ' + version)
+
+    # Debian's python3 searches ${PREFIX}/lib/python3/dist-packages for
+    # PREFIX=/usr and /usr/local/lib/python3.N/dist-packages: take the
+    # interpreter's own directory under PREFIX, so the package is found
+    # without help (the launcher adds the directory to sys.path anyway).
+    pydir = Options.options.pythondir or conf.environ.get('PYTHONDIR')
+    if not pydir:
+        lib = os.path.join(conf.env.PREFIX, 'lib') + os.sep
+        for entry in info['path']:
+            if (entry.startswith(lib) and
+                    entry.endswith(('dist-packages', 'site-packages'))):
+                pydir = entry
+                break
+    if not pydir:
+        conf.fatal('%s has no package directory under %s: give '
+                   '--pythondir' % (python, conf.env.PREFIX))
+    conf.env.PYTHONARCHDIR = pydir
+    conf.msg('Python package directory', pydir)
+
+    # The stock samba-tool the launcher hands every command to.
+    tool = Options.options.samba_tool
+    if not tool:
+        prefix = os.path.dirname(os.path.dirname(python))
+        tool = os.path.join(prefix, 'bin', 'samba-tool')
+    if not os.path.isfile(tool):
+        conf.fatal('stock samba-tool not found at %s: install the Debian '
+                   'package samba-common-bin, or give --samba-tool' % tool)
+    conf.env.SAMBA_TOOL = tool
+    conf.msg('Stock samba-tool', tool)
 
 
 def build_python(bld):
@@ -237,15 +341,19 @@ def build_python(bld):
     above for the layout)."""
     inst = '${PYTHONARCHDIR}/samba_spnpool'
     # Linked with the library's objects, not libspnpool.so: nothing to
-    # find at run time but the system's libldb, libtalloc, pyldb-util.
-    bld(features='c cshlib pyext',
+    # find at run time but the system's libldb and libtalloc.  No Samba
+    # library of Python's (pyldb-util is private from Samba 4.21 on).
+    pyenv = bld.env.derive()
+    pyenv.cshlib_PATTERN = '%s' + bld.env.PYEXT_SUFFIX
+    bld(features='c cshlib', env=pyenv,
         source=['python-glue/spnpool_module.c'],
         target=PY_PACKAGE + '/_spnpool',
-        use='spnpool_objs', uselib='PYEXT PYLDB TALLOC LDB XML2',
+        use='spnpool_objs', uselib='PYEXT TALLOC LDB XML2',
         install_path=inst)
     for src, name in PY_FILES:
         bld(features='subst', is_copy=True, source=src,
             target=PY_PACKAGE + '/' + name, install_path=inst)
     bld(features='subst', source='plugins/samba-tool',
         target='bin/samba-tool', chmod=0o755, install_path='${BINDIR}',
-        PYTHON=bld.env.PYTHON[0], PYTHONARCHDIR=bld.env.PYTHONARCHDIR)
+        PYTHON=bld.env.PYTHON[0], PYTHONARCHDIR=bld.env.PYTHONARCHDIR,
+        SAMBA_TOOL=bld.env.SAMBA_TOOL)

@@ -20,7 +20,6 @@
 #include <talloc.h>
 #include <ldb.h>
 #include <ldb_module.h>
-#include <pyldb.h>
 
 #include "spnpool.h"
 
@@ -320,16 +319,90 @@ static PyObject *raise_spnpool_error(struct ldb_context *ldb,
 /* Python values to C                                                  */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Borrowing the ldb context of a Python ldb.Ldb (a SamDB).
+ *
+ * pyldb hands out no public way to do this from Samba 4.21 on (pyldb.h
+ * and libpyldb-util became private), so the glue reads pyldb's object
+ * layout itself.  The layout below is PyLdbObject as Samba 4.17 to 4.25
+ * define it (docs/design.md, "Samba interfaces").  Nothing is trusted
+ * blindly:
+ *  - at import, the ldb.Ldb type must be a type whose instance size is
+ *    exactly this struct's (a different layout refuses the import);
+ *  - per call, the object must be an instance of that very type or of a
+ *    subclass (CPython subclasses extend the base layout, never change it);
+ *  - the pointer read must be a live talloc chunk named "struct
+ *    ldb_context" whose parent is the object's own mem_ctx, as pyldb
+ *    creates it.
+ */
+struct pyldb_ldb_layout {
+	PyObject_HEAD
+	TALLOC_CTX *mem_ctx;
+	struct ldb_context *ldb_ctx;
+};
+
+static PyTypeObject *ldb_type = NULL;
+
+/* ldb.Ldb, checked; false with ImportError set if it is not as expected. */
+static bool load_ldb_type(void)
+{
+	PyObject *ldb_mod = NULL;
+	PyObject *type = NULL;
+
+	ldb_mod = PyImport_ImportModule("ldb");
+	if (ldb_mod == NULL) {
+		return false;
+	}
+	type = PyObject_GetAttrString(ldb_mod, "Ldb");
+	Py_DECREF(ldb_mod);
+	if (type == NULL) {
+		return false;
+	}
+	if (!PyType_Check(type) ||
+	    ((PyTypeObject *)type)->tp_basicsize !=
+		    (Py_ssize_t)sizeof(struct pyldb_ldb_layout)) {
+		PyErr_Format(PyExc_ImportError,
+			     "ldb.Ldb has an unexpected object layout (size "
+			     "%zd, expected %zu): its ldb context cannot be "
+			     "borrowed safely with this Samba",
+			     PyType_Check(type) ?
+				     ((PyTypeObject *)type)->tp_basicsize :
+				     (Py_ssize_t)-1,
+			     sizeof(struct pyldb_ldb_layout));
+		Py_DECREF(type);
+		return false;
+	}
+	ldb_type = (PyTypeObject *)type;
+	return true;
+}
+
 /* The SamDB's ldb context, or NULL with TypeError set. */
 static struct ldb_context *ldb_from_py(PyObject *py_ldb)
 {
+	const struct pyldb_ldb_layout *obj = NULL;
 	struct ldb_context *ldb = NULL;
 
-	ldb = pyldb_Ldb_AsLdbContext(py_ldb);
-	if (ldb == NULL && !PyErr_Occurred()) {
+	if (!PyObject_TypeCheck(py_ldb, ldb_type)) {
 		PyErr_Format(PyExc_TypeError,
 			     "samdb must be an ldb.Ldb (a SamDB), not %s",
 			     Py_TYPE(py_ldb)->tp_name);
+		return NULL;
+	}
+	obj = (const struct pyldb_ldb_layout *)py_ldb;
+	if (obj->mem_ctx == NULL || obj->ldb_ctx == NULL ||
+	    talloc_parent(obj->ldb_ctx) != obj->mem_ctx) {
+		PyErr_Format(PyExc_TypeError,
+			     "samdb (%s) holds no ldb context of its own",
+			     Py_TYPE(py_ldb)->tp_name);
+		return NULL;
+	}
+	ldb = talloc_get_type(obj->ldb_ctx, struct ldb_context);
+	if (ldb == NULL) {
+		PyErr_Format(PyExc_TypeError,
+			     "samdb (%s) holds a \"%s\", not an ldb context",
+			     Py_TYPE(py_ldb)->tp_name,
+			     talloc_get_name(obj->ldb_ctx));
+		return NULL;
 	}
 	return ldb;
 }
@@ -2178,6 +2251,9 @@ PyMODINIT_FUNC PyInit__spnpool(void)
 	PyObject *m = NULL;
 	bool ok;
 
+	if (ldb_type == NULL && !load_ldb_type()) {
+		return NULL;
+	}
 	m = PyModule_Create(&spnpool_module);
 	if (m == NULL) {
 		return NULL;

@@ -35,7 +35,13 @@ without a directory.  Each change of an apply/undo result has a state,
 one of ``CHANGE_STATES``.
 """
 
-from samba_spnpool._spnpool import (
+from samba_spnpool.interfaces import require as _require_samba_interfaces
+
+# One line naming the Samba interface that is missing, not a traceback (or
+# a crash) later; the launcher prints it for "spn http-pool" only.
+_require_samba_interfaces()
+
+from samba_spnpool._spnpool import (  # noqa: E402
     EXIT_ACCESS,
     EXIT_AUTH,
     EXIT_BAD_INPUT,
