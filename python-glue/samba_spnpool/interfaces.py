@@ -26,7 +26,7 @@ def samba_version():
     try:
         import samba
         return samba.version
-    except (ImportError, AttributeError):
+    except Exception:  # a broken Samba may raise anything on import
         return "unknown"
 
 
@@ -72,7 +72,7 @@ def problems():
         name = module + ("." + path if path else "")
         try:
             obj = _attr(module, path)
-        except (ImportError, AttributeError) as e:
+        except Exception as e:  # a broken Samba may raise anything
             found.append("Samba %s lacks %s (used for %s): %s; "
                          "supported: Samba %s" %
                          (version, name, use, e, SUPPORTED))
