@@ -459,8 +459,8 @@ With IDENTITY: the account's HTTP SPNs. With --host HOST: every account
 the KDC may issue HTTP tickets for that name to, in both SPN forms
 (http/<NetBIOS name> and http/<FQDN>) and their :port forms: explicit
 holders (via "explicit"), holders of the HOST/ SPN that the KDC maps HTTP
-to (via "host-alias") and the computer account named like the host (via
-"computer-name"). More than one explicit holder of one SPN is a
+to (via "host-alias") and the computers whose cn is the host's first
+label (via "computer-name"). More than one explicit holder of one SPN is a
 duplicate and breaks Kerberos for that name.
 
 """ + _IDENTITY_HELP + """
@@ -686,7 +686,7 @@ the server, 7 authentication failed."""
             else:
                 out.write("Answered by:\n")
                 for a in answerers:
-                    value = a.get("value") or "(no SPN: named like the host)"
+                    value = a.get("value") or "(no SPN: cn is the first label)"
                     out.write("  %-13s %s  %s (%s)\n" %
                               (a.get("via"), value,
                                a.get("sam_account_name"), a.get("dn")))

@@ -1087,7 +1087,7 @@ static int collect_kdc_match(struct ldb_message *msg, void *private_data)
 		if (value == NULL) {
 			return ldb_oom(st->dir->ldb);
 		}
-		if (has_class(msg, "user") &&
+		if (st->host_spn != NULL && has_class(msg, "user") &&
 		    spnpool_spn_equal(value, st->host_spn)) {
 			m->value = value;
 		} else {
@@ -1125,7 +1125,11 @@ int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx,
 	st->dir = dir;
 	st->host_spn = host_spn;
 	st->matches = talloc_array(tmp_ctx, struct spnpool_kdc_match, 0);
-	if (cn != NULL) {
+	if (host_spn == NULL) {
+		filter = talloc_asprintf(tmp_ctx,
+					 "(&(cn=%s)(objectClass=computer))",
+					 ldb_binary_encode_string(tmp_ctx, cn));
+	} else if (cn != NULL) {
 		filter = talloc_asprintf(
 			tmp_ctx,
 			"(|(&(servicePrincipalName=%s)(objectClass=user))"

@@ -488,7 +488,7 @@ struct spnpool_list_result {
  * With an identity: the account's HTTP SPNs (class http, any host).
  * With a host: everyone who answers for http/<NetBIOS>, http/<FQDN> and
  * their :port forms: explicit holders, host/ alias holders and the
- * computer named like the host.  Exactly one of identity and host.
+ * computer whose cn is the first label.  Exactly one of identity and host.
  */
 SPNPOOL_PUBLIC int spnpool_op_list(TALLOC_CTX *mem_ctx,
 				   struct spnpool_dir *dir,

@@ -149,7 +149,8 @@ struct spnpool_kdc_match {
  * principal "host/X"): one search over every naming context for
  * (|(&(servicePrincipalName=host_spn)(objectClass=user))
  *   (&(cn=cn)(objectClass=computer))), one entry per object, in
- * search order.  cn NULL leaves out the computer branch. */
+ * search order.  cn NULL leaves out the computer branch, host_spn NULL
+ * the SPN branch (one of them must be given). */
 int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx,
 				  struct spnpool_dir *dir,
 				  const char *host_spn,
