@@ -2057,8 +2057,9 @@ PyDoc_STRVAR(py_verdict_exit_code_doc,
 "verdict_exit_code(verdict) -> int\n"
 "\n"
 "The documented exit status of a check verdict, given by name\n"
-"('kerberos-ok', 'ntlm-fallback', 'kerberos-fails', 'duplicate') or by\n"
-"its number (the position in VERDICTS): 0, 10, 11, 12.");
+"('kerberos-ok', 'ntlm-fallback', 'kerberos-fails', 'duplicate',\n"
+"'unresolvable') or by its number (the position in VERDICTS): 0, 10,\n"
+"11, 12, 13.");
 
 static PyObject *py_verdict_exit_code(PyObject *self, PyObject *arg)
 {
