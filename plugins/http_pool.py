@@ -270,7 +270,8 @@ class _HttpPoolCommand(Command):
         elif account.get("is_computer"):
             tags.append("computer account")
         if account.get("disabled"):
-            tags.append("DISABLED: the KDC issues no tickets for it")
+            tags.append("DISABLED: Samba's KDC still issues tickets for "
+                        "it")
         line = "%s: %s (%s)" % (label, account.get("sam_account_name"),
                                 account.get("dn"))
         if tags:
@@ -458,8 +459,8 @@ With IDENTITY: the account's HTTP SPNs. With --host HOST: every account
 the KDC may issue HTTP tickets for that name to, in both SPN forms
 (http/<NetBIOS name> and http/<FQDN>) and their :port forms: explicit
 holders (via "explicit"), holders of the HOST/ SPN that the KDC maps HTTP
-to (via "host-alias") and the computer account named like the host (via
-"computer-name"). More than one explicit holder of one SPN is a
+to (via "host-alias") and the computers whose cn is the host's first
+label (via "computer-name"). More than one explicit holder of one SPN is a
 duplicate and breaks Kerberos for that name.
 
 """ + _IDENTITY_HELP + """
@@ -541,6 +542,17 @@ _VERDICT_MEANINGS = {
                       "without falling back to NTLM",
     "duplicate": "several accounts answer: the KDC issues no ticket for "
                  "the SPN",
+    "unresolvable": "AD DNS leads nowhere (a CNAME to a name without "
+                    "records, or a CNAME loop): clients cannot reach the "
+                    "site at all",
+}
+
+_CLIENT_WORDS = {
+    "browser": "browser-like: short names get the domain suffix, CNAMEs "
+               "are followed (Edge, Chrome, Firefox; MIT "
+               "dns_canonicalize_hostname = true)",
+    "as-typed": "the host as typed in the URL (MIT "
+                "dns_canonicalize_hostname = false, many scripts)",
 }
 
 
@@ -561,18 +573,23 @@ class cmd_spn_http_pool_check(_HttpPoolCommand):
     __doc__ = """\
 Predict whether a browser gets Kerberos for a site served by a pool.
 
-Works out the SPN a browser requests for URL-or-HOST (a URL such as
-http://web01.example.test:8080/app, or a bare host name): CNAMEs in the
-AD-integrated DNS zones are followed as the browser's resolver does, and
-the port is part of the SPN only with --include-port (IE's
-FEATURE_INCLUDE_PORT_IN_SPN, Chrome's EnableAuthNegotiatePort). Then it
-finds who the KDC would issue that ticket to: the explicit holders of the
-SPN, else the holder of HOST/ that sPNMappings maps HTTP to, else the
-computer named like the host. The verdict compares that with the account
-that must decrypt the ticket: IDENTITY, or with --kernel-mode (IIS
-kernel-mode authentication with useAppPoolCredentials off) the computer
-account of --server. The reason and the exact commands that fix it are
-printed. Nothing is written.
+Works out the SPN a client requests for URL-or-HOST (a URL such as
+http://web01.example.test:8080/app, or a bare host name). The client model
+(--client-model) decides which name: "browser" (the default: Edge, Chrome,
+Firefox, MIT with dns_canonicalize_hostname = true) follows CNAMEs in the
+AD-integrated DNS zones and asks for a short name as <name>.<domain>;
+"as-typed" asks for the host exactly as in the URL. The verdict under the
+other model is printed too when it differs. The port is part of the SPN
+only with --include-port (IE's FEATURE_INCLUDE_PORT_IN_SPN, Chrome's
+EnableAuthNegotiatePort). Then it finds who Samba's KDC issues that ticket
+for: the explicit holders of the SPN; if there are none, one search for
+users holding HOST/ of the same name (sPNMappings maps HTTP to HOST) and
+computers whose cn is the name's first label, where two or more results
+are as unknown as none. Windows DCs are not modelled. The verdict compares
+that with the account that must decrypt the ticket: IDENTITY, or with
+--kernel-mode (IIS kernel-mode authentication with useAppPoolCredentials
+off) the computer account of --server. The reason and the exact commands
+that fix it are printed. Nothing is written.
 
 The exit code is the verdict's:
 """ + _verdicts_help() + """
@@ -599,10 +616,17 @@ the server, 7 authentication failed."""
         Option("--include-port", action="store_true", dest="include_port",
                default=False,
                help="the browser puts a non-default port into the SPN"),
+        Option("--client-model", type="choice",
+               choices=["browser", "as-typed"], default="browser",
+               dest="client_model", metavar="browser|as-typed",
+               help="which name the client puts into the SPN: 'browser' "
+                    "(default) canonicalises short names and CNAMEs, "
+                    "'as-typed' uses the URL's host"),
     ]
 
     def run(self, target, H=None, output_json=False, server=None,
             identity=None, kernel_mode=False, include_port=False,
+            client_model="browser",
             credopts=None, sambaopts=None, versionopts=None):
         def text(result, failed=False):
             self.print_check(result, server)
@@ -616,7 +640,8 @@ the server, 7 authentication failed."""
                                identity, server=server,
                                kernel_mode=kernel_mode,
                                include_port=include_port,
-                               local=samba_spnpool.is_local_url(H))
+                               local=samba_spnpool.is_local_url(H),
+                               client=client_model)
         except _Failure as failure:
             return self.fail(failure, output_json, text)
         # A verdict is a result, not a failure: "ok" says the check ran,
@@ -626,9 +651,15 @@ the server, 7 authentication failed."""
 
     def print_check(self, result, server):
         out = self.outf
+        client = result.get("client")
+        if client in _CLIENT_WORDS:
+            out.write("Client model: %s\n" % _CLIENT_WORDS[client])
+        if result.get("kdc") == "samba":
+            out.write("KDC model: Samba's (Windows DCs are not modelled)\n")
         spn = result.get("spn")
         if spn is not None:
-            out.write("Browser requests: %s\n" % spn)
+            out.write("%s requests: %s\n" %
+                      ("Client" if client == "as-typed" else "Browser", spn))
         chain = result.get("cname_chain") or []
         if chain:
             names = list(chain)
@@ -655,7 +686,7 @@ the server, 7 authentication failed."""
             else:
                 out.write("Answered by:\n")
                 for a in answerers:
-                    value = a.get("value") or "(no SPN: named like the host)"
+                    value = a.get("value") or "(no SPN: cn is the first label)"
                     out.write("  %-13s %s  %s (%s)\n" %
                               (a.get("via"), value,
                                a.get("sam_account_name"), a.get("dn")))
@@ -670,6 +701,14 @@ the server, 7 authentication failed."""
             out.write("Fix:\n")
             for fix in fixes:
                 out.write("  %s\n" % fix)
+        other = result.get("other")
+        if other and other.get("verdict") != verdict:
+            out.write("Other client model (%s): %s requests %s: %s\n" %
+                      (other.get("client"), other.get("client"),
+                       other.get("spn"),
+                       (other.get("verdict") or "").upper()))
+            if other.get("reason"):
+                out.write("  %s\n" % other["reason"])
 
 
 class _AuditProgress(object):
@@ -752,8 +791,8 @@ _FINDING_HELP = """\
                 X running as the computer account lose Kerberos for HTTP
   missing-form  only one of http/<NetBIOS name> and http/<FQDN> is
                 registered: browsers using the other name get no ticket
-  disabled      HTTP SPNs on a disabled account: the KDC issues no
-                tickets for them"""
+  disabled      HTTP SPNs on a disabled account: hygiene (Samba's KDC
+                still issues tickets for them), the names stay taken"""
 
 
 class cmd_spn_http_pool_audit(_HttpPoolCommand):

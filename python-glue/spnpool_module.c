@@ -774,7 +774,7 @@ done:
  * named here so that a new one is a one-line change (and the tables
  * below stay in enum order, which is the order of the public names).
  */
-#define VERDICT_LAST SPNPOOL_VERDICT_DUPLICATE
+#define VERDICT_LAST SPNPOOL_VERDICT_UNRESOLVABLE
 #define FINDING_LAST SPNPOOL_FINDING_DISABLED
 
 static PyObject *py_answerer(const struct spnpool_answerer *a)
@@ -836,7 +836,13 @@ static PyObject *py_check_result(const char *target,
 				    spnpool_verdict_exit_code(res->verdict))) &&
 	     dict_set_str(d, "reason", res->reason) &&
 	     dict_set_steal(d, "fixes",
-			    py_str_list(res->fixes, res->num_fixes));
+			    py_str_list(res->fixes, res->num_fixes)) &&
+	     dict_set_str(d, "client",
+			  spnpool_client_model_name(res->client)) &&
+	     dict_set_str(d, "kdc", res->kdc) &&
+	     (res->other == NULL ||
+	      dict_set_steal(d, "other",
+			     py_check_result(target, res->other)));
 	if (!ok) {
 		Py_DECREF(d);
 		return NULL;
@@ -846,7 +852,7 @@ static PyObject *py_check_result(const char *target,
 
 PyDoc_STRVAR(py_check_doc,
 "check(samdb, target, identity, server=None, kernel_mode=False,\n"
-"      include_port=False, local=False) -> dict\n"
+"      include_port=False, local=False, client='browser') -> dict\n"
 "\n"
 "Predict what a browser gets for target (a URL or host name) when the\n"
 "application pool runs as identity: the SPN it requests (after CNAMEs in\n"
@@ -855,11 +861,14 @@ PyDoc_STRVAR(py_check_doc,
 "server (built-in IIS identities, kernel_mode); kernel_mode means IIS\n"
 "kernel-mode authentication without useAppPoolCredentials (the machine\n"
 "account must answer); include_port means the client puts a non-default\n"
-"port into the SPN.\n"
+"port into the SPN; client is the client model: 'browser' (short names\n"
+"get the domain, CNAMEs are followed) or 'as-typed'.\n"
 "\n"
 "Returns {'target', 'host', 'port' (0: default), 'cname_chain', 'spn',\n"
 "'pool', 'expected', 'answerers': [{'dn', 'sam_account_name', 'value',\n"
-"'via'}], 'verdict', 'exit_code', 'reason', 'fixes'}.  A verdict is a\n"
+"'via'}], 'verdict', 'exit_code', 'reason', 'fixes', 'client', 'kdc',\n"
+"'other'}; 'other' is the same dict (without 'other') under the other\n"
+"client model.  A verdict is a\n"
 "result, not an error; raises SpnPoolError when the check cannot be made\n"
 "(bad input, identity not found, directory errors).");
 
@@ -867,7 +876,7 @@ static PyObject *py_check(PyObject *self, PyObject *args, PyObject *kwargs)
 {
 	static const char *kwnames[] = {
 		"samdb", "target", "identity", "server", "kernel_mode",
-		"include_port", "local", NULL
+		"include_port", "local", "client", NULL
 	};
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct ldb_context *ldb = NULL;
@@ -883,14 +892,27 @@ static PyObject *py_check(PyObject *self, PyObject *args, PyObject *kwargs)
 	int kernel_mode = 0;
 	int include_port = 0;
 	int local = 0;
+	const char *client = "browser";
 	int ldb_ret;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Oss|zppp:check",
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Oss|zppps:check",
 					 (char **)discard_const(kwnames),
 					 &py_ldb, &target, &identity, &server,
-					 &kernel_mode, &include_port,
-					 &local)) {
+					 &kernel_mode, &include_port, &local,
+					 &client)) {
+		return NULL;
+	}
+	if (strcmp(client, spnpool_client_model_name(
+				   SPNPOOL_CLIENT_BROWSER)) == 0) {
+		req.client = SPNPOOL_CLIENT_BROWSER;
+	} else if (strcmp(client, spnpool_client_model_name(
+					  SPNPOOL_CLIENT_AS_TYPED)) == 0) {
+		req.client = SPNPOOL_CLIENT_AS_TYPED;
+	} else {
+		PyErr_Format(PyExc_ValueError,
+			     "client must be 'browser' or 'as-typed', not '%s'",
+			     client);
 		return NULL;
 	}
 	ldb = ldb_from_py(py_ldb);
@@ -2035,8 +2057,9 @@ PyDoc_STRVAR(py_verdict_exit_code_doc,
 "verdict_exit_code(verdict) -> int\n"
 "\n"
 "The documented exit status of a check verdict, given by name\n"
-"('kerberos-ok', 'ntlm-fallback', 'kerberos-fails', 'duplicate') or by\n"
-"its number (the position in VERDICTS): 0, 10, 11, 12.");
+"('kerberos-ok', 'ntlm-fallback', 'kerberos-fails', 'duplicate',\n"
+"'unresolvable') or by its number (the position in VERDICTS): 0, 10,\n"
+"11, 12, 13.");
 
 static PyObject *py_verdict_exit_code(PyObject *self, PyObject *arg)
 {

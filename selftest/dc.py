@@ -413,11 +413,15 @@ class ThrowawayDC:
                                spns, attrs)
         return Account(dn, name, password, '%s@%s' % (name, REALM))
 
-    def create_computer(self, name, spns=(), password=None, attrs=None):
+    def create_computer(self, name, spns=(), password=None, attrs=None,
+                        sam=None):
         """An enabled computer with a password, hence keys: a plain
-        `samba-tool computer create` account is disabled and keyless."""
+        `samba-tool computer create` account is disabled and keyless.
+        ``name`` is the cn and the first label of dNSHostName; ``sam``
+        (default NAME$) differs from it for renamed computers and DNS
+        names longer than 15 characters, as a join makes them."""
         password = password or _strong_password()
-        sam = name.upper() + '$'
+        sam = sam or name.upper() + '$'
         msg = {'objectClass': 'computer', 'sAMAccountName': sam,
                'dNSHostName': '%s.%s' % (name.lower(), DNSNAME),
                'userAccountControl': str(dsdb.UF_WORKSTATION_TRUST_ACCOUNT)}

@@ -655,12 +655,18 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 		a, SPNPOOL_FINDING_DISABLED, spn, 1, names,
 		talloc_asprintf(mem_ctx,
 				"%s is disabled but holds %s (and maybe more "
-				"HTTP SPNs): the KDC refuses tickets for it",
+				"HTTP SPNs): hygiene, not an outage - Samba's "
+				"KDC still issues tickets for it (checked with "
+				"4.17), but no pool should run as a disabled "
+				"account, and the name stays taken",
 				names[0].sam, spn),
 		talloc_asprintf(mem_ctx,
-				"enable %s, or move its HTTP SPNs to the "
-				"account the pool runs as: samba-tool spn "
-				"http-pool add NEW-ACCOUNT %s --move",
+				"if a pool still runs as %s, enable it or "
+				"move its HTTP SPNs to the account the pool "
+				"now runs as: samba-tool spn http-pool add "
+				"NEW-ACCOUNT %s --move; if nothing does, "
+				"samba-tool spn http-pool remove '%s' %s",
+				names[0].sam, strchr(spn, '/') + 1,
 				names[0].sam, strchr(spn, '/') + 1));
 }
 

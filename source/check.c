@@ -1,8 +1,9 @@
 /*
- * libspnpool: check.  Predicts from the directory alone what a browser
- * gets for a site: the SPN it requests (through CNAMEs of the
- * AD-integrated zones), the account the KDC picks for it (FIELD-NOTES.md
- * section 3), and whether the pool can decrypt that ticket.
+ * libspnpool: check.  Predicts from the directory alone what a client
+ * gets for a site: the SPN it requests (browser-like clients canonicalise
+ * through the AD-integrated zones, as-typed ones do not), the account
+ * Samba's KDC picks for it (docs/design.md, "How Samba's KDC picks the
+ * account"), and whether the pool can decrypt that ticket.
  */
 
 #include <string.h>
@@ -20,6 +21,7 @@ static const char *const verdict_names[] = {
 	[SPNPOOL_VERDICT_NTLM_FALLBACK] = "ntlm-fallback",
 	[SPNPOOL_VERDICT_KERBEROS_FAILS] = "kerberos-fails",
 	[SPNPOOL_VERDICT_DUPLICATE] = "duplicate",
+	[SPNPOOL_VERDICT_UNRESOLVABLE] = "unresolvable",
 };
 
 const char *spnpool_verdict_name(enum spnpool_verdict v)
@@ -33,6 +35,17 @@ const char *spnpool_verdict_name(enum spnpool_verdict v)
 int spnpool_verdict_exit_code(enum spnpool_verdict v)
 {
 	return (v == SPNPOOL_VERDICT_KERBEROS_OK) ? 0 : 9 + (int)v;
+}
+
+const char *spnpool_client_model_name(enum spnpool_client_model m)
+{
+	switch (m) {
+	case SPNPOOL_CLIENT_BROWSER:
+		return "browser";
+	case SPNPOOL_CLIENT_AS_TYPED:
+		return "as-typed";
+	}
+	return "unknown";
 }
 
 /* ---- AD-integrated DNS ---- */
@@ -293,73 +306,76 @@ static int sam_of(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 	return (ret == LDB_ERR_OBJECT_CLASS_VIOLATION) ? LDB_SUCCESS : ret;
 }
 
-/* The KDC's order: exact holders; else HOST/ alias holders; else the
- * computer named like the host's first label. */
+/*
+ * Samba's KDC (cracknames, the same in 4.17 and 4.22): the exact holders
+ * of HTTP/X; if there are none, sPNMappings turns the class into host and
+ * ONE search over every partition looks for users holding host/X or
+ * computers whose cn is X's first label.  Exactly one object answers;
+ * two or more are as unknown as none.  The cn is not the
+ * sAMAccountName: they differ for renamed computers and DNS names longer
+ * than 15 characters.
+ */
 static int find_answerers(TALLOC_CTX *mem_ctx,
 			  struct spnpool_dir *dir,
-			  struct spnpool_check_result *r,
-			  const char *name)
+			  struct spnpool_check_result *r)
 {
 	struct spnpool_holder *holders = NULL;
+	struct spnpool_kdc_match *matches = NULL;
+	const char *instance = strchr(r->spn, '/');
+	const char *target = NULL;
+	char *host_spn = NULL;
+	char *cn = NULL;
 	size_t num = 0;
 	size_t i;
-	int pass;
 	int ret;
 
-	for (pass = 0; pass < 2 && r->num_answerers == 0; pass++) {
-		const char *spn = r->spn;
+	ret = spnpool_dir_find_holders(mem_ctx, dir, (const char *const *)&r->spn,
+				       1, false, &holders, &num);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	for (i = 0; i < num; i++) {
+		char *sam = NULL;
 
-		ret = spnpool_dir_find_holders(mem_ctx, dir, &spn, 1,
-					       pass == 1, &holders, &num);
-		if (ret != LDB_SUCCESS) {
-			return ret;
-		}
-		for (i = 0; i < num; i++) {
-			char *sam = NULL;
-			bool exact = spnpool_spn_equal(holders[i].value,
-						       r->spn);
-
-			if (exact != (pass == 0)) {
-				continue;
-			}
-			ret = sam_of(mem_ctx, dir, holders[i].dn, &sam);
-			if (ret != LDB_SUCCESS) {
-				return ret;
-			}
+		ret = sam_of(mem_ctx, dir, holders[i].dn, &sam);
+		if (ret == LDB_SUCCESS) {
 			ret = add_answerer(r, dir, holders[i].dn, sam,
 					   holders[i].value,
-					   exact ? SPNPOOL_VIA_EXPLICIT
-						 : SPNPOOL_VIA_HOST_ALIAS);
-			if (ret != LDB_SUCCESS) {
-				return ret;
-			}
+					   SPNPOOL_VIA_EXPLICIT);
 		}
-	}
-	if (r->num_answerers == 0) {
-		struct ldb_message *computer = NULL;
-		size_t first = strcspn(name, ".");
-		char *netbios = talloc_strndup(mem_ctx, name, first);
-
-		if (netbios == NULL) {
-			return ldb_oom(dir->ldb);
-		}
-		for (i = 0; netbios[i] != '\0'; i++) {
-			netbios[i] = spnpool_ascii_upper(netbios[i]);
-		}
-		ret = spnpool_dir_find_computer(mem_ctx, dir, netbios,
-						&computer);
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
-		if (computer != NULL) {
-			ret = add_answerer(
-				r, dir, ldb_dn_get_linearized(computer->dn),
-				ldb_msg_find_attr_as_string(
-					computer, "sAMAccountName", NULL),
-				NULL, SPNPOOL_VIA_COMPUTER_NAME);
+	}
+	if (r->num_answerers > 0 || instance == NULL) {
+		return LDB_SUCCESS;
+	}
+	instance++;
+	target = spnpool_alias_target(dir->aliases, "http");
+	if (target == NULL) {
+		return LDB_SUCCESS; /* no mapping: no fallback at all */
+	}
+	host_spn = talloc_asprintf(mem_ctx, "%s/%s", target, instance);
+	if (host_spn == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	if (strcasecmp(target, "host") == 0) {
+		cn = talloc_strndup(mem_ctx, instance, strcspn(instance, "."));
+		if (cn == NULL) {
+			return ldb_oom(dir->ldb);
 		}
 	}
-	return LDB_SUCCESS;
+	ret = spnpool_dir_find_kdc_fallback(mem_ctx, dir, host_spn, cn,
+					    &matches, &num);
+	for (i = 0; ret == LDB_SUCCESS && i < num; i++) {
+		ret = add_answerer(r, dir, matches[i].dn,
+				   matches[i].sam_account_name,
+				   matches[i].value,
+				   matches[i].value != NULL
+					   ? SPNPOOL_VIA_HOST_ALIAS
+					   : SPNPOOL_VIA_COMPUTER_NAME);
+	}
+	return ret;
 }
 
 /* ---- verdict ---- */
@@ -389,7 +405,7 @@ static const char *via_words(enum spnpool_via via)
 		return "answers through its HOST/ SPN, which sPNMappings maps to "
 		       "http";
 	case SPNPOOL_VIA_COMPUTER_NAME:
-		return "answers as the computer named like the host";
+		return "is the computer whose cn is the host's first label";
 	}
 	return "";
 }
@@ -437,6 +453,62 @@ static int decide(TALLOC_CTX *mem_ctx,
 	size_t i;
 
 	(void)mem_ctx;
+	if (r->num_cnames > 0 && (strcmp(r->dns, dns_missing) == 0 ||
+				  strcmp(r->dns, dns_cname) == 0)) {
+		const char *last = r->cname_chain[r->num_cnames - 1];
+
+		r->verdict = SPNPOOL_VERDICT_UNRESOLVABLE;
+		r->reason = talloc_asprintf(
+			r,
+			strcmp(r->dns, dns_cname) == 0
+				? "%s leads into a CNAME loop (or a chain too "
+				  "long) at %s in AD DNS: clients using AD DNS "
+				  "cannot reach the site at all, with or "
+				  "without Kerberos"
+				: "%s is a CNAME to %s, which has no record in "
+				  "its AD DNS zone: clients using AD DNS cannot "
+				  "reach the site at all, with or without "
+				  "Kerberos",
+			r->host, last);
+		if (r->reason == NULL) {
+			return ldb_oom(dir->ldb);
+		}
+		return add_fix(r, talloc_asprintf(
+					  r,
+					  "samba-tool dns query <DC> %s %s "
+					  "ALL; then point the CNAME at a name "
+					  "with an A/AAAA record, or give %s "
+					  "such a record",
+					  dir->dns_domain, r->host, last));
+	}
+	if (r->num_answerers > 1 &&
+	    r->answerers[0].via != SPNPOOL_VIA_EXPLICIT) {
+		r->verdict = SPNPOOL_VERDICT_DUPLICATE;
+		r->reason = talloc_asprintf(
+			r,
+			"nobody holds %s, and Samba's KDC's fallback search "
+			"(users holding host/ of the name, computers whose cn "
+			"is its first label) finds %zu objects: the KDC treats "
+			"it as unknown, so browsers fall back to NTLM (or fail "
+			"when only Negotiate is offered)",
+			r->spn, r->num_answerers);
+		/* an explicit SPN is found before the fallback runs */
+		ret = add_fix(r, talloc_asprintf(
+				      r, "samba-tool spn http-pool add '%s' %s",
+				      who, host));
+		if (ret == LDB_SUCCESS) {
+			ret = add_fix(r, talloc_asprintf(r,
+							 "setspn -S %s %s\\%s",
+							 r->spn, dom, who));
+		}
+		if (ret == LDB_SUCCESS) {
+			ret = add_fix(r, talloc_strdup(
+						 r, "or delete the stale "
+						    "computer or HOST/ value "
+						    "among those listed"));
+		}
+		return ret;
+	}
 	if (r->num_answerers > 1) {
 		r->verdict = SPNPOOL_VERDICT_DUPLICATE;
 		r->reason = talloc_asprintf(
@@ -472,8 +544,9 @@ static int decide(TALLOC_CTX *mem_ctx,
 		r->reason = talloc_asprintf(
 			r,
 			"nobody holds %s (no explicit SPN, no HOST/ alias, no "
-			"computer of that name): the KDC answers 'principal "
-			"unknown' and browsers silently fall back to NTLM",
+			"computer whose cn is the first label): the KDC "
+			"answers 'principal unknown' and browsers silently "
+			"fall back to NTLM",
 			r->spn);
 		ret = add_fix(r, talloc_asprintf(
 				      r, "samba-tool spn http-pool add '%s' %s",
@@ -542,15 +615,17 @@ static int decide(TALLOC_CTX *mem_ctx,
 	return ret;
 }
 
-int spnpool_op_check(TALLOC_CTX *mem_ctx,
-		     struct spnpool_dir *dir,
-		     const struct spnpool_check_request *req,
-		     struct spnpool_check_result **_result)
+static int check_once(TALLOC_CTX *mem_ctx,
+		      struct spnpool_dir *dir,
+		      const struct spnpool_check_request *req,
+		      enum spnpool_client_model client,
+		      struct spnpool_check_result **_result)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct spnpool_check_result *r = NULL;
 	struct spnpool_url *url = NULL;
 	enum spnpool_status st;
+	enum spnpool_host_kind kind;
 	const char *name = NULL;
 	int ret;
 
@@ -600,14 +675,28 @@ int spnpool_op_check(TALLOC_CTX *mem_ctx,
 	if (ret != LDB_SUCCESS) {
 		goto done;
 	}
-	name = (r->num_cnames > 0) ? r->cname_chain[r->num_cnames - 1]
-				   : r->host;
+	r->client = client;
+	r->kdc = "samba";
+	name = r->host;
+	if (client == SPNPOOL_CLIENT_BROWSER && r->num_cnames > 0) {
+		name = r->cname_chain[r->num_cnames - 1];
+	} else if (client == SPNPOOL_CLIENT_BROWSER &&
+		   spnpool_host_check(r->host, &kind) == SPNPOOL_OK &&
+		   kind == SPNPOOL_HOST_SHORT) {
+		/* the resolver's search suffix gives the canonical name */
+		name = talloc_asprintf(tmp_ctx, "%s.%s", r->host,
+				       dir->dns_domain);
+		if (name == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+	}
 	r->spn = spnpool_url_spn(r, name, r->port, req->include_port);
 	if (r->spn == NULL) {
 		ret = ldb_oom(dir->ldb);
 		goto done;
 	}
-	ret = find_answerers(tmp_ctx, dir, r, name);
+	ret = find_answerers(tmp_ctx, dir, r);
 	if (ret == LDB_SUCCESS) {
 		ret = decide(tmp_ctx, dir, r, req, name);
 	}
@@ -617,4 +706,34 @@ int spnpool_op_check(TALLOC_CTX *mem_ctx,
 done:
 	talloc_free(tmp_ctx);
 	return ret;
+}
+
+int spnpool_op_check(TALLOC_CTX *mem_ctx,
+		     struct spnpool_dir *dir,
+		     const struct spnpool_check_request *req,
+		     struct spnpool_check_result **_result)
+{
+	struct spnpool_check_result *r = NULL;
+	enum spnpool_client_model other =
+		(req->client == SPNPOOL_CLIENT_BROWSER)
+			? SPNPOOL_CLIENT_AS_TYPED
+			: SPNPOOL_CLIENT_BROWSER;
+	int ret;
+
+	if (req->client != SPNPOOL_CLIENT_BROWSER &&
+	    req->client != SPNPOOL_CLIENT_AS_TYPED) {
+		ldb_set_errstring(dir->ldb, "unknown client model");
+		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+	}
+	ret = check_once(mem_ctx, dir, req, req->client, &r);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	ret = check_once(r, dir, req, other, &r->other);
+	if (ret != LDB_SUCCESS) {
+		talloc_free(r);
+		return ret;
+	}
+	*_result = r;
+	return LDB_SUCCESS;
 }

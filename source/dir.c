@@ -677,24 +677,53 @@ static int find_server_computer(TALLOC_CTX *mem_ctx,
 				       identity);
 		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 	}
+	enum spnpool_host_kind kind;
+
 	st = spnpool_host_forms(mem_ctx, server, dir->dns_domain, &netbios,
 				&fqdn);
-	if (st == SPNPOOL_OK && netbios == NULL) {
-		st = SPNPOOL_ERR_NETBIOS_TOO_LONG; /* no computer name */
+	if (st == SPNPOOL_ERR_NETBIOS_TOO_LONG &&
+	    spnpool_host_check(server, &kind) == SPNPOOL_OK) {
+		/* a DNS short name longer than a NetBIOS name */
+		st = SPNPOOL_OK;
+		fqdn = talloc_asprintf(mem_ctx, "%s.%s", server,
+				       dir->dns_domain);
+		for (size_t i = 0; fqdn != NULL && fqdn[i] != '\0'; i++) {
+			fqdn[i] = spnpool_ascii_lower(fqdn[i]);
+		}
+		if (fqdn == NULL) {
+			return ldb_oom(dir->ldb);
+		}
 	}
 	if (st != SPNPOOL_OK) {
 		ldb_asprintf_errstring(dir->ldb, "invalid server '%s': %s",
 				       server, spnpool_status_string(st));
 		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 	}
-	ret = spnpool_dir_find_computer(mem_ctx, dir, netbios, _msg);
+	*_msg = NULL;
+	ret = LDB_SUCCESS;
+	if (netbios != NULL) {
+		ret = spnpool_dir_find_computer(mem_ctx, dir, netbios, _msg);
+	}
+	/* a DNS name longer than 15 characters, or a renamed computer:
+	 * its dNSHostName, else its cn */
 	if (ret == LDB_SUCCESS && *_msg == NULL) {
-		sam = talloc_asprintf(mem_ctx, "%s$", netbios);
+		ret = spnpool_dir_find_computer_by_dns(mem_ctx, dir, fqdn,
+						       _msg);
+	}
+	if (ret == LDB_SUCCESS && *_msg == NULL) {
+		sam = (netbios != NULL)
+			      ? talloc_asprintf(mem_ctx, "account %s$ or ",
+						netbios)
+			      : talloc_strdup(mem_ctx, "");
 		ldb_asprintf_errstring(dir->ldb,
 				       "identity '%s' means the computer "
 				       "account of '%s', but there is no "
-				       "account %s in %s",
-				       identity, server, sam, dir->dns_domain);
+				       "%scomputer with dNSHostName %s or cn "
+				       "%.*s in %s",
+				       identity, server,
+				       sam != NULL ? sam : "", fqdn,
+				       (int)strcspn(fqdn, "."), fqdn,
+				       dir->dns_domain);
 		return LDB_ERR_NO_SUCH_OBJECT;
 	}
 	return ret;
@@ -1004,6 +1033,167 @@ int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx,
 done:
 	talloc_free(tmp_ctx);
 	return ret;
+}
+
+/* ---- the KDC's HOST/ fallback ---- */
+
+struct kdc_state {
+	TALLOC_CTX *mem_ctx;
+	struct spnpool_dir *dir;
+	const char *host_spn;
+	struct spnpool_kdc_match *matches;
+	size_t num;
+};
+
+static int collect_kdc_match(struct ldb_message *msg, void *private_data)
+{
+	struct kdc_state *st = talloc_get_type_abort(private_data,
+						     struct kdc_state);
+	struct ldb_message_element *el = ldb_msg_find_element(
+		msg, "servicePrincipalName");
+	const char *dn = ldb_dn_get_linearized(msg->dn);
+	struct spnpool_kdc_match *m = NULL;
+	unsigned i;
+	size_t k;
+
+	/* Child partitions show up under their parent's subtree. */
+	for (k = 0; k < st->num; k++) {
+		if (strcasecmp(st->matches[k].dn, dn) == 0) {
+			return LDB_SUCCESS;
+		}
+	}
+	m = talloc_realloc(st->mem_ctx, st->matches, struct spnpool_kdc_match,
+			   st->num + 1);
+	if (m == NULL) {
+		return ldb_oom(st->dir->ldb);
+	}
+	st->matches = m;
+	m = &st->matches[st->num++];
+	*m = (struct spnpool_kdc_match){0};
+	m->dn = talloc_strdup(st->matches, dn);
+	m->sam_account_name = talloc_strdup(
+		st->matches,
+		ldb_msg_find_attr_as_string(msg, "sAMAccountName", ""));
+	m->disabled = (ldb_msg_find_attr_as_uint(msg, "userAccountControl",
+						 0) &
+		       UF_ACCOUNTDISABLE) != 0;
+	if (m->dn == NULL || m->sam_account_name == NULL) {
+		return ldb_oom(st->dir->ldb);
+	}
+	for (i = 0; el != NULL && i < el->num_values && m->value == NULL;
+	     i++) {
+		char *value = val_strdup(st->matches, &el->values[i]);
+
+		if (value == NULL) {
+			return ldb_oom(st->dir->ldb);
+		}
+		if (st->host_spn != NULL && has_class(msg, "user") &&
+		    spnpool_spn_equal(value, st->host_spn)) {
+			m->value = value;
+		} else {
+			talloc_free(value);
+		}
+	}
+	return LDB_SUCCESS;
+}
+
+int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx,
+				  struct spnpool_dir *dir,
+				  const char *host_spn,
+				  const char *cn,
+				  struct spnpool_kdc_match **_matches,
+				  size_t *_num)
+{
+	static const char *const attrs[] = {"objectClass", "sAMAccountName",
+					    "userAccountControl",
+					    "servicePrincipalName", NULL};
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct kdc_state *st = NULL;
+	char *filter = NULL;
+	size_t i;
+	int ret = LDB_SUCCESS;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	st = talloc_zero(tmp_ctx, struct kdc_state);
+	if (st == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	st->mem_ctx = tmp_ctx;
+	st->dir = dir;
+	st->host_spn = host_spn;
+	st->matches = talloc_array(tmp_ctx, struct spnpool_kdc_match, 0);
+	if (host_spn == NULL) {
+		filter = talloc_asprintf(tmp_ctx,
+					 "(&(cn=%s)(objectClass=computer))",
+					 ldb_binary_encode_string(tmp_ctx, cn));
+	} else if (cn != NULL) {
+		filter = talloc_asprintf(
+			tmp_ctx,
+			"(|(&(servicePrincipalName=%s)(objectClass=user))"
+			"(&(cn=%s)(objectClass=computer)))",
+			ldb_binary_encode_string(tmp_ctx, host_spn),
+			ldb_binary_encode_string(tmp_ctx, cn));
+	} else {
+		filter = talloc_asprintf(
+			tmp_ctx,
+			"(&(servicePrincipalName=%s)(objectClass=user))",
+			ldb_binary_encode_string(tmp_ctx, host_spn));
+	}
+	if (filter == NULL || st->matches == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	for (i = 0; i < dir->num_naming_contexts; i++) {
+		struct ldb_dn *base = ldb_dn_new(tmp_ctx, dir->ldb,
+						 dir->naming_contexts[i]);
+
+		if (base == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
+					 attrs, collect_kdc_match, st);
+		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+			ret = LDB_SUCCESS; /* an NC this backend lacks */
+		}
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
+	}
+	*_num = st->num;
+	*_matches = talloc_move(mem_ctx, &st->matches);
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+int spnpool_dir_find_computer_by_dns(TALLOC_CTX *mem_ctx,
+				     struct spnpool_dir *dir,
+				     const char *fqdn,
+				     struct ldb_message **_msg)
+{
+	char *label = talloc_strndup(mem_ctx, fqdn, strcspn(fqdn, "."));
+	char *filter = talloc_asprintf(
+		mem_ctx, "(&(objectClass=computer)(dNSHostName=%s))",
+		ldb_binary_encode_string(mem_ctx, fqdn));
+	int ret;
+
+	if (label == NULL || filter == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	ret = find_one(mem_ctx, dir, fqdn, filter, _msg);
+	if (ret != LDB_SUCCESS || *_msg != NULL) {
+		return ret;
+	}
+	filter = talloc_asprintf(mem_ctx, "(&(objectClass=computer)(cn=%s))",
+				 ldb_binary_encode_string(mem_ctx, label));
+	if (filter == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	return find_one(mem_ctx, dir, fqdn, filter, _msg);
 }
 
 /* ---- writing ---- */

@@ -927,7 +927,9 @@ static int list_host(TALLOC_CTX *mem_ctx,
 	static const char *const attrs[] = {"servicePrincipalName",
 					    "sAMAccountName", NULL};
 	struct host_list_state *st = NULL;
-	struct ldb_message *computer = NULL;
+	struct spnpool_kdc_match *computers = NULL;
+	size_t num_computers = 0;
+	char *label = NULL;
 	char *netbios = NULL;
 	char *fqdn = NULL;
 	char *filter = NULL;
@@ -990,24 +992,23 @@ static int list_host(TALLOC_CTX *mem_ctx,
 		}
 	}
 
-	/* The KDC's last resort for http/<name>: the computer <name>$. */
-	if (netbios == NULL) {
-		return LDB_SUCCESS;
+	/* Samba's KDC's last resort for http/<name>: the computers whose
+	 * cn is the first label (not the sAMAccountName). */
+	label = talloc_strndup(mem_ctx, fqdn, strcspn(fqdn, "."));
+	if (label == NULL) {
+		return ldb_oom(dir->ldb);
 	}
-	ret = spnpool_dir_find_computer(mem_ctx, dir, netbios, &computer);
-	if (ret != LDB_SUCCESS) {
-		return ret;
-	}
-	if (computer != NULL) {
-		char *spn = talloc_asprintf(mem_ctx, "http/%s", netbios);
+	ret = spnpool_dir_find_kdc_fallback(mem_ctx, dir, NULL, label,
+					    &computers, &num_computers);
+	for (i = 0; ret == LDB_SUCCESS && i < num_computers; i++) {
+		char *spn = talloc_asprintf(mem_ctx, "http/%s",
+					    netbios != NULL ? netbios : label);
 
 		if (spn == NULL) {
 			return ldb_oom(dir->ldb);
 		}
-		ret = add_entry(dir, r, spn,
-				ldb_dn_get_linearized(computer->dn),
-				ldb_msg_find_attr_as_string(
-					computer, "sAMAccountName", NULL),
+		ret = add_entry(dir, r, spn, computers[i].dn,
+				computers[i].sam_account_name,
 				SPNPOOL_VIA_COMPUTER_NAME);
 	}
 	return ret;

@@ -488,7 +488,7 @@ struct spnpool_list_result {
  * With an identity: the account's HTTP SPNs (class http, any host).
  * With a host: everyone who answers for http/<NetBIOS>, http/<FQDN> and
  * their :port forms: explicit holders, host/ alias holders and the
- * computer named like the host.  Exactly one of identity and host.
+ * computer whose cn is the first label.  Exactly one of identity and host.
  */
 SPNPOOL_PUBLIC int spnpool_op_list(TALLOC_CTX *mem_ctx,
 				   struct spnpool_dir *dir,
@@ -555,13 +555,32 @@ enum spnpool_verdict {
 	SPNPOOL_VERDICT_NTLM_FALLBACK,	/* nobody answers for the SPN */
 	SPNPOOL_VERDICT_KERBEROS_FAILS, /* another account answers */
 	SPNPOOL_VERDICT_DUPLICATE,	/* several accounts answer */
+	SPNPOOL_VERDICT_UNRESOLVABLE,	/* AD DNS leads nowhere: a CNAME
+					   to a name without records, or a
+					   CNAME loop */
 };
 
-/** "kerberos-ok", "ntlm-fallback", "kerberos-fails", "duplicate". */
+/** "kerberos-ok", "ntlm-fallback", "kerberos-fails", "duplicate",
+ * "unresolvable". */
 SPNPOOL_PUBLIC const char *spnpool_verdict_name(enum spnpool_verdict v);
 
-/** Exit code of a verdict: 0, 10, 11, 12 (errors keep the codes 1-7). */
+/** Exit code of a verdict: 0, 10, 11, 12, 13 (errors keep 1-7). */
 SPNPOOL_PUBLIC int spnpool_verdict_exit_code(enum spnpool_verdict v);
+
+/** Which name a client puts into the SPN. */
+enum spnpool_client_model {
+	/* canonicalises like a browser or MIT with dns_canonicalize_hostname
+	 * = true: a short name becomes <name>.<domain>, CNAMEs are followed
+	 * to their target */
+	SPNPOOL_CLIENT_BROWSER = 0,
+	/* asks for the host as typed in the URL (MIT with
+	 * dns_canonicalize_hostname = false, many scripts and libraries) */
+	SPNPOOL_CLIENT_AS_TYPED,
+};
+
+/** "browser", "as-typed". */
+SPNPOOL_PUBLIC const char *
+spnpool_client_model_name(enum spnpool_client_model m);
 
 struct spnpool_check_request {
 	const char *target;   /* URL or host name */
@@ -571,6 +590,7 @@ struct spnpool_check_request {
 				 off: tickets are decrypted with the
 				 machine account of server */
 	bool include_port;    /* the client puts the port in the SPN */
+	enum spnpool_client_model client; /* which name goes into the SPN */
 };
 
 /** An account the KDC would consider for the SPN. */
@@ -602,13 +622,22 @@ struct spnpool_check_result {
 	char *reason; /* one sentence */
 	char **fixes; /* commands: ours, setspn, IIS */
 	size_t num_fixes;
+	enum spnpool_client_model client; /* the model this result assumes */
+	const char *kdc; /* the KDC rules modelled: "samba" */
+	/* the same check under the other client model (its own other is
+	 * NULL); a child of this result */
+	struct spnpool_check_result *other;
 };
 
 /**
- * Predict what a browser gets for target when the pool runs as identity:
- * the SPN it requests (through CNAMEs in the AD-integrated zones), who
- * the KDC picks for it (exact holders, else the HOST/ alias holder or
- * the computer named like the host), and the verdict with its fixes.
+ * Predict what a client gets for target when the pool runs as identity:
+ * the SPN it requests (req->client: a browser canonicalises short names
+ * and follows CNAMEs in the AD-integrated zones; as-typed does neither),
+ * who Samba's KDC picks for it (the exact holders; if none, one search
+ * for host/X on users or a computer whose cn is X's first label, where
+ * two or more results mean "unknown"), and the verdict with its fixes.
+ * The result also carries the verdict under the other client model.
+ * Windows KDCs ([MS-DRSR] LookupSPN) are not modelled.
  */
 /* _result is set on success only. */
 SPNPOOL_PUBLIC int spnpool_op_check(TALLOC_CTX *mem_ctx,

@@ -137,6 +137,35 @@ int spnpool_dir_find_computer(TALLOC_CTX *mem_ctx,
 			      const char *netbios,
 			      struct ldb_message **_msg);
 
+/* One object Samba's KDC considers in its HOST/ fallback. */
+struct spnpool_kdc_match {
+	char *dn;
+	char *sam_account_name;
+	char *value; /* the host SPN it holds, or NULL (matched by cn) */
+	bool disabled;
+};
+
+/* Samba's KDC fallback (cracknames, DsCrackNameOneName for a service
+ * principal "host/X"): one search over every naming context for
+ * (|(&(servicePrincipalName=host_spn)(objectClass=user))
+ *   (&(cn=cn)(objectClass=computer))), one entry per object, in
+ * search order.  cn NULL leaves out the computer branch, host_spn NULL
+ * the SPN branch (one of them must be given). */
+int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx,
+				  struct spnpool_dir *dir,
+				  const char *host_spn,
+				  const char *cn,
+				  struct spnpool_kdc_match **_matches,
+				  size_t *_num);
+
+/* The computer whose dNSHostName is fqdn, else whose cn is its first
+ * label (the message, or NULL): how --server names a computer whose DNS
+ * name does not fit a NetBIOS name. */
+int spnpool_dir_find_computer_by_dns(TALLOC_CTX *mem_ctx,
+				     struct spnpool_dir *dir,
+				     const char *fqdn,
+				     struct ldb_message **_msg);
+
 /* Transactions: real on a local sam.ldb, no-ops over LDAP. */
 int spnpool_dir_transaction_start(struct spnpool_dir *dir);
 int spnpool_dir_transaction_commit(struct spnpool_dir *dir);

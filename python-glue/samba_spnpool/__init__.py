@@ -80,7 +80,7 @@ __all__ = [
 
 # samba-tool spn http-pool audit: the scan worked and found something to
 # repair.  Chosen above the error codes (1-7) and below check's verdict
-# codes (10-12) so that automation can gate on it; libspnpool has no
+# codes (10-13) so that automation can gate on it; libspnpool has no
 # notion of it because a finding is a result, not an error.
 EXIT_FINDINGS = 8
 

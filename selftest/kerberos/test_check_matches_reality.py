@@ -30,7 +30,7 @@ from test_kerberos_reality import (KRB_AP_ERR_NOT_US,  # noqa: E402
                                    RealityBase)
 
 VERDICT_EXIT = {'kerberos-ok': 0, 'ntlm-fallback': 10,
-                'kerberos-fails': 11, 'duplicate': 12}
+                'kerberos-fails': 11, 'duplicate': 12, 'unresolvable': 13}
 
 
 class ToolMixin:

@@ -276,9 +276,10 @@ class SeedScenarios(RealityBase):
             ('aes256-cts-hmac-sha1-96', 'DEPRECATED:arcfour-hmac'))
 
     def test_c_computer_without_spns_answers_by_its_first_label(self):
-        """FIELD-NOTES 3.2: the KDC matches http/<first label>[.any
-        domain] to the computer <first label>$, without any SPN and
-        ignoring the domain part and dNSHostName."""
+        """The KDC matches http/<first label>[.any domain] to the
+        computer whose cn is the first label, without any SPN and
+        ignoring the domain part and dNSHostName (here cn and
+        sAMAccountName agree; test_check_kdc_rules.py separates them)."""
         self.dc.create_computer('web05', spns=())
         self.dc.create_computer('web06', spns=(),
                                 attrs={'dNSHostName': 'other.example.test'})

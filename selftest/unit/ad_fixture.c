@@ -156,6 +156,8 @@ struct ad_fixture *ad_fixture_new(TALLOC_CTX *mem_ctx, bool local)
 		"dn: @ATTRIBUTES\n"
 		"servicePrincipalName: CASE_INSENSITIVE\n"
 		"sAMAccountName: CASE_INSENSITIVE\n"
+		"cn: CASE_INSENSITIVE\n"
+		"dNSHostName: CASE_INSENSITIVE\n"
 		"userPrincipalName: CASE_INSENSITIVE\n"
 		"objectClass: CASE_INSENSITIVE\n"
 		"nCName: CASE_INSENSITIVE\n"
@@ -252,6 +254,8 @@ void ad_fixture_add(struct ad_fixture *f,
 			0);
 	}
 	assert_int_equal(ldb_msg_add_value(msg, "objectGUID", &v, NULL), 0);
+	assert_int_equal(ldb_msg_add_string(msg, "cn", talloc_strdup(msg, cn)),
+			 0);
 	assert_int_equal(ldb_msg_add_string(msg, "sAMAccountName",
 					    talloc_strdup(msg, sam)),
 			 0);

@@ -30,7 +30,26 @@ static int setup(void **state)
 	ad_fixture_add(f, "svc-a", "svc-a", "user", pool);
 	ad_fixture_add(f, "svc-b", "svc-b", "user", other);
 	ad_fixture_add(f, "WEB01", "WEB01$", "computer", web01);
+	static const char *const web84[] = {"HOST/web84.example.test",
+					    "HOST/web83.example.test", NULL};
+	static const char *const long_name[] = {
+		"HOST/intranet-web-001.example.test", "HOST/INTRANET-WEB-00",
+		NULL};
+	static const char *const fqdn_only[] = {"http/web97.example.test",
+						NULL};
+
 	ad_fixture_add(f, "WEB09", "WEB09$", "computer", NULL);
+	/* cn and sAMAccountName differ: renamed, old, long DNS names */
+	ad_fixture_add(f, "web85", "WEB85X$", "computer", NULL);
+	ad_fixture_add(f, "web86-old", "WEB86$", "computer", NULL);
+	ad_fixture_add(f, "intranet-web-001", "INTRANET-WEB-00$", "computer",
+		       long_name);
+	/* a stale computer web83 next to the server that took its name */
+	ad_fixture_add(f, "web83", "WEB83$", "computer", NULL);
+	ad_fixture_add(f, "web84", "WEB84$", "computer", web84);
+	ad_fixture_add(f, "svc-c", "svc-c", "user", fqdn_only);
+	ad_fixture_add_dns(f, "web01", NULL);
+	ad_fixture_add_dns(f, "gone", "nothere.example.test");
 	ad_fixture_add_dns(f, "www", "web01.example.test");
 	ad_fixture_add_dns(f, "intranet", NULL);
 	ad_fixture_add_dns(f, "loop1", "loop2.example.test");
@@ -91,7 +110,14 @@ static void test_pool_holding_the_spn_gets_kerberos(void **state)
 
 	r = check(f, "http://intranet/", "svc-a", NULL, false,
 		  SPNPOOL_VERDICT_KERBEROS_OK);
-	assert_string_equal(r->spn, "HTTP/intranet");
+	/* a browser canonicalises the short name; as typed it stays */
+	assert_int_equal(r->client, SPNPOOL_CLIENT_BROWSER);
+	assert_string_equal(r->kdc, "samba");
+	assert_string_equal(r->spn, "HTTP/intranet.example.test");
+	assert_int_equal(r->other->client, SPNPOOL_CLIENT_AS_TYPED);
+	assert_string_equal(r->other->spn, "HTTP/intranet");
+	assert_int_equal(r->other->verdict, SPNPOOL_VERDICT_KERBEROS_OK);
+	assert_null(r->other->other);
 	assert_int_equal(r->num_answerers, 1);
 	assert_int_equal(r->answerers[0].via, SPNPOOL_VIA_EXPLICIT);
 	assert_int_equal(r->num_fixes, 0);
@@ -218,18 +244,119 @@ static void test_cname_target_names_the_spn(void **state)
 	assert_int_equal(r->num_cnames, 1);
 	assert_string_equal(r->cname_chain[0], "web01.example.test");
 	assert_string_equal(r->spn, "HTTP/web01.example.test");
-	/* the target has no record of its own in the fixture's zone */
-	assert_string_equal(r->dns, "missing");
+	assert_string_equal(r->dns, "address");
 	assert_true(has_fix(r, "add 'svc-a' web01.example.test"));
+	/* as typed, the alias itself goes into the SPN */
+	assert_string_equal(r->other->spn, "HTTP/www.example.test");
+	assert_int_equal(r->other->verdict, SPNPOOL_VERDICT_NTLM_FALLBACK);
 	/* a short name is looked up with the domain suffix */
 	r = check(f, "www", "WEB01$", NULL, false,
 		  SPNPOOL_VERDICT_KERBEROS_OK);
 	assert_string_equal(r->spn, "HTTP/web01.example.test");
-	/* a CNAME loop stops */
+	/* a CNAME loop stops, and nobody reaches the site */
 	r = check(f, "loop1.example.test", "svc-a", NULL, false,
-		  SPNPOOL_VERDICT_NTLM_FALLBACK);
+		  SPNPOOL_VERDICT_UNRESOLVABLE);
 	assert_int_equal(r->num_cnames, 2);
 	assert_string_equal(r->dns, "cname");
+	/* DNS is the same for every client model */
+	assert_int_equal(r->other->verdict, SPNPOOL_VERDICT_UNRESOLVABLE);
+}
+
+static void test_dangling_cname_is_unresolvable(void **state)
+{
+	struct ad_fixture *f = *state;
+	struct spnpool_check_result *r = NULL;
+
+	r = check(f, "http://gone.example.test/", "svc-a", NULL, false,
+		  SPNPOOL_VERDICT_UNRESOLVABLE);
+	assert_string_equal(r->dns, "missing");
+	assert_string_equal(r->cname_chain[0], "nothere.example.test");
+	assert_int_equal(
+		spnpool_verdict_exit_code(SPNPOOL_VERDICT_UNRESOLVABLE), 13);
+	assert_string_equal(spnpool_verdict_name(SPNPOOL_VERDICT_UNRESOLVABLE),
+			    "unresolvable");
+	/* a name without any record stays a DNS note: AD DNS need not be
+	 * what every client uses */
+	check(f, "http://nobody.example.test/", "svc-a", NULL, false,
+	      SPNPOOL_VERDICT_NTLM_FALLBACK);
+}
+
+static void test_kdc_matches_the_computer_by_cn(void **state)
+{
+	struct ad_fixture *f = *state;
+	struct spnpool_check_result *r = NULL;
+
+	/* renamed: cn web85, sAMAccountName WEB85X$ */
+	r = check(f, "http://web85.example.test/", "WEB85X$", NULL, false,
+		  SPNPOOL_VERDICT_KERBEROS_OK);
+	assert_int_equal(r->answerers[0].via, SPNPOOL_VIA_COMPUTER_NAME);
+	assert_string_equal(r->answerers[0].sam_account_name, "WEB85X$");
+	/* cn web86-old: WEB86$ does not answer for web86 */
+	r = check(f, "http://web86.example.test/", "WEB86$", NULL, false,
+		  SPNPOOL_VERDICT_NTLM_FALLBACK);
+	assert_int_equal(r->num_answerers, 0);
+	/* the domain part does not matter, the first label does */
+	check(f, "http://web85.elsewhere.test/", "WEB85X$", NULL, false,
+	      SPNPOOL_VERDICT_KERBEROS_OK);
+}
+
+static void test_stale_computer_makes_the_fallback_ambiguous(void **state)
+{
+	struct ad_fixture *f = *state;
+	struct spnpool_check_result *r = NULL;
+
+	r = check(f, "http://web83.example.test/", "WEB84$", NULL, false,
+		  SPNPOOL_VERDICT_DUPLICATE);
+	assert_int_equal(r->num_answerers, 2);
+	/* an explicit SPN is found before the fallback search */
+	assert_true(has_fix(r, "samba-tool spn http-pool add 'WEB84$' "
+			       "web83.example.test"));
+	/* web84's own name has one answer */
+	check(f, "http://web84.example.test/", "WEB84$", NULL, false,
+	      SPNPOOL_VERDICT_KERBEROS_OK);
+}
+
+static void test_long_dns_name_answers_by_cn(void **state)
+{
+	struct ad_fixture *f = *state;
+	struct spnpool_check_result *r = NULL;
+
+	r = check(f, "http://intranet-web-001/", "NetworkService",
+		  "intranet-web-001", false, SPNPOOL_VERDICT_KERBEROS_OK);
+	assert_string_equal(r->pool->sam_account_name, "INTRANET-WEB-00$");
+	assert_string_equal(r->spn, "HTTP/intranet-web-001.example.test");
+	assert_int_equal(r->answerers[0].via, SPNPOOL_VIA_HOST_ALIAS);
+	/* as typed: no host/intranet-web-001, but the cn matches */
+	assert_int_equal(r->other->verdict, SPNPOOL_VERDICT_KERBEROS_OK);
+	assert_int_equal(r->other->answerers[0].via,
+			 SPNPOOL_VIA_COMPUTER_NAME);
+	check(f, "http://intranet-web-001.example.test/", "NetworkService",
+	      "intranet-web-001.example.test", false,
+	      SPNPOOL_VERDICT_KERBEROS_OK);
+}
+
+static void test_client_model_picks_the_name(void **state)
+{
+	struct ad_fixture *f = *state;
+	struct spnpool_check_request req = {
+		.target = "http://web97/",
+		.identity = "svc-c",
+		.client = SPNPOOL_CLIENT_AS_TYPED,
+	};
+	struct spnpool_check_result *r = NULL;
+
+	r = check(f, "http://web97/", "svc-c", NULL, false,
+		  SPNPOOL_VERDICT_KERBEROS_OK);
+	assert_string_equal(r->spn, "HTTP/web97.example.test");
+	assert_int_equal(r->other->verdict, SPNPOOL_VERDICT_NTLM_FALLBACK);
+	assert_int_equal(spnpool_op_check(f, f->sdir, &req, &r), LDB_SUCCESS);
+	assert_int_equal(r->client, SPNPOOL_CLIENT_AS_TYPED);
+	assert_string_equal(r->spn, "HTTP/web97");
+	assert_int_equal(r->verdict, SPNPOOL_VERDICT_NTLM_FALLBACK);
+	assert_int_equal(r->other->client, SPNPOOL_CLIENT_BROWSER);
+	assert_int_equal(r->other->verdict, SPNPOOL_VERDICT_KERBEROS_OK);
+	assert_string_equal(spnpool_client_model_name(SPNPOOL_CLIENT_AS_TYPED),
+			    "as-typed");
 }
 
 static void test_port_only_when_the_client_includes_it(void **state)
@@ -245,9 +372,11 @@ static void test_port_only_when_the_client_includes_it(void **state)
 	check(f, "http://intranet:8080/", "svc-a", NULL, false,
 	      SPNPOOL_VERDICT_KERBEROS_OK);
 	assert_int_equal(spnpool_op_check(f, f->sdir, &req, &r), LDB_SUCCESS);
-	assert_string_equal(r->spn, "HTTP/intranet:8080");
+	assert_string_equal(r->spn, "HTTP/intranet.example.test:8080");
 	assert_int_equal(r->verdict, SPNPOOL_VERDICT_NTLM_FALLBACK);
-	assert_true(has_fix(r, "add 'svc-a' intranet --port 8080"));
+	assert_true(has_fix(r, "add 'svc-a' intranet.example.test --port "
+			       "8080"));
+	assert_string_equal(r->other->spn, "HTTP/intranet:8080");
 }
 
 static void test_bad_input_is_refused(void **state)
@@ -281,6 +410,11 @@ int main(void)
 		T(test_kernel_mode_decrypts_with_the_machine),
 		T(test_duplicate_is_told_from_a_gap),
 		T(test_cname_target_names_the_spn),
+		T(test_dangling_cname_is_unresolvable),
+		T(test_kdc_matches_the_computer_by_cn),
+		T(test_stale_computer_makes_the_fallback_ambiguous),
+		T(test_long_dns_name_answers_by_cn),
+		T(test_client_model_picks_the_name),
 		T(test_port_only_when_the_client_includes_it),
 		T(test_bad_input_is_refused),
 	};

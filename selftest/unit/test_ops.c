@@ -602,6 +602,18 @@ static void test_list_by_host_shows_every_answerer(void **state)
 	assert_int_equal(explicit, 1);
 	assert_int_equal(alias, 2);
 	assert_int_equal(computer, 1);
+	/* the KDC's computer is the one with the cn, not the NAME$ */
+	ad_fixture_add(t->f, "web77", "WEB77X$", "computer", NULL);
+	ad_fixture_add(t->f, "web78-old", "WEB78$", "computer", NULL);
+	assert_int_equal(spnpool_op_list(t->mem, t->f->sdir, NULL, NULL,
+					 "web77.example.test", &r),
+			 LDB_SUCCESS);
+	assert_int_equal(r->num_entries, 1);
+	assert_string_equal(r->entries[0].sam_account_name, "WEB77X$");
+	assert_int_equal(spnpool_op_list(t->mem, t->f->sdir, NULL, NULL,
+					 "web78", &r),
+			 LDB_SUCCESS);
+	assert_int_equal(r->num_entries, 0);
 	assert_int_equal(spnpool_op_list(t->mem, t->f->sdir, NULL, NULL,
 					 "we*b", &r),
 			 LDB_ERR_INVALID_ATTRIBUTE_SYNTAX);
