@@ -207,12 +207,13 @@ class _DomainDCs(object):
         return len(self.dcs) > 1
 
     def _has_credentials(self):
+        # Never get_password(): with samba-tool's prompt callback set it
+        # would ask on the terminal for credentials nobody gave.
         creds = self.creds
         if creds is None:
             return False
-        if creds.get_kerberos_state() == MUST_USE_KERBEROS:
-            return True
-        return bool(creds.get_password())
+        return (creds.authentication_requested() or
+                creds.get_kerberos_state() == MUST_USE_KERBEROS)
 
     def connect_all(self):
         """Open every other writable DC; record those that fail."""

@@ -97,10 +97,13 @@ class PairTestCase(unittest.TestCase):
     def argv(self, dc, *args, conn=None):
         if conn is None:
             conn = ['-H', 'ldap://%s' % dc.fqdn]
+        if '--no-creds' in conn:
+            conn = [c for c in conn if c != '--no-creds']
+        else:
+            conn = conn + ['-U%s%%%s' % (dcmod.USERNAME, dcmod.PASSWORD),
+                           '--use-kerberos=off']
         return ([SAMBA_TOOL, 'spn', 'http-pool'] + list(args) +
-                ['-s', dc.smb_conf] + conn +
-                ['-U%s%%%s' % (dcmod.USERNAME, dcmod.PASSWORD),
-                 '--use-kerberos=off'])
+                ['-s', dc.smb_conf] + conn)
 
     def tool(self, dc, *args, conn=None):
         proc = subprocess.run(self.argv(dc, *args, conn=conn), env=self.env,
@@ -343,6 +346,17 @@ class LocalSamLdbTests(PairTestCase):
                              conn=self.local())
         self.assertEqual(doc['dcs']['written_through'], 'dc1.example.test')
         self.assertEqual(self.spns(self.pair.dc1, a), self.forms(other))
+
+    def test_local_without_credentials_says_it_cannot_check(self):
+        a, = self.users('nc')
+        host = self.unique('nocreds')
+        conn = self.local() + ['--no-creds']
+        rc, out, err = self.tool(self.pair.dc1, 'add', a, host, conn=conn)
+        self.assertEqual(rc, EXIT_CONNECTION, out + err)
+        self.assertIn('dc2.example.test: no credentials', err)
+        self.assertEqual(self.spns(self.pair.dc1, a), [])
+        rc, out, err = self.tool(self.pair.dc1, 'audit', conn=conn)
+        self.assertIn('partial view: dc2.example.test', out)
 
 
 class UnreachableTests(PairTestCase):
