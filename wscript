@@ -138,6 +138,7 @@ LIB_SOURCES = [
     'source/plan.c',
     'source/journal.c',
     'source/apply.c',
+    'source/dcdiff.c',
 ]
 
 UNIT_TESTS = [
@@ -153,11 +154,11 @@ UNIT_TESTS = [
     'test_poolsfile',
 ]
 
-UNIT_TESTS += ['test_plan', 'test_apply']
+UNIT_TESTS += ['test_plan', 'test_apply', 'test_dcdiff']
 
 # Suites that need the AD-shaped tdb:// fixture.
 FIXTURE_TESTS = ['test_ops', 'test_check', 'test_audit', 'test_plan',
-                 'test_apply']
+                 'test_apply', 'test_dcdiff']
 
 
 def build(bld):

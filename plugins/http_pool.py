@@ -23,6 +23,7 @@ import ldb
 import samba
 import samba.getopt as options
 from samba.auth import system_session
+from samba.credentials import MUST_USE_KERBEROS
 from samba.netcmd import Command, Option, SuperCommand
 from samba.samdb import SamDB
 
@@ -74,6 +75,17 @@ DOMAIN\\name, name@realm or a UPN, a DN, COMPUTER$, a managed service
 account (gmsa$), or a built-in IIS identity (NetworkService, LocalSystem,
 ApplicationPoolIdentity, "IIS APPPOOL\\pool"), which means the computer
 account of the web server named with --server."""
+
+
+# Writes in a domain with several writable DCs refuse when one of them
+# cannot be read, unless the admin accepts the risk (docs: several DCs).
+_ACCEPT_PARTIAL = Option(
+    "--accept-partial", action="store_true", dest="accept_partial",
+    default=False,
+    help="when a writable DC of the domain cannot be reached, write anyway "
+         "after checking only the reachable ones (risk: a value held only "
+         "on the unreachable DC becomes a duplicate, or a change made there "
+         "is lost, once it replicates)")
 
 
 def _one_line(text):
@@ -130,6 +142,135 @@ class _SamDB(SamDB):
     def connect(self, url=None, flags=0, options=None):
         self.set_debug(_ldb_debug)
         super().connect(url=url, flags=flags, options=options)
+
+
+class _DomainDCs(object):
+    """The writable DCs of the domain, and connections to them.
+
+    Found from the directory the command opened: every nTDSDSA object of
+    the configuration partition whose objectCategory is NTDS-DSA (RODCs
+    are NTDS-DSA-RO: they accept no writes), named by its server
+    object's dNSHostName; the PDC emulator is the fSMORoleOwner of the
+    domain partition's head.  The other DCs are opened over LDAP with the
+    command's own credentials.  In a domain with one writable DC nothing
+    else is opened and nothing changes."""
+
+    def __init__(self, samdb, lp, creds, local):
+        self.samdb = samdb
+        self.lp = lp
+        self.creds = creds
+        self.local = local
+        self.dcs = []           # dNSHostName of every writable DC
+        self.me = None          # the DC samdb talks to
+        self.pdc = None         # the PDC emulator
+        self.conns = {}         # name -> SamDB (me included)
+        self.unreachable = {}   # name -> reason
+        self._find()
+
+    def _find(self):
+        db = self.samdb
+        root = db.search(base='', scope=ldb.SCOPE_BASE,
+                         attrs=['dsServiceName', 'dnsHostName'])
+        my_dsa = str(root[0]['dsServiceName'][0]).lower()
+        config = str(db.get_config_basedn())
+        res = db.search(base=config, scope=ldb.SCOPE_SUBTREE,
+                        expression='(objectCategory=nTDSDSA)',
+                        attrs=['objectGUID'])
+        head = db.search(base=db.domain_dn(), scope=ldb.SCOPE_BASE,
+                         attrs=['fSMORoleOwner'])
+        pdc_dsa = None
+        if 'fSMORoleOwner' in head[0]:
+            pdc_dsa = str(head[0]['fSMORoleOwner'][0]).lower()
+        for msg in res:
+            server = msg.dn.parent()
+            srv = db.search(base=server, scope=ldb.SCOPE_BASE,
+                            attrs=['dNSHostName'])
+            if not srv or 'dNSHostName' not in srv[0]:
+                continue
+            name = str(srv[0]['dNSHostName'][0]).lower()
+            dsa = str(msg.dn).lower()
+            self.dcs.append(name)
+            if dsa == my_dsa:
+                self.me = name
+            if dsa == pdc_dsa:
+                self.pdc = name
+        if self.me is None:
+            # Not a DC we can name (a plain ldb, a fixture): alone.
+            self.me = (str(root[0]['dnsHostName'][0]).lower()
+                       if 'dnsHostName' in root[0] else '(this directory)')
+            self.dcs = [self.me]
+        self.dcs.sort(key=lambda n: (n != self.me, n))
+        self.conns[self.me] = self.samdb
+
+    @property
+    def several(self):
+        return len(self.dcs) > 1
+
+    def _has_credentials(self):
+        # Never get_password(): with samba-tool's prompt callback set it
+        # would ask on the terminal for credentials nobody gave.
+        creds = self.creds
+        if creds is None:
+            return False
+        return (creds.authentication_requested() or
+                creds.get_kerberos_state() == MUST_USE_KERBEROS)
+
+    def connect_all(self):
+        """Open every other writable DC; record those that fail."""
+        for name in self.dcs:
+            if name in self.conns or name in self.unreachable:
+                continue
+            if not self._has_credentials():
+                self.unreachable[name] = (
+                    'no credentials to reach it (this command opened a '
+                    'local sam.ldb; give -U or --use-kerberos=required)')
+                continue
+            try:
+                self.conns[name] = _SamDB(
+                    url='ldap://%s' % name, session_info=system_session(),
+                    credentials=self.creds, lp=self.lp)
+            except ldb.LdbError as err:
+                self.unreachable[name] = _ldb_error_args(err)[1]
+        return self
+
+    def reachable(self):
+        return [n for n in self.dcs if n in self.conns]
+
+    def unreachable_text(self):
+        return '; '.join('%s: %s' % (n, self.unreachable[n])
+                         for n in self.dcs if n in self.unreachable)
+
+    def require_all(self, accept_partial, what):
+        """_Failure (exit 6) naming the DCs that could not be read,
+        unless the admin accepted a partial check."""
+        if self.unreachable and not accept_partial:
+            raise _Failure(
+                ldb.ERR_UNAVAILABLE, samba_spnpool.EXIT_CONNECTION,
+                'cannot %s: %d of the %d writable DCs cannot be reached '
+                '(%s); nothing written (--accept-partial writes anyway, '
+                'checking only the reachable DCs)' %
+                (what, len(self.unreachable), len(self.dcs),
+                 self.unreachable_text()))
+
+    def writer(self):
+        """(SamDB, local, peers): where to write and whom to check too.
+        Writes go to the PDC emulator so that they serialize; without
+        it (unreachable, accepted) to the DC the command opened."""
+        target = self.pdc if self.pdc in self.conns else self.me
+        local = self.local if target == self.me else False
+        peers = [self.conns[n] for n in self.reachable() if n != target]
+        return target, self.conns[target], local, peers
+
+    def report(self, written_through=None):
+        """The "dcs" part of a result (only with several DCs)."""
+        doc = {"writable": list(self.dcs), "pdc_emulator": self.pdc,
+               "this": self.me,
+               "unreachable": [{"dc": n, "error": self.unreachable[n]}
+                               for n in self.dcs if n in self.unreachable],
+               "partial": bool(self.unreachable)}
+        if written_through is not None:
+            doc["written_through"] = written_through
+        return doc
 
 
 class _Failure(Exception):
@@ -199,6 +340,7 @@ class _HttpPoolCommand(Command):
         _Failure with EXIT_CONNECTION / EXIT_AUTH."""
         lp = sambaopts.get_loadparm()
         creds = credopts.get_credentials(lp)
+        self._lp, self._creds = lp, creds
         try:
             return _SamDB(url=H, session_info=system_session(),
                           credentials=creds, lp=lp)
@@ -215,6 +357,48 @@ class _HttpPoolCommand(Command):
                              'was used; on a host that is not a DC give '
                              '-H ldap://DC)')
             raise _Failure(code, exit_code, text)
+
+    def domain_dcs(self, samdb, H):
+        """The _DomainDCs of samdb's domain (_Failure if unreadable)."""
+        try:
+            return _DomainDCs(samdb, self._lp, self._creds,
+                              samba_spnpool.is_local_url(H))
+        except ldb.LdbError as err:
+            code, message = _ldb_error_args(err)
+            raise _Failure(code, samba_spnpool.exit_code(code),
+                           'cannot list the domain\'s DCs: %s' % message)
+
+    def write_target(self, samdb, H, accept_partial):
+        """(SamDB, local, peers, dcs) for a write: with one writable DC
+        the SamDB opened, alone (dcs None); with several the PDC
+        emulator's, every other reachable DC as a peer, and the "dcs"
+        report.  _Failure (exit 6) if a DC is unreachable, unless
+        accept_partial."""
+        dcs = self.domain_dcs(samdb, H)
+        if not dcs.several:
+            return samdb, samba_spnpool.is_local_url(H), [], None
+        dcs.connect_all()
+        dcs.require_all(accept_partial, 'write')
+        name, target, local, peers = dcs.writer()
+        return target, local, peers, dcs.report(written_through=name)
+
+    def write_dcs_line(self, dcs):
+        """One line saying where a write went and what was checked."""
+        if not dcs:
+            return
+        checked = [n for n in dcs["writable"]
+                   if n != dcs["written_through"] and
+                   n not in [u["dc"] for u in dcs["unreachable"]]]
+        what = ("the PDC emulator" if dcs["written_through"] ==
+                dcs["pdc_emulator"] else "this DC (PDC emulator %s "
+                "unreachable)" % dcs["pdc_emulator"])
+        line = "Through %s %s" % (what, dcs["written_through"])
+        if checked:
+            line += "; holders also checked on %s" % ", ".join(checked)
+        if dcs["unreachable"]:
+            line += ("; NOT checked (unreachable, --accept-partial): %s" %
+                     ", ".join(u["dc"] for u in dcs["unreachable"]))
+        self.outf.write(line + ".\n")
 
     def call(self, fn, samdb, *args, **kwargs):
         """fn(samdb, ...) of the binding, SpnPoolError as _Failure."""
@@ -347,18 +531,25 @@ class _OpCommand(_HttpPoolCommand):
                  issues, who, spn.get("holder_dn")))
 
     def run_op(self, fn, identity, hosts, H, sambaopts, credopts,
-               output_json, server, **kwargs):
+               output_json, server, accept_partial=False, **kwargs):
         def text(result, failed=False):
             self.print_report(result, failed, server)
+            self.write_dcs_line(result.get("dcs"))
 
+        dcs = None
         try:
             samdb = self.open_samdb(H, sambaopts, credopts)
+            samdb, local, peers, dcs = self.write_target(samdb, H,
+                                                         accept_partial)
             result = self.call(fn, samdb, identity, list(hosts),
-                               server=server,
-                               local=samba_spnpool.is_local_url(H),
+                               server=server, local=local, peers=peers,
                                **kwargs)
         except _Failure as failure:
+            if dcs and failure.result is not None:
+                failure.result = dict(failure.result, dcs=dcs)
             return self.fail(failure, output_json, text)
+        if dcs:
+            result = dict(result, dcs=dcs)
         return self.finish(result, output_json, text)
 
 
@@ -398,6 +589,7 @@ are left alone, so running the command again is safe.
         Option("--move", action="store_true", dest="move", default=False,
                help="take SPNs that another account holds from it "
                     "instead of refusing"),
+        _ACCEPT_PARTIAL,
         Option("--dry-run", action="store_true", dest="dry_run",
                default=False,
                help="check and report what would change; write nothing"),
@@ -406,10 +598,11 @@ are left alone, so running the command again is safe.
     operation = "add"
 
     def run(self, identity, *hosts, H=None, output_json=False, server=None,
-            port=None, move=False, dry_run=False, credopts=None,
-            sambaopts=None, versionopts=None):
+            port=None, move=False, dry_run=False, accept_partial=False,
+            credopts=None, sambaopts=None, versionopts=None):
         return self.run_op(samba_spnpool.add, identity, hosts, H,
                            sambaopts, credopts, output_json, server,
+                           accept_partial=accept_partial,
                            port=port, move=move, dry_run=dry_run)
 
 
@@ -436,6 +629,7 @@ safe.
     takes_options = _HttpPoolCommand.common_options + [
         Option("--port", type=str, metavar="N", dest="port",
                help="remove only the http/<host>:N forms"),
+        _ACCEPT_PARTIAL,
         Option("--dry-run", action="store_true", dest="dry_run",
                default=False,
                help="report what would be removed; write nothing"),
@@ -444,10 +638,11 @@ safe.
     operation = "remove"
 
     def run(self, identity, *hosts, H=None, output_json=False, server=None,
-            port=None, dry_run=False, credopts=None, sambaopts=None,
-            versionopts=None):
+            port=None, dry_run=False, accept_partial=False, credopts=None,
+            sambaopts=None, versionopts=None):
         return self.run_op(samba_spnpool.remove, identity, hosts, H,
                            sambaopts, credopts, output_json, server,
+                           accept_partial=accept_partial,
                            port=port, dry_run=dry_run)
 
 
@@ -636,18 +831,58 @@ the server, 7 authentication failed."""
                 raise _bad_input("give --identity IDENTITY: the account "
                                  "the application pool runs as")
             samdb = self.open_samdb(H, sambaopts, credopts)
-            result = self.call(samba_spnpool.check, samdb, target,
-                               identity, server=server,
-                               kernel_mode=kernel_mode,
-                               include_port=include_port,
-                               local=samba_spnpool.is_local_url(H),
-                               client=client_model)
+            dcs = self.domain_dcs(samdb, H)
+
+            def check(db, local):
+                return self.call(samba_spnpool.check, db, target,
+                                 identity, server=server,
+                                 kernel_mode=kernel_mode,
+                                 include_port=include_port, local=local,
+                                 client=client_model)
+
+            result = check(samdb, samba_spnpool.is_local_url(H))
+            if dcs.several:
+                result = dict(result, dcs=self.per_dc(dcs, result, check))
         except _Failure as failure:
             return self.fail(failure, output_json, text)
         # A verdict is a result, not a failure: "ok" says the check ran,
         # the exit code says what it found.
         self.finish(result, output_json, text)
+        if result.get("dcs"):
+            return result["dcs"]["exit_code"]
         return result["exit_code"]
+
+    @staticmethod
+    def per_dc(dcs, mine, check):
+        """The verdict of every reachable writable DC; they disagree when
+        the verdicts or the answering accounts differ.  The exit code is
+        the highest (a DC that cannot answer counts with its error's)."""
+        dcs.connect_all()
+        report = dcs.report()
+        verdicts = []
+        for name in dcs.reachable():
+            entry = {"dc": name}
+            if name == dcs.me:
+                res = mine
+            else:
+                try:
+                    res = check(dcs.conns[name], False)
+                except _Failure as failure:
+                    entry.update(verdict=None, exit_code=failure.exit_code,
+                                 error=failure.message)
+                    verdicts.append(entry)
+                    continue
+            entry.update(verdict=res.get("verdict"),
+                         exit_code=res.get("exit_code"),
+                         answerers=sorted(a.get("dn", "") for a in
+                                          res.get("answerers") or []))
+            verdicts.append(entry)
+        report["verdicts"] = verdicts
+        keys = set((v["verdict"], tuple(v.get("answerers") or ()))
+                   for v in verdicts)
+        report["disagree"] = len(keys) > 1
+        report["exit_code"] = max(v["exit_code"] for v in verdicts)
+        return report
 
     def print_check(self, result, server):
         out = self.outf
@@ -709,6 +944,24 @@ the server, 7 authentication failed."""
                        (other.get("verdict") or "").upper()))
             if other.get("reason"):
                 out.write("  %s\n" % other["reason"])
+        dcs = result.get("dcs")
+        if dcs:
+            out.write("Per DC:\n")
+            for v in dcs["verdicts"]:
+                what = (v["verdict"].upper() if v.get("verdict")
+                        else "cannot tell: %s" % v.get("error"))
+                who = ", ".join(v.get("answerers") or []) or "nobody"
+                out.write("  %-24s %s (answered by %s)\n" %
+                          (v["dc"], what, who))
+            for u in dcs.get("unreachable") or []:
+                out.write("  %-24s NOT READ: %s\n" % (u["dc"], u["error"]))
+            if dcs.get("disagree"):
+                out.write("WARNING: the DCs disagree (replication pending "
+                          "or an update lost): clients get different "
+                          "answers depending on the KDC they ask\n")
+            if dcs.get("partial"):
+                out.write("WARNING: partial view: not every writable DC "
+                          "was read\n")
 
 
 class _AuditProgress(object):
@@ -839,6 +1092,7 @@ server, 7 authentication failed."""
             samdb = self.open_samdb(H, sambaopts, credopts)
             if not output_json and _is_tty(self.errf):
                 progress = _AuditProgress(self.errf)
+            dcs = self.domain_dcs(samdb, H)
             try:
                 result = self.call(samba_spnpool.audit, samdb,
                                    all_classes=all_classes, page_size=size,
@@ -847,12 +1101,51 @@ server, 7 authentication failed."""
             finally:
                 if progress is not None:
                     progress.clear()
+            if dcs.several:
+                result = dict(result, dcs=self.compare(dcs))
         except _Failure as failure:
             return self.fail(failure, output_json, text)
         self.finish(result, output_json, text)
-        if result.get("findings"):
+        if result.get("findings") or (result.get("dcs") or {}).get(
+                "disagreements"):
             return samba_spnpool.EXIT_FINDINGS
         return samba_spnpool.EXIT_OK
+
+    def compare(self, dcs):
+        """The "dcs" report of audit: every writable DC, which could not
+        be read, and the SPNs on which the readable ones disagree."""
+        dcs.connect_all()
+        names = dcs.reachable()
+        report = dcs.report()
+        report["disagreements"] = []
+        report["compared"] = names
+        if len(names) > 1:
+            first = dcs.conns[names[0]]
+            peers = [dcs.conns[n] for n in names[1:]]
+            diff = self.call(samba_spnpool.compare_dcs, first, peers=peers)
+            report["disagreements"] = diff["disagreements"]
+        return report
+
+    def print_dcs(self, dcs):
+        out = self.outf
+        diffs = dcs.get("disagreements") or []
+        if diffs:
+            out.write("dcs-disagree: %d\n" % len(diffs))
+            for d in diffs:
+                out.write("  %s\n" % d["spn"])
+                out.write("    account: %s\n" % d["dn"])
+                out.write("    on %s; not on %s\n" % (
+                    ", ".join(d["present_on"]), ", ".join(d["missing_on"])))
+                if d.get("duplicate_after_replication"):
+                    out.write("    another account holds it too: a "
+                              "duplicate once replication settles\n")
+            out.write("  (replication pending, or an update lost: "
+                      "replicate, then audit again)\n\n")
+        for u in dcs.get("unreachable") or []:
+            out.write("WARNING: partial view: %s was not read: %s\n" %
+                      (u["dc"], u["error"]))
+        out.write("DCs compared: %s; %d SPN(s) on which they disagree\n" %
+                  (", ".join(dcs.get("compared")), len(diffs)))
 
     @staticmethod
     def parse_page_size(text):
@@ -893,6 +1186,8 @@ server, 7 authentication failed."""
                 if finding.get("fix"):
                     out.write("    fix: %s\n" % finding["fix"])
             out.write("\n")
+        if result.get("dcs"):
+            self.print_dcs(result["dcs"])
         out.write("audit: %d entries, %d SPN values, %d distinct; "
                   "%d findings\n" %
                   (result.get("entries_read", 0),
@@ -1442,19 +1737,21 @@ server, 7 authentication failed."""
                    default=False,
                    help="print the exact LDAP changes as LDIF; write "
                         "nothing"),
+            _ACCEPT_PARTIAL,
         ]
 
     def run(self, plan=None, H=None, output_json=False, iis_config=None,
             pools_file=None, servers=None, yes=False, journal=None,
-            dry_run=False, credopts=None, sambaopts=None,
-            versionopts=None):
-        state = {"plan": None, "journal": None}
+            dry_run=False, accept_partial=False, credopts=None,
+            sambaopts=None, versionopts=None):
+        state = {"plan": None, "journal": None, "dcs": None}
 
         def text(result, failed=False):
             if state["plan"] is not None:
                 self.print_plan(state["plan"], applying=True)
                 self.outf.write("\n")
             self.print_applied(result, failed)
+            self.write_dcs_line(result.get("dcs"))
 
         try:
             kind, path = self.config_source(iis_config, pools_file)
@@ -1494,10 +1791,15 @@ server, 7 authentication failed."""
                         "no resolution chosen for %s: nothing applied; "
                         "pick a resolution and plan again" %
                         ", ".join(unresolved))
+            samdb, local, peers, dcs = self.write_target(samdb, H,
+                                                         accept_partial)
+            state["dcs"] = dcs
             result = self.call(samba_spnpool.apply, samdb, changes,
                                journal=journal_path, dry_run=dry_run,
-                               local=samba_spnpool.is_local_url(H))
+                               local=local, peers=peers)
         except _Failure as failure:
+            if failure.result is not None and state["dcs"]:
+                failure.result = dict(failure.result, dcs=state["dcs"])
             if failure.result is not None:
                 failure.result = self.with_journal(
                     failure.result, failure.result.get("journal"))
@@ -1533,6 +1835,8 @@ server, 7 authentication failed."""
         result = self.with_journal(result, result.get("journal"))
         if state["plan"] is not None:
             result["plan"] = state["plan"]
+        if state["dcs"]:
+            result["dcs"] = state["dcs"]
         return self.finish(result, output_json, text)
 
     @staticmethod
@@ -1595,26 +1899,35 @@ the server, 7 authentication failed."""
         Option("--dry-run", action="store_true", dest="dry_run",
                default=False,
                help="print the exact LDAP changes as LDIF; write nothing"),
+        _ACCEPT_PARTIAL,
     ]
 
     def run(self, journal, H=None, output_json=False, dry_run=False,
-            credopts=None, sambaopts=None, versionopts=None):
+            accept_partial=False, credopts=None, sambaopts=None,
+            versionopts=None):
         def text(result, failed=False):
             self.print_applied(result, failed, operation="undo")
+            self.write_dcs_line(result.get("dcs"))
 
+        dcs = None
         try:
             if not os.path.isfile(journal):
                 raise _bad_input("cannot read the journal %s: %s" % (
                     journal, "no such file" if not os.path.lexists(journal)
                     else "not a regular file"))
             samdb = self.open_samdb(H, sambaopts, credopts)
+            samdb, local, peers, dcs = self.write_target(samdb, H,
+                                                         accept_partial)
             result = self.call(samba_spnpool.undo, samdb, journal,
-                               dry_run=dry_run,
-                               local=samba_spnpool.is_local_url(H))
+                               dry_run=dry_run, local=local, peers=peers)
         except _Failure as failure:
+            if dcs and failure.result is not None:
+                failure.result = dict(failure.result, dcs=dcs)
             return self.fail(failure, output_json, text)
         if result.get("journal"):
             result["journal"] = os.path.abspath(result["journal"])
+        if dcs:
+            result = dict(result, dcs=dcs)
         return self.finish(result, output_json, text)
 
 

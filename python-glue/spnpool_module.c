@@ -536,6 +536,64 @@ static bool hosts_from_py(TALLOC_CTX *mem_ctx,
 /* add / remove                                                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * dir on ldb, with a peer directory (spnpool_dir_add_peer()) for each
+ * SamDB of py_peers (None or a sequence): the other writable DCs whose
+ * holders count too.  A peer that cannot be read fails the call with the
+ * peer's error, on ldb.  Returns -1 with a Python exception for a peer
+ * that is no SamDB, else an LDB code.
+ */
+static int open_dir_with_peers(TALLOC_CTX *mem_ctx,
+			       struct ldb_context *ldb,
+			       bool local,
+			       PyObject *py_peers,
+			       struct spnpool_dir **_dir)
+{
+	struct spnpool_dir *dir = NULL;
+	PyObject *seq = NULL;
+	Py_ssize_t i;
+	int ret;
+
+	if (py_peers != NULL && py_peers != Py_None) {
+		seq = PySequence_Fast(py_peers, "peers must be a sequence");
+		if (seq == NULL) {
+			return -1;
+		}
+		for (i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+			if (ldb_from_py(PySequence_Fast_GET_ITEM(seq, i)) ==
+			    NULL) {
+				Py_DECREF(seq);
+				return -1;
+			}
+		}
+	}
+	ldb_reset_err_string(ldb);
+	ret = spnpool_dir_open(mem_ctx, ldb, local, &dir);
+	for (i = 0; ret == LDB_SUCCESS && seq != NULL &&
+		    i < PySequence_Fast_GET_SIZE(seq);
+	     i++) {
+		struct ldb_context *pldb =
+			ldb_from_py(PySequence_Fast_GET_ITEM(seq, i));
+		struct spnpool_dir *peer = NULL;
+
+		ldb_reset_err_string(pldb);
+		ret = spnpool_dir_open(dir, pldb, false, &peer);
+		if (ret != LDB_SUCCESS) {
+			ldb_asprintf_errstring(ldb, "reading another DC: %s",
+					       ldb_errstring(pldb)
+						       ? ldb_errstring(pldb)
+						       : ldb_strerror(ret));
+			break;
+		}
+		ret = spnpool_dir_add_peer(dir, peer);
+	}
+	Py_XDECREF(seq);
+	if (ret == LDB_SUCCESS) {
+		*_dir = dir;
+	}
+	return ret;
+}
+
 typedef int (*spnpool_op_fn)(TALLOC_CTX *mem_ctx,
 			     struct spnpool_dir *dir,
 			     const struct spnpool_request *req,
@@ -550,7 +608,8 @@ static PyObject *run_op(const char *operation,
 			const char *server,
 			bool move,
 			bool dry_run,
-			bool local)
+			bool local,
+			PyObject *py_peers)
 {
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct ldb_context *ldb = NULL;
@@ -584,8 +643,10 @@ static PyObject *run_op(const char *operation,
 	}
 
 	/* A message left over from an earlier call must not be ours. */
-	ldb_reset_err_string(ldb);
-	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, local, py_peers, &dir);
+	if (ldb_ret == -1) {
+		goto done;
+	}
 	if (ldb_ret != LDB_SUCCESS) {
 		raise_spnpool_error(ldb, ldb_ret, NULL);
 		goto done;
@@ -617,14 +678,16 @@ done:
 
 PyDoc_STRVAR(py_add_doc,
 "add(samdb, identity, hosts, port=None, server=None, move=False,\n"
-"    dry_run=False, local=False) -> dict\n"
+"    dry_run=False, local=False, peers=None) -> dict\n"
 "\n"
 "Make IDENTITY hold http/<NetBIOS> and http/<FQDN> for every host in\n"
 "hosts (and the :port forms when port is given as int or decimal str),\n"
 "after checking that no other account holds them or a HOST/ alias of\n"
 "them.  server names the web server for built-in IIS identities; move\n"
 "takes SPNs from their current holder; dry_run writes nothing; local\n"
-"says samdb is a local sam.ldb (real transactions).\n"
+"says samdb is a local sam.ldb (real transactions); peers are SamDBs of\n"
+"the other writable DCs, whose holders count as well (before and after\n"
+"the write).\n"
 "\n"
 "Returns {'operation', 'dry_run', 'changed', 'account', 'spns'}.\n"
 "Raises SpnPoolError (an ldb.LdbError) with .exit_code and .result\n"
@@ -634,8 +697,9 @@ static PyObject *py_add(PyObject *self, PyObject *args, PyObject *kwargs)
 {
 	static const char *kwnames[] = {
 		"samdb", "identity", "hosts", "port", "server", "move",
-		"dry_run", "local", NULL
+		"dry_run", "local", "peers", NULL
 	};
+	PyObject *py_peers = Py_None;
 	PyObject *py_ldb = NULL;
 	PyObject *py_hosts = NULL;
 	PyObject *py_port = Py_None;
@@ -646,20 +710,20 @@ static PyObject *py_add(PyObject *self, PyObject *args, PyObject *kwargs)
 	int local = 0;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OsO|Ozppp:add",
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OsO|OzpppO:add",
 					 (char **)discard_const(kwnames),
 					 &py_ldb, &identity, &py_hosts,
 					 &py_port, &server, &move, &dry_run,
-					 &local)) {
+					 &local, &py_peers)) {
 		return NULL;
 	}
 	return run_op("add", spnpool_op_add, py_ldb, identity, py_hosts,
-		      py_port, server, move, dry_run, local);
+		      py_port, server, move, dry_run, local, py_peers);
 }
 
 PyDoc_STRVAR(py_remove_doc,
 "remove(samdb, identity, hosts, port=None, server=None, dry_run=False,\n"
-"       local=False) -> dict\n"
+"       local=False, peers=None) -> dict\n"
 "\n"
 "Take exactly http/<NetBIOS> and http/<FQDN> of every host (with a port:\n"
 "only the :port forms) off IDENTITY, whatever letter case they are\n"
@@ -673,8 +737,9 @@ static PyObject *py_remove(PyObject *self, PyObject *args, PyObject *kwargs)
 {
 	static const char *kwnames[] = {
 		"samdb", "identity", "hosts", "port", "server", "dry_run",
-		"local", NULL
+		"local", "peers", NULL
 	};
+	PyObject *py_peers = Py_None;
 	PyObject *py_ldb = NULL;
 	PyObject *py_hosts = NULL;
 	PyObject *py_port = Py_None;
@@ -684,15 +749,16 @@ static PyObject *py_remove(PyObject *self, PyObject *args, PyObject *kwargs)
 	int local = 0;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OsO|Ozpp:remove",
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OsO|OzppO:remove",
 					 (char **)discard_const(kwnames),
 					 &py_ldb, &identity, &py_hosts,
 					 &py_port, &server, &dry_run,
-					 &local)) {
+					 &local, &py_peers)) {
 		return NULL;
 	}
 	return run_op("remove", spnpool_op_remove, py_ldb, identity,
-		      py_hosts, py_port, server, false, dry_run, local);
+		      py_hosts, py_port, server, false, dry_run, local,
+		      py_peers);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1915,7 +1981,8 @@ static PyObject *apply_outcome(struct ldb_context *ldb,
 }
 
 PyDoc_STRVAR(py_apply_doc,
-"apply(samdb, changes, journal=None, dry_run=False, local=False) -> dict\n"
+"apply(samdb, changes, journal=None, dry_run=False, local=False,\n"
+"      peers=None) -> dict\n"
 "\n"
 "Execute changes (a plan's 'changes': dicts with 'action' ('add' or\n"
 "'delete'), 'dn', 'spn' and optionally 'sam_account_name' and 'reason')\n"
@@ -1937,8 +2004,10 @@ PyDoc_STRVAR(py_apply_doc,
 static PyObject *py_apply(PyObject *self, PyObject *args, PyObject *kwargs)
 {
 	static const char *kwnames[] = {
-		"samdb", "changes", "journal", "dry_run", "local", NULL
+		"samdb", "changes", "journal", "dry_run", "local", "peers",
+		NULL
 	};
+	PyObject *py_peers = Py_None;
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct ldb_context *ldb = NULL;
 	struct spnpool_dir *dir = NULL;
@@ -1954,10 +2023,10 @@ static PyObject *py_apply(PyObject *self, PyObject *args, PyObject *kwargs)
 	int ldb_ret;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|zpp:apply",
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|zppO:apply",
 					 (char **)discard_const(kwnames),
 					 &py_ldb, &py_changes, &journal,
-					 &dry_run, &local)) {
+					 &dry_run, &local, &py_peers)) {
 		return NULL;
 	}
 	ldb = ldb_from_py(py_ldb);
@@ -1972,8 +2041,10 @@ static PyObject *py_apply(PyObject *self, PyObject *args, PyObject *kwargs)
 		goto done;
 	}
 
-	ldb_reset_err_string(ldb);
-	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, local, py_peers, &dir);
+	if (ldb_ret == -1) {
+		goto done;
+	}
 	if (ldb_ret != LDB_SUCCESS) {
 		raise_spnpool_error(ldb, ldb_ret, NULL);
 		goto done;
@@ -1988,7 +2059,8 @@ done:
 }
 
 PyDoc_STRVAR(py_undo_doc,
-"undo(samdb, journal, dry_run=False, local=False) -> dict\n"
+"undo(samdb, journal, dry_run=False, local=False,\n"
+"     peers=None) -> dict\n"
 "\n"
 "Restore the state before the apply recorded in the journal file: the\n"
 "changes that took effect are reversed, last first, the way apply()\n"
@@ -2002,8 +2074,9 @@ PyDoc_STRVAR(py_undo_doc,
 static PyObject *py_undo(PyObject *self, PyObject *args, PyObject *kwargs)
 {
 	static const char *kwnames[] = {
-		"samdb", "journal", "dry_run", "local", NULL
+		"samdb", "journal", "dry_run", "local", "peers", NULL
 	};
+	PyObject *py_peers = Py_None;
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct ldb_context *ldb = NULL;
 	struct spnpool_dir *dir = NULL;
@@ -2016,10 +2089,10 @@ static PyObject *py_undo(PyObject *self, PyObject *args, PyObject *kwargs)
 	int ldb_ret;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Os|pp:undo",
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Os|ppO:undo",
 					 (char **)discard_const(kwnames),
 					 &py_ldb, &journal, &dry_run,
-					 &local)) {
+					 &local, &py_peers)) {
 		return NULL;
 	}
 	ldb = ldb_from_py(py_ldb);
@@ -2031,8 +2104,10 @@ static PyObject *py_undo(PyObject *self, PyObject *args, PyObject *kwargs)
 		return PyErr_NoMemory();
 	}
 
-	ldb_reset_err_string(ldb);
-	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, local, py_peers, &dir);
+	if (ldb_ret == -1) {
+		goto done;
+	}
 	if (ldb_ret != LDB_SUCCESS) {
 		raise_spnpool_error(ldb, ldb_ret, NULL);
 		goto done;
@@ -2173,7 +2248,116 @@ static PyObject *py_version(PyObject *self, PyObject *unused)
 	return PyUnicode_FromString(spnpool_version());
 }
 
+/* ------------------------------------------------------------------ */
+/* compare_dcs                                                         */
+/* ------------------------------------------------------------------ */
+
+static PyObject *py_dc_diff_result(const struct spnpool_dc_diff_result *r)
+{
+	PyObject *d = PyDict_New();
+	PyObject *list = NULL;
+	size_t i;
+
+	if (d == NULL) {
+		return NULL;
+	}
+	if (!dict_set_steal(d, "dcs",
+			    py_str_list(discard_const(r->dcs), r->num_dcs))) {
+		goto fail;
+	}
+	list = PyList_New(0);
+	if (list == NULL || !dict_set_steal(d, "disagreements", list)) {
+		goto fail;
+	}
+	for (i = 0; i < r->num_diffs; i++) {
+		const struct spnpool_dc_diff *x = &r->diffs[i];
+		PyObject *e = PyDict_New();
+		int ret;
+
+		if (e == NULL) {
+			goto fail;
+		}
+		if (!(dict_set_str(e, "spn", x->spn) &&
+		      dict_set_str(e, "dn", x->account_dn) &&
+		      dict_set_steal(e, "present_on",
+				     py_str_list(discard_const(x->present_on),
+						 x->num_present)) &&
+		      dict_set_steal(e, "missing_on",
+				     py_str_list(discard_const(x->missing_on),
+						 x->num_missing)) &&
+		      dict_set_bool(e, "duplicate_after_replication",
+				    x->duplicate_after_replication))) {
+			Py_DECREF(e);
+			goto fail;
+		}
+		ret = PyList_Append(list, e);
+		Py_DECREF(e);
+		if (ret != 0) {
+			goto fail;
+		}
+	}
+	return d;
+fail:
+	Py_DECREF(d);
+	return NULL;
+}
+
+PyDoc_STRVAR(py_compare_dcs_doc,
+"compare_dcs(samdb, peers) -> dict\n"
+"\n"
+"Read the SPNs of samdb's DC and of every SamDB in peers (the other\n"
+"writable DCs) and return {'dcs': [names], 'disagreements': [{'spn',\n"
+"'dn', 'present_on', 'missing_on', 'duplicate_after_replication'}]}:\n"
+"every SPN of an account that some DCs hold and others lack.\n"
+"Raises SpnPoolError naming a DC that cannot be read.");
+
+static PyObject *py_compare_dcs(PyObject *self, PyObject *args,
+				PyObject *kwargs)
+{
+	static const char *kwnames[] = {"samdb", "peers", NULL};
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_context *ldb = NULL;
+	struct spnpool_dir *dir = NULL;
+	struct spnpool_dc_diff_result *result = NULL;
+	PyObject *py_ldb = NULL;
+	PyObject *py_peers = Py_None;
+	PyObject *ret = NULL;
+	int ldb_ret;
+
+	(void)self;
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:compare_dcs",
+					 (char **)discard_const(kwnames),
+					 &py_ldb, &py_peers)) {
+		return NULL;
+	}
+	ldb = ldb_from_py(py_ldb);
+	if (ldb == NULL) {
+		return NULL;
+	}
+	tmp_ctx = talloc_new(NULL);
+	if (tmp_ctx == NULL) {
+		return PyErr_NoMemory();
+	}
+	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, false, py_peers, &dir);
+	if (ldb_ret == -1) {
+		goto done;
+	}
+	if (ldb_ret == LDB_SUCCESS) {
+		ldb_ret = spnpool_op_compare_dcs(tmp_ctx, dir, &result);
+	}
+	if (ldb_ret != LDB_SUCCESS) {
+		raise_spnpool_error(ldb, ldb_ret, NULL);
+		goto done;
+	}
+	ret = py_dc_diff_result(result);
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
 static PyMethodDef spnpool_methods[] = {
+	{ "compare_dcs", (PyCFunction)(void (*)(void))py_compare_dcs,
+	  METH_VARARGS | METH_KEYWORDS, py_compare_dcs_doc },
 	{ "add", (PyCFunction)(void (*)(void))py_add,
 	  METH_VARARGS | METH_KEYWORDS, py_add_doc },
 	{ "remove", (PyCFunction)(void (*)(void))py_remove,

@@ -418,6 +418,7 @@ int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 	static const char *const attrs[] = {"namingContexts",
 					    "defaultNamingContext",
 					    "configurationNamingContext",
+					    "dnsHostName",
 					    NULL};
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct ldb_message *root = NULL;
@@ -474,6 +475,16 @@ int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 		ldb_msg_find_attr_as_string(root, "configurationNamingContext",
 					    NULL),
 		ncs, (el != NULL) ? el->num_values : 0, _dir);
+	if (ret == LDB_SUCCESS &&
+	    ldb_msg_find_attr_as_string(root, "dnsHostName", NULL) != NULL) {
+		(*_dir)->dc_name = talloc_strdup(
+			*_dir,
+			ldb_msg_find_attr_as_string(root, "dnsHostName", NULL));
+		if ((*_dir)->dc_name == NULL) {
+			TALLOC_FREE(*_dir);
+			ret = ldb_oom(ldb);
+		}
+	}
 done:
 	talloc_free(tmp_ctx);
 	return ret;
@@ -959,6 +970,62 @@ static int holder_queries(TALLOC_CTX *mem_ctx,
 	return LDB_SUCCESS;
 }
 
+/* One DC's part of spnpool_dir_find_holders(): every naming context. */
+static int holders_on(TALLOC_CTX *mem_ctx,
+		      struct spnpool_dir *dir,
+		      const char *filter,
+		      struct holder_state *st)
+{
+	static const char *const attrs[] = {"objectGUID", "objectClass",
+					    "servicePrincipalName", NULL};
+	size_t i;
+	int ret = LDB_SUCCESS;
+
+	for (i = 0; i < dir->num_naming_contexts; i++) {
+		struct ldb_dn *base = ldb_dn_new(mem_ctx, dir->ldb,
+						 dir->naming_contexts[i]);
+
+		if (base == NULL) {
+			return ldb_oom(dir->ldb);
+		}
+		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
+					 attrs, collect_holder, st);
+		talloc_free(base);
+		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+			ret = LDB_SUCCESS; /* an NC this backend lacks */
+		}
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+	return ret;
+}
+
+int spnpool_dir_add_peer(struct spnpool_dir *dir, struct spnpool_dir *peer)
+{
+	struct spnpool_dir **peers = NULL;
+	size_t i;
+
+	if (peer == dir || peer->num_peers != 0) {
+		ldb_set_errstring(dir->ldb, "a peer DC must be another "
+					    "directory without peers");
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	for (i = 0; i < dir->num_peers; i++) {
+		if (dir->peers[i] == peer) {
+			return LDB_SUCCESS;
+		}
+	}
+	peers = talloc_realloc(dir, dir->peers, struct spnpool_dir *,
+			       dir->num_peers + 1);
+	if (peers == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	peers[dir->num_peers++] = peer;
+	dir->peers = peers;
+	return LDB_SUCCESS;
+}
+
 int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx,
 			     struct spnpool_dir *dir,
 			     const char *const *spns,
@@ -967,8 +1034,6 @@ int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx,
 			     struct spnpool_holder **_holders,
 			     size_t *_num_holders)
 {
-	static const char *const attrs[] = {"objectGUID", "objectClass",
-					    "servicePrincipalName", NULL};
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct holder_state *st = NULL;
 	const char **queries = NULL;
@@ -1009,22 +1074,25 @@ int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx,
 		ret = ldb_oom(dir->ldb);
 		goto done;
 	}
-	for (i = 0; i < dir->num_naming_contexts; i++) {
-		struct ldb_dn *base = ldb_dn_new(tmp_ctx, dir->ldb,
-						 dir->naming_contexts[i]);
+	ret = holders_on(tmp_ctx, dir, filter, st);
+	for (i = 0; ret == LDB_SUCCESS && i < dir->num_peers; i++) {
+		struct spnpool_dir *peer = dir->peers[i];
 
-		if (base == NULL) {
-			ret = ldb_oom(dir->ldb);
-			goto done;
-		}
-		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
-					 attrs, collect_holder, st);
-		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
-			ret = LDB_SUCCESS; /* an NC this backend lacks */
-		}
+		st->dir = peer;
+		ret = holders_on(tmp_ctx, peer, filter, st);
+		st->dir = dir;
 		if (ret != LDB_SUCCESS) {
-			goto done;
+			/* The caller reads the error from dir's ldb. */
+			ldb_asprintf_errstring(
+				dir->ldb, "searching the SPN holders on %s: %s",
+				peer->dc_name ? peer->dc_name : "another DC",
+				ldb_errstring(peer->ldb) ? ldb_errstring(
+							       peer->ldb)
+							 : ldb_strerror(ret));
 		}
+	}
+	if (ret != LDB_SUCCESS) {
+		goto done;
 	}
 	*_holders = talloc_move(mem_ctx, &st->holders);
 	talloc_steal(*_holders, tmp_ctx);
@@ -1224,6 +1292,145 @@ static int add_values_element(struct ldb_message *msg, int flags,
 	return LDB_SUCCESS;
 }
 
+/*
+ * Replication metadata of servicePrincipalName (MS-DRSR 5.161
+ * replPropertyMetaDataBlob, version 1): a 16-byte header (version,
+ * reserved, count, reserved; 32 bits each, little-endian), then count
+ * entries of 48 bytes: attid, version (32 bits each), originating change
+ * time (64), originating invocationId (16 bytes), originating USN and
+ * local USN (64 each).  servicePrincipalName is attid 0x00090303 in every
+ * AD (prefix 1.2.840.113556.1.4 is index 9 of the fixed prefix table).
+ */
+#define SPN_ATTID 0x00090303u
+#define META_HEADER 16u
+#define META_ENTRY 48u
+
+struct spn_stamp {
+	bool known;	  /* the object has replication metadata */
+	uint32_t version; /* 0: the attribute was never written */
+	uint8_t invocation[16];
+	uint64_t usn;
+};
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static int read_spn_stamp(TALLOC_CTX *mem_ctx,
+			  struct spnpool_dir *dir,
+			  const char *dn,
+			  struct spn_stamp *st)
+{
+	static const char *const attrs[] = {"replPropertyMetaData", NULL};
+	struct ldb_result *res = NULL;
+	struct ldb_dn *base = ldb_dn_new(mem_ctx, dir->ldb, dn);
+	const struct ldb_val *v = NULL;
+	uint32_t count;
+	uint32_t i;
+	int ret;
+
+	*st = (struct spn_stamp){0};
+	if (base == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	ret = ldb_search(dir->ldb, mem_ctx, &res, base, LDB_SCOPE_BASE,
+			 (const char *const *)attrs, NULL);
+	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		return LDB_SUCCESS; /* not on this DC yet: nothing changed */
+	}
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	if (res->count != 1) {
+		return LDB_SUCCESS;
+	}
+	v = ldb_msg_find_ldb_val(res->msgs[0], "replPropertyMetaData");
+	if (v == NULL || v->length < META_HEADER || le32(v->data) != 1) {
+		return LDB_SUCCESS; /* not AD, or unreadable: cannot tell */
+	}
+	count = le32(v->data + 8);
+	if (count > (v->length - META_HEADER) / META_ENTRY) {
+		return LDB_SUCCESS;
+	}
+	st->known = true;
+	for (i = 0; i < count; i++) {
+		const uint8_t *e = v->data + META_HEADER + i * META_ENTRY;
+		uint32_t k;
+
+		if (le32(e) != SPN_ATTID) {
+			continue;
+		}
+		st->version = le32(e + 4);
+		memcpy(st->invocation, e + 16, 16);
+		st->usn = 0;
+		for (k = 8; k > 0; k--) {
+			st->usn = st->usn << 8 | e[32 + k - 1];
+		}
+		break;
+	}
+	return LDB_SUCCESS;
+}
+
+/*
+ * Before writing the SPNs of dn on dir, with peers: does a peer hold a
+ * change of them that dir has not seen?  Its attribute version is higher,
+ * or equal with another origin.  AD replicates the whole attribute, the
+ * higher version winning, so writing now would have replication keep
+ * only one of the two changes: refuse, and let the admin replicate first.
+ * A peer with a lower version only lags behind dir (our writes all go
+ * to dir), which replication repairs without loss.
+ */
+static int check_peer_stamps(struct spnpool_dir *dir, const char *dn)
+{
+	TALLOC_CTX *tmp_ctx = talloc_new(dir);
+	struct spn_stamp mine;
+	size_t i;
+	int ret;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	ret = read_spn_stamp(tmp_ctx, dir, dn, &mine);
+	for (i = 0; ret == LDB_SUCCESS && mine.known && i < dir->num_peers;
+	     i++) {
+		struct spnpool_dir *peer = dir->peers[i];
+		struct spn_stamp theirs;
+
+		ret = read_spn_stamp(tmp_ctx, peer, dn, &theirs);
+		if (ret != LDB_SUCCESS) {
+			ldb_asprintf_errstring(
+				dir->ldb, "reading %s on %s: %s", dn,
+				peer->dc_name ? peer->dc_name : "another DC",
+				ldb_errstring(peer->ldb) ? ldb_errstring(
+							       peer->ldb)
+							 : ldb_strerror(ret));
+			break;
+		}
+		if (!theirs.known || theirs.version < mine.version ||
+		    (theirs.version == mine.version &&
+		     memcmp(theirs.invocation, mine.invocation, 16) == 0 &&
+		     theirs.usn == mine.usn)) {
+			continue;
+		}
+		ldb_asprintf_errstring(
+			dir->ldb,
+			"the SPNs of %s were changed through %s (attribute "
+			"version %u) and %s has not received that change yet "
+			"(version %u): writing now would let replication keep "
+			"only one of the two changes; replicate first "
+			"(samba-tool drs replicate), then run the command again",
+			dn, peer->dc_name ? peer->dc_name : "another DC",
+			(unsigned)theirs.version,
+			dir->dc_name ? dir->dc_name : "the DC written to",
+			(unsigned)mine.version);
+		ret = LDB_ERR_CONSTRAINT_VIOLATION;
+	}
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
 int spnpool_dir_modify(struct spnpool_dir *dir,
 		       const char *dn,
 		       const char *const *add,
@@ -1256,6 +1463,12 @@ int spnpool_dir_modify(struct spnpool_dir *dir,
 	if (ret != LDB_SUCCESS) {
 		ret = ldb_oom(dir->ldb);
 		goto done;
+	}
+	if (dir->num_peers > 0) {
+		ret = check_peer_stamps(dir, dn);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
 	}
 	ret = ldb_modify(dir->ldb, msg);
 done:

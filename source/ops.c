@@ -443,6 +443,8 @@ static int write_add(TALLOC_CTX *mem_ctx,
 		     struct spnpool_op_result *r,
 		     const struct add_plan *plan)
 {
+	const char *prefix = "another writer registered the same SPN during "
+			     "our write and ours was taken back: ";
 	size_t moved = 0;
 	size_t dups = 0;
 	char *leftover = talloc_strdup(mem_ctx, "");
@@ -473,6 +475,28 @@ static int write_add(TALLOC_CTX *mem_ctx,
 	}
 	ret = spnpool_dir_modify(dir, r->account->dn, plan->add,
 				 plan->num_add, NULL, 0);
+	if (ret == LDB_ERR_CONSTRAINT_VIOLATION) {
+		/* The searches below reset the error; keep the refusal's. */
+		char *refusal = talloc_strdup(mem_ctx,
+					      ldb_errstring(dir->ldb)
+						      ? ldb_errstring(dir->ldb)
+						      : "");
+
+		if (verify_added(mem_ctx, dir, r, plan, &dups) ==
+			    LDB_SUCCESS &&
+		    dups > 0) {
+			/* The DC refused what our check let through: another
+			 * writer took a value in between.  Name it, as our
+			 * check would. */
+			prefix = "another writer registered the same SPN "
+				 "between our check and our write: ";
+			goto fail;
+		}
+		if (refusal != NULL) {
+			ldb_set_errstring(dir->ldb, refusal);
+		}
+	}
+	dups = 0;
 	if (ret != LDB_SUCCESS) {
 		ret = write_failed(dir, ret, "adding SPNs to", r->account->dn);
 		goto fail;
@@ -512,10 +536,7 @@ fail:
 		restore_moves(dir, r, plan, moved, &leftover);
 	}
 	if (dups > 0) {
-		ret = report_conflicts(dir, r,
-				       "another writer registered the same "
-				       "SPN during our write and ours was "
-				       "taken back: ");
+		ret = report_conflicts(dir, r, prefix);
 	} else {
 		for (i = 0; i < r->num_spns; i++) {
 			if (r->spns[i].state != SPNPOOL_STATE_PRESENT) {

@@ -331,6 +331,11 @@ struct spnpool_dir {
 	size_t num_naming_contexts;
 	struct spnpool_alias_map *aliases; /* from sPNMappings */
 	unsigned page_size;		   /* paged searches; default 500 */
+	char *dc_name;			   /* rootDSE dnsHostName, or NULL */
+	/* The other writable DCs of the domain (spnpool_dir_add_peer()):
+	 * every holder search also runs on each of them. */
+	struct spnpool_dir **peers;
+	size_t num_peers;
 };
 
 /**
@@ -346,6 +351,20 @@ SPNPOOL_PUBLIC int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 				    struct ldb_context *ldb,
 				    bool local,
 				    struct spnpool_dir **_dir);
+
+/**
+ * Make every holder search of dir (the uniqueness check before a write,
+ * the verification after it, apply's pre- and postchecks) also search
+ * peer, another writable DC of the same domain, so that a value held
+ * there and not yet replicated to dir counts as held.
+ *
+ * @param dir   the directory writes go to
+ * @param peer  an open directory of another DC; borrowed, must outlive dir
+ * @return LDB_SUCCESS, or LDB_ERR_OPERATIONS_ERROR (out of memory, or
+ *         peer is dir or a peer of its own)
+ */
+SPNPOOL_PUBLIC int spnpool_dir_add_peer(struct spnpool_dir *dir,
+					struct spnpool_dir *peer);
 
 /** An account that can hold SPNs (a user-class object). */
 struct spnpool_account {
@@ -697,6 +716,42 @@ SPNPOOL_PUBLIC int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 				    struct spnpool_dir *dir,
 				    const struct spnpool_audit_request *req,
 				    struct spnpool_audit_result **_result);
+
+/** An SPN on an account that some writable DCs hold and others lack. */
+struct spnpool_dc_diff {
+	char *spn;		  /* the value, as the first DC stores it */
+	char *account_dn;	  /* its account */
+	const char **present_on;  /* names of the DCs that hold it */
+	size_t num_present;
+	const char **missing_on;  /* names of the DCs that lack it */
+	size_t num_missing;
+	/* another account holds the same SPN on some DC: a duplicate once
+	 * replication settles */
+	bool duplicate_after_replication;
+};
+
+struct spnpool_dc_diff_result {
+	const char **dcs; /* the DCs compared: dir's first, then its peers */
+	size_t num_dcs;
+	struct spnpool_dc_diff *diffs;
+	size_t num_diffs;
+};
+
+/**
+ * Compare the SPNs of dir's DC with those of every peer
+ * (spnpool_dir_add_peer()): each (account, SPN) pair that not every DC
+ * holds, in every naming context, is a disagreement (replication pending,
+ * or an update lost to AD's last-writer-wins replication of the whole
+ * attribute).  Sorted by account (objectGUID), then SPN.  Every DC is read
+ * once; memory grows with the SPN values of all of them.
+ *
+ * @return LDB_SUCCESS, or an LDB error with ldb_errstring(dir->ldb) naming
+ *         the DC that could not be read; _result is set on success only
+ */
+SPNPOOL_PUBLIC int spnpool_op_compare_dcs(
+	TALLOC_CTX *mem_ctx,
+	struct spnpool_dir *dir,
+	struct spnpool_dc_diff_result **_result);
 
 /* ------------------------------------------------------------------ */
 /* Web server configuration: IIS applicationHost.config, pools files   */

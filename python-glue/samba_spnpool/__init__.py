@@ -58,6 +58,7 @@ from samba_spnpool._spnpool import (  # noqa: E402
     apply,
     audit,
     check,
+    compare_dcs,
     exit_code,
     list,
     parse_iis_config,
@@ -73,7 +74,8 @@ __all__ = [
     'CHANGE_STATES', 'EXIT_ACCESS', 'EXIT_AUTH', 'EXIT_BAD_INPUT',
     'EXIT_CONFLICT', 'EXIT_CONNECTION', 'EXIT_ERROR', 'EXIT_FINDINGS',
     'EXIT_NO_IDENTITY', 'EXIT_OK', 'FINDING_KINDS', 'VERDICTS',
-    'SpnPoolError', 'add', 'apply', 'audit', 'check', 'exit_code',
+    'SpnPoolError', 'add', 'apply', 'audit', 'check', 'compare_dcs',
+    'exit_code',
     'is_local_url', 'list', 'parse_iis_config', 'parse_pools_file', 'plan',
     'remove', 'undo', 'verdict_exit_code', 'version',
 ]
