@@ -198,11 +198,13 @@ class PlanApplyTests:
                       '/security/authentication/windowsAuthentication '
                       '/-"providers.[value=\'Negotiate\']" /commit:apphost',
                       out)
-        self.assertIn(f'   1. delete  HTTP/Shop.{DNS_MIXED}  from '
-                      'svc-shop-b (%s)\n'
+        # the SPN column is as wide as the longest SPN of the changes
+        width = len(f'http/shop.{DNSNAME}')
+        self.assertIn('   1. delete  %-*s  from svc-shop-b (%s)\n'
                       '      (moved to svc-shop-a)\n'
-                      '   2. add     http/SHOP               to svc-shop-a' %
-                      (USERS % 'svc-shop-b'), out)
+                      '   2. add     %-*s  to svc-shop-a' %
+                      (width, f'HTTP/Shop.{DNS_MIXED}', USERS % 'svc-shop-b',
+                       width, 'http/SHOP'), out)
         # the application set to NTLM only gets no useAppPoolCredentials
         self.assertNotIn('appcmd set config "Shop/api" -section:system.'
                          'webServer/security/authentication/'
