@@ -7,7 +7,8 @@
 
 The domain's names come from the variables Samba's selftest gives a test
 (REALM, DOMAIN, SERVER or DC_SERVER, USERNAME, PASSWORD; DNSNAME follows
-REALM), each falling back to the harness's own (FALLBACK below).  The
+REALM), each falling back to the harness's own (FALLBACK below); a run's
+DC copy goes under SELFTEST_PREFIX when that is set.  The
 password, unless given, is made up when the template is provisioned and
 kept in it.  One template is cached per set of names, so a run with Samba
 selftest's ad_dc names (selftest/runner.py, ``--all``) provisions its own.
@@ -121,6 +122,17 @@ _provisioning = {}  # the password while a template is being provisioned
 
 def _given_password():
     return _env('DC_PASSWORD', 'PASSWORD')
+
+
+def run_parent():
+    """Where a run's DC copy goes: under $SELFTEST_PREFIX (Samba's selftest
+    gives each run one, and cleans it), else the system's temp dir."""
+    prefix = _env('SELFTEST_PREFIX')
+    if not prefix:
+        return None
+    parent = os.path.join(prefix, 'spnpool')
+    os.makedirs(parent, exist_ok=True)
+    return parent
 
 
 def localize(data):
@@ -412,7 +424,8 @@ class ThrowawayDC:
     def setup(self):
         """Copy the template into a fresh temp dir."""
         template = ensure_template()
-        self.run_dir = tempfile.mkdtemp(prefix='spnpool-dc-')
+        self.run_dir = tempfile.mkdtemp(prefix='spnpool-dc-',
+                                        dir=run_parent())
         atexit.register(self.close)
         shutil.copytree(template, self.path, symlinks=True,
                         ignore=_ignore_runtime)
