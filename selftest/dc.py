@@ -118,10 +118,13 @@ def in_netns():
 
 
 _provisioning = {}  # the password while a template is being provisioned
+# Read once, like the names: a test that exports a DC's environ() into
+# os.environ must not make the next ThrowawayDC look for another template.
+_GIVEN_PASSWORD = _env('DC_PASSWORD', 'PASSWORD')
 
 
 def _given_password():
-    return _env('DC_PASSWORD', 'PASSWORD')
+    return _GIVEN_PASSWORD
 
 
 def run_parent():
