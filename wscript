@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from waflib import Context, Errors, Options
+from waflib import Context, Errors, Logs, Options
 from waflib.Build import BuildContext
 
 APPNAME = 'spnpool'
@@ -331,8 +331,14 @@ def configure_python(conf):
         prefix = os.path.dirname(os.path.dirname(python))
         tool = os.path.join(prefix, 'bin', 'samba-tool')
     if not os.path.isfile(tool):
-        conf.fatal('stock samba-tool not found at %s: install the Debian '
-                   'package samba-common-bin, or give --samba-tool' % tool)
+        if not Options.options.samba_tool:
+            conf.fatal('stock samba-tool not found at %s: install the '
+                       'Debian package samba-common-bin, or give '
+                       '--samba-tool' % tool)
+        # Given by hand, e.g. the path a package's dpkg-divert moves the
+        # stock script to (debian/): it exists only once that is installed.
+        Logs.warn('stock samba-tool %s does not exist yet; the launcher '
+                  'looks for it at run time' % tool)
     conf.env.SAMBA_TOOL = tool
     conf.msg('Stock samba-tool', tool)
 

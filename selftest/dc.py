@@ -3,6 +3,15 @@
 
     selftest/dc.py provision             build the cached DC template
     selftest/dc.py run [--no-start] -- CMD ARGS...
+    selftest/dc.py names                 the domain's names, as NAME=value
+
+The domain's names come from the variables Samba's selftest gives a test
+(REALM, DOMAIN, SERVER or DC_SERVER, USERNAME, PASSWORD; DNSNAME follows
+REALM), each falling back to the harness's own (FALLBACK below); a run's
+DC copy goes under SELFTEST_PREFIX when that is set.  The
+password, unless given, is made up when the template is provisioned and
+kept in it.  One template is cached per set of names, so a run with Samba
+selftest's ad_dc names (selftest/runner.py, ``--all``) provisions its own.
 
 Provisioning costs seconds, so it happens once into a cached template under
 build/selftest-cache/; every run copies the template to a temp dir, starts
@@ -14,7 +23,7 @@ From a unittest (itself started through selftest/netns-run)::
 
     with ThrowawayDC() as dc:
         os.environ.update(dc.environ())
-        web = dc.create_computer('web01', spns=['HTTP/web01.example.test'])
+        web = dc.create_computer('web01', spns=['HTTP/web01.' + DNSNAME])
 """
 
 import argparse
@@ -22,6 +31,7 @@ import atexit
 import collections
 import ctypes
 import fcntl
+import hashlib
 import os
 import secrets
 import shutil
@@ -44,15 +54,34 @@ from samba.samdb import SamDB
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NETNS_RUN = os.path.join(REPO, 'selftest', 'netns-run')
 CACHE = os.path.join(REPO, 'build', 'selftest-cache')
-RECIPE = 1  # bump whenever the template recipe below changes
+RECIPE = 2  # bump whenever the template recipe below changes
 
-REALM = 'EXAMPLE.TEST'
-DOMAIN = 'EXAMPLE'
-DNSNAME = 'example.test'
-SERVER = 'dc1.example.test'
-SERVER_IP = '127.0.0.1'
-USERNAME = 'Administrator'
-PASSWORD = 'Spn-Pool-Admin-7!'  # fixed: it is baked into the shared template
+# The one place the harness's own domain is named: used only where the
+# environment names none (the suites never see these, only the result).
+FALLBACK = {'REALM': 'EXAMPLE.TEST', 'DOMAIN': 'EXAMPLE', 'SERVER': 'dc1',
+            'USERNAME': 'Administrator'}
+PASSWORD_FILE = 'spnpool-admin-password'
+
+
+def _env(*keys):
+    """The first of ``keys`` set (non-empty) in the environment."""
+    for key in keys:
+        value = os.environ.get(key)
+        if value:
+            return value
+    return None
+
+
+REALM = (_env('REALM') or FALLBACK['REALM']).upper()
+DNSNAME = (_env('DNSNAME') or REALM).lower()
+DOMAIN = (_env('DOMAIN') or FALLBACK['DOMAIN']).upper()
+# Samba's selftest gives the DC's short host name in SERVER (DC_SERVER
+# names the same DC in a one-DC environment); an FQDN works as well.
+HOSTNAME = (_env('DC_SERVER', 'SERVER') or
+            FALLBACK['SERVER']).split('.')[0].lower()
+SERVER_FQDN = '%s.%s' % (HOSTNAME, DNSNAME)
+SERVER_IP = '127.0.0.1'  # inside netns-run's namespace: always loopback
+USERNAME = _env('DC_USERNAME', 'USERNAME') or FALLBACK['USERNAME']
 LDAP_URL = 'ldap://127.0.0.1'
 NEVER = str(-0x8000000000000000)  # AD's "never" for maxPwdAge
 
@@ -88,9 +117,67 @@ def in_netns():
     return os.environ.get('SPNPOOL_NETNS') == '1' and ifaces == ['lo']
 
 
+_provisioning = {}  # the password while a template is being provisioned
+# Read once, like the names: a test that exports a DC's environ() into
+# os.environ must not make the next ThrowawayDC look for another template.
+_GIVEN_PASSWORD = _env('DC_PASSWORD', 'PASSWORD')
+
+
+def _given_password():
+    return _GIVEN_PASSWORD
+
+
+def run_parent():
+    """Where a run's DC copy goes: under $SELFTEST_PREFIX (Samba's selftest
+    gives each run one, and cleans it), else the system's temp dir."""
+    prefix = _env('SELFTEST_PREFIX')
+    if not prefix:
+        return None
+    parent = os.path.join(prefix, 'spnpool')
+    os.makedirs(parent, exist_ok=True)
+    return parent
+
+
+def localize(data):
+    """``data`` (bytes: a fixture written for the FALLBACK domain) with
+    that domain's DNS and NetBIOS names replaced by the domain's."""
+    old_dns = FALLBACK['REALM'].lower()
+    pairs = [(old_dns, DNSNAME),
+             ('.'.join(p.capitalize() for p in old_dns.split('.')),
+              '.'.join(p.capitalize() for p in DNSNAME.split('.'))),
+             (FALLBACK['DOMAIN'] + '\\', DOMAIN + '\\')]
+    for old, new in pairs:
+        data = data.replace(old.encode(), new.encode())
+    return data
+
+
 def template_dir():
-    """Named by Samba version so an upgrade never reuses an old database."""
-    return os.path.join(CACHE, 'dc-template-%s-r%d' % (samba.version, RECIPE))
+    """Named by Samba version so an upgrade never reuses an old database,
+    and by the domain's names (and a given password), so each set of
+    names gets a template of its own."""
+    key = '\0'.join([REALM, DOMAIN, HOSTNAME, USERNAME,
+                      _given_password() or ''])
+    return os.path.join(CACHE, 'dc-template-%s-r%d-%s-%s' % (
+        samba.version, RECIPE, HOSTNAME,
+        hashlib.sha256(key.encode()).hexdigest()[:12]))
+
+
+def password():
+    """The admin password: the environment's, else the one the template
+    was provisioned with."""
+    given = _given_password() or _provisioning.get('password')
+    if given:
+        return given
+    with open(os.path.join(template_dir(), PASSWORD_FILE)) as f:
+        return f.read().strip()
+
+
+def names():
+    """Selftest-style variables naming the harness's domain."""
+    return {'REALM': REALM, 'DOMAIN': DOMAIN, 'DNSNAME': DNSNAME,
+            'SERVER': HOSTNAME, 'DC_SERVER': HOSTNAME,
+            'NETBIOSNAME': HOSTNAME.upper(), 'SERVER_IP': SERVER_IP,
+            'USERNAME': USERNAME}
 
 
 def admin_creds(lp):
@@ -99,7 +186,7 @@ def admin_creds(lp):
     creds.guess(lp)
     creds.set_domain(DOMAIN)
     creds.set_username(USERNAME)
-    creds.set_password(PASSWORD)
+    creds.set_password(password())
     creds.set_kerberos_state(DONT_USE_KERBEROS)
     return creds
 
@@ -216,19 +303,22 @@ def run_checked(argv):
             argv[0], res.returncode, res.stdout.decode(errors='replace')))
 
 
-def provision_into(root):
+def provision_into(root, admin_password):
     """Provision a DC into ``root`` and make it ready to be copied."""
+    if USERNAME.lower() != 'administrator':
+        raise RuntimeError('the throwaway DC has only the Administrator '
+                           'account; USERNAME=%s names another' % USERNAME)
     run_checked([
         'samba-tool', 'domain', 'provision', '--targetdir=' + root,
         '--realm=' + REALM, '--domain=' + DOMAIN, '--server-role=dc',
-        '--dns-backend=SAMBA_INTERNAL', '--adminpass=' + PASSWORD,
-        '--host-name=dc1', '--host-ip=' + SERVER_IP,
+        '--dns-backend=SAMBA_INTERNAL', '--adminpass=' + admin_password,
+        '--host-name=' + HOSTNAME, '--host-ip=' + SERVER_IP,
         '--option=interfaces=lo', '--option=bind interfaces only=yes',
         '--option=server services=ldap kdc'])
     conf = os.path.join(root, 'etc', 'smb.conf')
     tune_smb_conf(conf, root)
     # The DC's own ldap/... SPNs are added by samba's dnsupdate task,
-    # which we do not run: without them `kvno ldap/dc1...` fails.
+    # which we do not run: without them `kvno ldap/<dc>...` fails.
     run_checked(['samba_spnupdate', '-s', conf])
     # A cached template may be older than the default 42-day maxPwdAge.
     db = open_samdb(conf)
@@ -269,13 +359,20 @@ def ensure_template():
         build = tempfile.mkdtemp(prefix='spnpool-provision-')
         incoming = os.path.join(CACHE, '.incoming-%d' % os.getpid())
         try:
-            provision_into(build)
+            admin_password = _given_password() or _strong_password()
+            fd = os.open(os.path.join(build, PASSWORD_FILE),
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, 'w') as f:
+                f.write(admin_password + '\n')
+            _provisioning['password'] = admin_password
+            provision_into(build, admin_password)
             shutil.copytree(build, incoming, symlinks=True,
                             ignore=_ignore_runtime)
             rewrite_paths(os.path.join(incoming, 'etc', 'smb.conf'), build,
                           final)
             os.rename(incoming, final)
         finally:
+            _provisioning.clear()
             shutil.rmtree(build, ignore_errors=True)
             shutil.rmtree(incoming, ignore_errors=True)
     return final
@@ -330,12 +427,13 @@ class ThrowawayDC:
     def setup(self):
         """Copy the template into a fresh temp dir."""
         template = ensure_template()
-        self.run_dir = tempfile.mkdtemp(prefix='spnpool-dc-')
+        self.run_dir = tempfile.mkdtemp(prefix='spnpool-dc-',
+                                        dir=run_parent())
         atexit.register(self.close)
         shutil.copytree(template, self.path, symlinks=True,
                         ignore=_ignore_runtime)
         rewrite_paths(self.smb_conf, template, self.path)
-        # netns-run's private krb5.conf: realm EXAMPLE.TEST, no DNS.
+        # netns-run's private krb5.conf: this realm, no DNS.
         shutil.copyfile('/etc/krb5.conf', self._in_run('krb5.conf'))
 
     def close(self):
@@ -364,14 +462,13 @@ class ThrowawayDC:
 
     def environ(self):
         """Selftest-style variables for child processes."""
-        return {
-            'SERVER': SERVER, 'SERVER_IP': SERVER_IP, 'USERNAME': USERNAME,
-            'PASSWORD': PASSWORD, 'REALM': REALM, 'DOMAIN': DOMAIN,
-            'DNSNAME': DNSNAME, 'SMB_CONF_PATH': self.smb_conf,
+        return dict(
+            names(), PASSWORD=password(), DC_PASSWORD=password(), **{
+            'SMB_CONF_PATH': self.smb_conf,
             'SPNPOOL_DC_DIR': self.path, 'SPNPOOL_SAM_LDB': self.sam_ldb,
             'KRB5_CONFIG': self._in_run('krb5.conf'),
             'KRB5CCNAME': 'FILE:' + self._in_run('krb5cc'),
-        }
+        })
 
     def samdb(self, url=None, creds=True):
         """A new SamDB: over LDAP while running, else on the local sam.ldb
@@ -401,7 +498,7 @@ class ThrowawayDC:
 
     def create_user(self, name, password=None, spns=(), enabled=True,
                     attrs=None):
-        """A user that can kinit as NAME@EXAMPLE.TEST with ``password``."""
+        """A user that can kinit as NAME@REALM with ``password``."""
         password = password or _strong_password()
         uac = dsdb.UF_NORMAL_ACCOUNT
         if not enabled:
@@ -474,6 +571,12 @@ def cmd_run(args):
     return 128 - rc if rc < 0 else rc
 
 
+def cmd_names(_args):
+    for key, value in sorted(names().items()):
+        print('%s=%s' % (key, value))
+    return 0
+
+
 def cmd_provision(_args):
     start = time.monotonic()
     path = ensure_template()
@@ -485,6 +588,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
     sub.add_parser('provision').set_defaults(func=cmd_provision)
+    sub.add_parser('names').set_defaults(func=cmd_names)
     run = sub.add_parser('run')
     run.add_argument('--no-start', action='store_true',
                      help='copy the DC but do not start samba')
@@ -493,6 +597,8 @@ def main():
     args = parser.parse_args()
     if args.command == 'run' and args.cmd[:1] == ['--']:
         args.cmd = args.cmd[1:]
+    if args.command == 'names':
+        return args.func(args)
     if not in_netns():
         reexec_in_netns()
     signal.signal(signal.SIGTERM, _sigterm)

@@ -2,12 +2,12 @@
 """The main job: the seed's three situations, walked through with the real
 commands against a throwaway domain on local disk.
 
-Provisions (or copies the cached) Samba AD domain EXAMPLE.TEST into a temp
-folder, creates the accounts of the story, and runs
-`samba-tool spn http-pool` on its sam.ldb exactly as an admin on a DC
-would, printing what the admin sees.  Nothing listens on any network: the
-domain is used through its database file, inside the private namespace of
-selftest/netns-run.
+Provisions (or copies the cached) Samba AD domain the environment names
+(else the harness's own; see selftest/dc.py) into a temp folder, creates
+the accounts of the story, and runs `samba-tool spn http-pool` on its
+sam.ldb exactly as an admin on a DC would, printing what the admin sees.
+Nothing listens on any network: the domain is used through its database
+file, inside the private namespace of selftest/netns-run.
 """
 
 import os
@@ -19,6 +19,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import dc as dcmod  # noqa: E402
+from dc import DNSNAME, DOMAIN  # noqa: E402
 
 SAMBA_TOOL = os.environ.get('SPNPOOL_SAMBA_TOOL',
                             os.path.join(REPO, 'build', 'bin', 'samba-tool'))
@@ -55,60 +56,66 @@ def main():
     with dcmod.ThrowawayDC(start=False) as dc:
         story = Story(dc)
         dc.create_computer('web01', spns=['HOST/web01',
-                                          'HOST/web01.example.test'])
+                                          f'HOST/web01.{DNSNAME}'])
         for name in ('svc-web01', 'svc-intranet', 'svc-shop-a',
                      'svc-shop-b'):
             dc.create_user(name)
 
-        story.say('== Situation 1: a pool runs as EXAMPLE\\svc-web01 on '
+        story.say(f'== Situation 1: a pool runs as {DOMAIN}\\svc-web01 on '
                   'the computer\'s own name ==\n'
                   'Today http/web01 is answered by the computer account '
                   'through its HOST/ SPN,\nso the ticket is encrypted for '
                   'WEB01$ and the pool cannot decrypt it.')
         story.run('list', '--host', 'web01')
         story.run('check', 'http://web01/', '--identity',
-                  'EXAMPLE\\svc-web01', expect=11)
-        story.run('add', 'EXAMPLE\\svc-web01', 'web01')
-        story.run('check', 'http://web01.example.test/', '--identity',
-                  'EXAMPLE\\svc-web01')
+                  f'{DOMAIN}\\svc-web01', expect=11)
+        story.run('add', f'{DOMAIN}\\svc-web01', 'web01')
+        story.run('check', f'http://web01.{DNSNAME}/', '--identity',
+                  f'{DOMAIN}\\svc-web01')
 
         story.say('== Situation 2: the site is reached by a farm name '
                   'nobody holds (NTLM fallback) ==')
         story.run('check', 'http://intranet/', '--identity',
-                  'EXAMPLE\\svc-intranet', expect=10)
-        story.run('add', 'EXAMPLE\\svc-intranet', 'intranet', '--dry-run')
-        story.run('add', 'EXAMPLE\\svc-intranet', 'intranet')
+                  f'{DOMAIN}\\svc-intranet', expect=10)
+        story.run('add', f'{DOMAIN}\\svc-intranet', 'intranet', '--dry-run')
+        story.run('add', f'{DOMAIN}\\svc-intranet', 'intranet')
         story.say('Running it again changes nothing (idempotent):')
-        story.run('add', 'EXAMPLE\\svc-intranet', 'intranet.example.test')
+        story.run('add', f'{DOMAIN}\\svc-intranet', f'intranet.{DNSNAME}')
 
         story.say('== Situation 3: two pools under different accounts '
                   'behind one name ==\n'
                   'An SPN belongs to one account; the second registration '
                   'is refused and nothing is written.')
-        story.run('add', 'EXAMPLE\\svc-shop-a', 'shop')
-        story.run('add', 'EXAMPLE\\svc-shop-b', 'shop', expect=4)
+        story.run('add', f'{DOMAIN}\\svc-shop-a', 'shop')
+        story.run('add', f'{DOMAIN}\\svc-shop-b', 'shop', expect=4)
         story.run('check', 'http://shop/', '--identity',
-                  'EXAMPLE\\svc-shop-b', expect=11)
+                  f'{DOMAIN}\\svc-shop-b', expect=11)
         story.say('Resolutions: run both pools as one shared account, give '
                   'each pool its own host name,\nuse IIS kernel-mode '
                   'authentication with the machine account, or set the '
                   'second\nsite to NTLM only.  Moving the name on purpose:')
-        story.run('add', 'EXAMPLE\\svc-shop-b', 'shop', '--move')
-        story.run('list', 'EXAMPLE\\svc-shop-a')
-        story.run('remove', 'EXAMPLE\\svc-shop-b', 'shop')
+        story.run('add', f'{DOMAIN}\\svc-shop-b', 'shop', '--move')
+        story.run('list', f'{DOMAIN}\\svc-shop-a')
+        story.run('remove', f'{DOMAIN}\\svc-shop-b', 'shop')
 
         story.say('== Many pools at once, from IIS\'s own configuration '
                   '==\nThe shop\'s two applications run in two pools '
                   'under svc-shop-a and svc-shop-b:\nplan explains the '
                   'conflict, ranks the ways out and lists the changes.')
-        config = os.path.join(REPO, 'selftest', 'fixtures',
-                              'two-pools-one-name.config')
+        # The fixture, written for the harness's own domain, rewritten
+        # for the one in use.
+        config = os.path.join(dc.run_dir, 'applicationHost.config')
+        with open(os.path.join(REPO, 'selftest', 'fixtures',
+                               'two-pools-one-name.config'), 'rb') as f:
+            data = dcmod.localize(f.read())
+        with open(config, 'wb') as f:
+            f.write(data)
         story.run('plan', '--iis-config', config, '--server', 'web01')
         journal = os.path.join(dc.run_dir, 'shop.journal')
         story.run('apply', '--iis-config', config, '--server', 'web01',
                   '--yes', '--journal', journal)
-        story.run('check', 'http://shop.example.test/', '--identity',
-                  'EXAMPLE\\svc-shop-a')
+        story.run('check', f'http://shop.{DNSNAME}/', '--identity',
+                  f'{DOMAIN}\\svc-shop-a')
         story.run('undo', journal)
 
         story.say('== The whole directory at once ==\n'

@@ -125,15 +125,32 @@ def run_from_waf(bld):
         raise Errors.WafError('failing: ' + ', '.join(broken))
 
 
+# The names Samba's selftest gives its ad_dc environment (setup_ad_dc and
+# provision_ad_dc in Samba's selftest/target/Samba4.pm; the same in 4.17
+# and 4.22).  With --all the domain suites run once more on a throwaway DC
+# provisioned with them, as the suites would see that environment.
+SAMBA_AD_DC = {
+    'REALM': 'ADDOM.SAMBA.EXAMPLE.COM', 'DNSNAME': 'addom.samba.example.com',
+    'DOMAIN': 'ADDOMAIN', 'SERVER': 'addc', 'DC_SERVER': 'addc',
+    'NETBIOSNAME': 'ADDC', 'USERNAME': 'Administrator',
+    'DC_USERNAME': 'Administrator', 'PASSWORD': 'locDCpass1',
+    'DC_PASSWORD': 'locDCpass1',
+}
+
+
 def extra_passes(bld):
     """--all: the C suites under valgrind, then in an ASan/UBSan build of
-    their own (build-asan/, own lock file), each a separate waf run."""
+    their own (build-asan/, own lock file), then the integration and
+    kerberos suites in a domain named as Samba's ad_dc; each a separate
+    waf run."""
     waf = [bld.env.PYTHON[0], os.path.join(bld.path.abspath(), 'waf')]
     asan = {'WAFLOCK': '.lock-waf-asan'}
     return [
         (waf + ['test', '--suite', 'unit', '--valgrind'], {}),
         (waf + ['configure', '--out=build-asan', '--sanitize', 'build',
                 'test', '--suite', 'unit'], asan),
+        (waf + ['test', '--suite', 'integration', '--suite', 'kerberos'],
+         SAMBA_AD_DC),
     ]
 
 

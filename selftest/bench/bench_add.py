@@ -241,7 +241,7 @@ def concurrency(count):
         env = dict(os.environ, **dc.environ())
         creds = ['-H', dcmod.LDAP_URL, '-s', dc.smb_conf,
                  '-U', '%s\\%s' % (dcmod.DOMAIN, dcmod.USERNAME),
-                 '--password=' + dcmod.PASSWORD, '--use-kerberos=off']
+                 '--password=' + dcmod.password(), '--use-kerberos=off']
         results = {}
         for which in ('ours', 'base'):
             user = 'svc-conc-' + which

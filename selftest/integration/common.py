@@ -5,18 +5,23 @@ Runs inside selftest/netns-run (the runner starts it so).  The command
 under test is the build tree's samba-tool launcher, or the one named by
 SPNPOOL_SAMBA_TOOL (e.g. an installed /usr/local/bin/samba-tool).
 
-The commands are driven only through the variables Samba's selftest
-exports (SERVER, USERNAME, PASSWORD, REALM, DOMAIN, SMB_CONF_PATH), which
-the throwaway DC of selftest/dc.py exports too.  The expectations still
-assume that DC's domain (EXAMPLE / example.test) and its accounts, so the
-suites do not yet run against a Samba tree's ad_dc environment.
+The domain's names come from the variables Samba's selftest exports
+(REALM, DOMAIN, DNSNAME, SERVER, USERNAME, PASSWORD; selftest/dc.py reads
+them and falls back to its own), and every expectation is built from
+them: the suites assume no realm, domain, host or password.  The fixtures
+of selftest/fixtures/ are written for the harness's fallback domain (the
+C suites read them as they are); fixture() rewrites a copy for the domain
+in use.
 """
 
+import atexit
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,6 +29,33 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, 'selftest'))
 
 import dc as dcmod  # noqa: E402
+
+# The domain under test (selftest/dc.py: from the environment, else the
+# harness's own).  DNS_MIXED spells the DNS name in mixed case, for the
+# tests proving that names compare case-insensitively.
+REALM = dcmod.REALM
+DOMAIN = dcmod.DOMAIN
+DNSNAME = dcmod.DNSNAME
+DNS_MIXED = '.'.join(label.capitalize() for label in DNSNAME.split('.'))
+DOMAIN_DN = ','.join('DC=' + label for label in DNSNAME.split('.'))
+FIXTURES = os.path.join(REPO, 'selftest', 'fixtures')
+_fixture_dir = None
+
+
+def fixture(name):
+    """selftest/fixtures/NAME, its domain names rewritten for the domain
+    under test (a copy in a temp dir removed at exit)."""
+    global _fixture_dir
+    if _fixture_dir is None:
+        _fixture_dir = tempfile.mkdtemp(prefix='spnpool-fixtures-')
+        atexit.register(shutil.rmtree, _fixture_dir, True)
+    path = os.path.join(_fixture_dir, name)
+    if not os.path.exists(path):
+        with open(os.path.join(FIXTURES, name), 'rb') as f:
+            data = f.read()
+        with open(path, 'wb') as f:
+            f.write(dcmod.localize(data))
+    return path
 
 SAMBA_TOOL = os.environ.get('SPNPOOL_SAMBA_TOOL',
                             os.path.join(REPO, 'build', 'bin', 'samba-tool'))
@@ -81,7 +113,7 @@ class DCTestCase(unittest.TestCase):
         """A joined computer: HOST/ SPNs for both of its names."""
         name = self.unique(prefix)
         if spns is None:
-            spns = ['HOST/%s' % name, 'HOST/%s.example.test' % name]
+            spns = ['HOST/%s' % name, 'HOST/%s.%s' % (name, DNSNAME)]
         return self.dc.create_computer(name, spns=spns)
 
     def spns_of(self, dn):

@@ -3,9 +3,9 @@ through the embedded sam.ldb and over LDAP (every scenario twice)."""
 
 import concurrent.futures
 
-from common import (EXIT_AUTH, EXIT_BAD_INPUT, EXIT_CONFLICT,
-                    EXIT_CONNECTION, EXIT_NO_IDENTITY, EXIT_OK, DCTestCase,
-                    both_transports)
+from common import (DNS_MIXED, DNSNAME, DOMAIN, EXIT_AUTH, EXIT_BAD_INPUT,
+                    EXIT_CONFLICT, EXIT_CONNECTION, EXIT_NO_IDENTITY,
+                    EXIT_OK, DCTestCase, both_transports)
 
 
 def states(doc):
@@ -17,51 +17,51 @@ class AddTests:
 
     def test_add_registers_both_forms_of_a_short_name(self):
         svc = self.user()
-        doc = self.tool_json('add', 'EXAMPLE\\' + svc.name, 'intranet')
+        doc = self.tool_json('add', f'{DOMAIN}\\' + svc.name, 'intranet')
         self.assertTrue(doc['ok'])
         self.assertTrue(doc['changed'])
         self.assertEqual(states(doc), {
             'http/INTRANET': 'added',
-            'http/intranet.example.test': 'added'})
+            f'http/intranet.{DNSNAME}': 'added'})
         self.assertEqual(doc['account']['dn'], svc.dn)
         self.assertEqual(self.spns_of(svc.dn),
-                         ['http/INTRANET', 'http/intranet.example.test'])
+                         ['http/INTRANET', f'http/intranet.{DNSNAME}'])
 
     def test_add_derives_netbios_form_from_fqdn(self):
         svc = self.user()
-        rc, out, err = self.tool('add', svc.name + '@example.test',
-                                 'Portal.Example.Test')
+        rc, out, err = self.tool('add', svc.name + f'@{DNSNAME}',
+                                 f'Portal.{DNS_MIXED}')
         self.assertEqual(rc, EXIT_OK, err)
         self.assertEqual(self.spns_of(svc.dn),
-                         ['http/PORTAL', 'http/portal.example.test'])
+                         ['http/PORTAL', f'http/portal.{DNSNAME}'])
         self.assertIn('http/PORTAL', out)
-        self.assertIn('http/portal.example.test', out)
+        self.assertIn(f'http/portal.{DNSNAME}', out)
 
     def test_add_with_port_adds_port_forms_too(self):
         svc = self.user()
         self.tool_json('add', svc.name, 'app1', '--port', '8080')
         self.assertEqual(self.spns_of(svc.dn), [
-            'http/APP1', 'http/APP1:8080', 'http/app1.example.test',
-            'http/app1.example.test:8080'])
+            'http/APP1', 'http/APP1:8080', f'http/app1.{DNSNAME}',
+            f'http/app1.{DNSNAME}:8080'])
 
     def test_add_again_is_a_no_op(self):
         svc = self.user()
         self.tool_json('add', svc.name, 'app2')
         before = self.spns_of(svc.dn)
-        doc = self.tool_json('add', svc.name, 'APP2', 'app2.example.test')
+        doc = self.tool_json('add', svc.name, 'APP2', f'app2.{DNSNAME}')
         self.assertFalse(doc['changed'])
         self.assertEqual(set(states(doc).values()), {'present'})
         self.assertEqual(self.spns_of(svc.dn), before)
 
     def test_add_refuses_spn_held_by_another_account_in_any_case(self):
-        holder = self.user(spns=['HTTP/Shared.Example.Test'])
+        holder = self.user(spns=[f'HTTP/Shared.{DNS_MIXED}'])
         svc = self.user()
         rc, out, err = self.tool('add', svc.name, 'shared')
         self.assertEqual(rc, EXIT_CONFLICT, out + err)
         self.assertOneLineError(err, holder.dn, 'nothing was written')
         self.assertEqual(self.spns_of(svc.dn), [])
         self.assertEqual(self.spns_of(holder.dn),
-                         ['HTTP/Shared.Example.Test'])
+                         [f'HTTP/Shared.{DNS_MIXED}'])
         doc = self.tool_json('add', svc.name, 'shared',
                              expect=EXIT_CONFLICT)
         self.assertFalse(doc['ok'])
@@ -69,7 +69,7 @@ class AddTests:
         conflict = [s for s in doc['spns'] if s['state'] == 'conflict']
         self.assertEqual(conflict[0]['holder_dn'], holder.dn)
         self.assertEqual(conflict[0]['holder_value'],
-                         'HTTP/Shared.Example.Test')
+                         f'HTTP/Shared.{DNS_MIXED}')
 
     def test_add_move_takes_spns_from_their_holder(self):
         holder = self.user()
@@ -79,7 +79,7 @@ class AddTests:
         self.assertEqual(set(states(doc).values()), {'moved'})
         self.assertEqual(self.spns_of(holder.dn), [])
         self.assertEqual(self.spns_of(svc.dn),
-                         ['http/MOVING', 'http/moving.example.test'])
+                         ['http/MOVING', f'http/moving.{DNSNAME}'])
 
     def test_add_over_computers_host_spn_warns_of_shadowing(self):
         web = self.computer()
@@ -115,12 +115,12 @@ class AddTests:
 class RemoveListTests:
 
     def test_remove_deletes_stored_spelling_whatever_the_case(self):
-        svc = self.user(spns=['HTTP/Rm1', 'http/RM1.example.test',
+        svc = self.user(spns=['HTTP/Rm1', f'http/RM1.{DNSNAME}',
                               'HOST/rm1', 'http/rm1:8080'])
         doc = self.tool_json('remove', svc.name, 'rm1')
         self.assertTrue(doc['changed'])
         self.assertEqual(states(doc), {'http/RM1': 'removed',
-                                       'http/rm1.example.test': 'removed'})
+                                       f'http/rm1.{DNSNAME}': 'removed'})
         self.assertEqual(self.spns_of(svc.dn),
                          ['HOST/rm1', 'http/rm1:8080'])
 
@@ -132,10 +132,10 @@ class RemoveListTests:
         self.assertEqual(self.spns_of(svc.dn), ['http/keep'])
 
     def test_list_by_identity(self):
-        svc = self.user(spns=['http/l1', 'ldap/l1', 'HTTP/l1.example.test'])
+        svc = self.user(spns=['http/l1', 'ldap/l1', f'HTTP/l1.{DNSNAME}'])
         doc = self.tool_json('list', svc.name)
         self.assertEqual(sorted(e['spn'] for e in doc['entries']),
-                         ['HTTP/l1.example.test', 'http/l1'])
+                         [f'HTTP/l1.{DNSNAME}', 'http/l1'])
         self.assertEqual(doc['account']['sam_account_name'], svc.name)
 
     def test_list_by_host_shows_explicit_alias_and_computer(self):
@@ -247,7 +247,7 @@ class LdapOnlyTests(DCTestCase):
         holders = [a for a in accounts if self.spns_of(a.dn)]
         self.assertEqual(len(holders), 1)
         self.assertEqual(self.spns_of(holders[0].dn),
-                         ['http/CONTESTED', 'http/contested.example.test'])
+                         ['http/CONTESTED', f'http/contested.{DNSNAME}'])
 
 
 if __name__ == '__main__':

@@ -27,12 +27,12 @@ import ldb
 # Also runnable as `python3 -m unittest selftest/integration/<this file>`.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import (EXIT_BAD_INPUT, EXIT_CONFLICT,  # noqa: E402
-                    EXIT_NO_IDENTITY, EXIT_OK, REPO, both_transports)
+from common import (DNS_MIXED, DNSNAME, DOMAIN,  # noqa: E402
+                    DOMAIN_DN, EXIT_BAD_INPUT, EXIT_CONFLICT,
+                    EXIT_NO_IDENTITY, EXIT_OK, both_transports, fixture)
 
-FIXTURES = os.path.join(REPO, 'selftest', 'fixtures')
-USERS = 'CN=%s,CN=Users,DC=example,DC=test'
-COMPUTERS = 'CN=%s,CN=Computers,DC=example,DC=test'
+USERS = f'CN=%s,CN=Users,{DOMAIN_DN}'
+COMPUTERS = f'CN=%s,CN=Computers,{DOMAIN_DN}'
 
 # Every account the fixtures name, with the SPNs each test starts from.
 # svc-shop-b holds the shop's FQDN in an odd spelling (the plans must
@@ -41,12 +41,12 @@ COMPUTERS = 'CN=%s,CN=Computers,DC=example,DC=test'
 BASELINE = {
     USERS % 'svc-web01': [],
     USERS % 'svc-farm': [],
-    USERS % 'svc-shop-a': ['HTTP/shop-a-admin.example.test'],
-    USERS % 'svc-shop-b': ['HTTP/Shop.Example.Test', 'ldap/shop-b'],
+    USERS % 'svc-shop-a': [f'HTTP/shop-a-admin.{DNSNAME}'],
+    USERS % 'svc-shop-b': [f'HTTP/Shop.{DNS_MIXED}', 'ldap/shop-b'],
     USERS % 'svc-portal': [],
     USERS % 'svc-shop': [],
-    COMPUTERS % 'web01': ['HOST/web01', 'HOST/web01.example.test'],
-    COMPUTERS % 'web02': ['HOST/web02', 'HOST/web02.example.test'],
+    COMPUTERS % 'web01': ['HOST/web01', f'HOST/web01.{DNSNAME}'],
+    COMPUTERS % 'web02': ['HOST/web02', f'HOST/web02.{DNSNAME}'],
 }
 
 # The ranked resolutions of the several-pools-one-name conflict.
@@ -54,10 +54,6 @@ RESOLUTION_KINDS = ['shared-account', 'distinct-names', 'kernel-mode',
                     'ntlm-only']
 
 EXIT_KERBEROS_FAILS = 11
-
-
-def fixture(name):
-    return os.path.join(FIXTURES, name)
 
 
 def spns_of_changes(doc, dn):
@@ -183,8 +179,8 @@ class PlanApplyTests:
         # the seed's conflict: why, who keeps the name, the ranked ways
         # out with the chosen one marked, what to run on IIS, the changes
         out = two[1]
-        self.assertIn('1. shop.example.test (SHOP): CONFLICT', out)
-        self.assertIn('2 accounts serve shop.example.test', out)
+        self.assertIn(f'1. shop.{DNSNAME} (SHOP): CONFLICT', out)
+        self.assertIn(f'2 accounts serve shop.{DNSNAME}', out)
         self.assertIn('site Shop /, pool ShopFront: tickets for svc-shop-a',
                       out)
         self.assertIn('site Shop /api, pool ShopApi: tickets for svc-shop-b',
@@ -202,11 +198,13 @@ class PlanApplyTests:
                       '/security/authentication/windowsAuthentication '
                       '/-"providers.[value=\'Negotiate\']" /commit:apphost',
                       out)
-        self.assertIn('   1. delete  HTTP/Shop.Example.Test  from '
-                      'svc-shop-b (%s)\n'
+        # the SPN column is as wide as the longest SPN of the changes
+        width = len(f'http/shop.{DNSNAME}')
+        self.assertIn('   1. delete  %-*s  from svc-shop-b (%s)\n'
                       '      (moved to svc-shop-a)\n'
-                      '   2. add     http/SHOP               to svc-shop-a' %
-                      (USERS % 'svc-shop-b'), out)
+                      '   2. add     %-*s  to svc-shop-a' %
+                      (width, f'HTTP/Shop.{DNS_MIXED}', USERS % 'svc-shop-b',
+                       width, 'http/SHOP'), out)
         # the application set to NTLM only gets no useAppPoolCredentials
         self.assertNotIn('appcmd set config "Shop/api" -section:system.'
                          'webServer/security/authentication/'
@@ -215,7 +213,7 @@ class PlanApplyTests:
         self.assertIn('samba-tool spn http-pool apply PLAN.json', out)
 
         out = one[1]
-        self.assertIn('1. web01.example.test (WEB01): NOTHING', out)
+        self.assertIn(f'1. web01.{DNSNAME} (WEB01): NOTHING', out)
         self.assertIn('Answers already: WEB01$', out)
         self.assertIn('[kernel mode]', out)
         self.assertIn('Directory changes: none.', out)
@@ -223,25 +221,25 @@ class PlanApplyTests:
                          'one line per pool, not per binding: ' + out)
 
         out = kernel[1]
-        self.assertIn('portal.example.test (PORTAL): REGISTER', out)
+        self.assertIn(f'portal.{DNSNAME} (PORTAL): REGISTER', out)
         self.assertIn('appcmd set config "Portal" -section:system.webServer'
                       '/security/authentication/windowsAuthentication '
                       '/useAppPoolCredentials:"True" /commit:apphost', out)
 
         out = pools[1]
         self.assertIn('(pools file)', out)
-        self.assertIn('shop.example.test (SHOP): REGISTER', out)
-        self.assertIn('wiki.example.test (WIKI): REGISTER', out)
+        self.assertIn(f'shop.{DNSNAME} (SHOP): REGISTER', out)
+        self.assertIn(f'wiki.{DNSNAME} (WIKI): REGISTER', out)
         self.assertIn('Must answer: WEB01$', out)
 
     def test_plan_refusals_and_unresolvable_conflicts(self):
         farm = os.path.join(self.tmp, 'builtin-farm.conf')
         with open(farm, 'w') as f:
             f.write('[pool portal]\nidentity = NetworkService\n'
-                    'hosts = portal2.example.test\n')
+                    f'hosts = portal2.{DNSNAME}\n')
         nobody = os.path.join(self.tmp, 'nobody.conf')
         with open(nobody, 'w') as f:
-            f.write('[pool ghost]\nidentity = EXAMPLE\\nobody\n'
+            f.write(f'[pool ghost]\nidentity = {DOMAIN}\\nobody\n'
                     'hosts = ghost\n')
         runs = [('plan', '--pools-file', farm, '--server', 'web01',
                  '--server', 'web02', '--json'),
@@ -253,14 +251,14 @@ class PlanApplyTests:
         self.assertEqual(fj[0], EXIT_CONFLICT, fj[1] + fj[2])
         doc = json.loads(fj[1])
         self.assertTrue(doc['ok'])
-        name = by_fqdn(doc)['portal2.example.test']
+        name = by_fqdn(doc)[f'portal2.{DNSNAME}']
         self.assertEqual(name['decision'], 'conflict')
         self.assertEqual(sorted(u['account_sam'] for u in name['users']),
                          ['WEB01$', 'WEB02$'])
         self.assertFalse(any(r['chosen'] for r in name['resolutions']))
         self.assertEqual(doc['changes'], [])
         self.assertIn('no resolution chosen', ' '.join(doc['notes']))
-        self.assertOneLineError(fj[2], 'portal2.example.test')
+        self.assertOneLineError(fj[2], f'portal2.{DNSNAME}')
 
         self.assertEqual(nt[0], EXIT_NO_IDENTITY, nt[1] + nt[2])
         self.assertOneLineError(nt[2], 'pool ghost', 'not found')
@@ -286,26 +284,26 @@ class PlanApplyTests:
             plans[name] = doc['plan']
 
         # what the rules say, as the JSON plan carries it
-        web01 = by_fqdn(plans['one-pool.config'])['web01.example.test']
+        web01 = by_fqdn(plans['one-pool.config'])[f'web01.{DNSNAME}']
         self.assertEqual((web01['decision'], web01['account_sam']),
                          ('nothing', 'WEB01$'))
         self.assertEqual(web01['netbios'], 'WEB01')
         self.assertTrue(all(u['kernel_mode'] and u['pool'] == 'Web01Pool'
                             for u in web01['users']))
         self.assertEqual(plans['one-pool.config']['changes'], [])
-        web01 = by_fqdn(plans['apppoolidentity.config'])['web01.example.test']
+        web01 = by_fqdn(plans['apppoolidentity.config'])[f'web01.{DNSNAME}']
         self.assertEqual((web01['decision'], web01['account_sam']),
                          ('nothing', 'WEB01$'))
 
         farm = plans['farm.config']
-        self.assertEqual(by_fqdn(farm)['farm.example.test']['decision'],
+        self.assertEqual(by_fqdn(farm)[f'farm.{DNSNAME}']['decision'],
                          'register')
         self.assertEqual(spns_of_changes(farm, USERS % 'svc-farm'),
                          [('add', 'http/FARM'),
-                          ('add', 'http/farm.example.test')])
+                          ('add', f'http/farm.{DNSNAME}')])
 
         shop = plans['two-pools-one-name.config']
-        name = by_fqdn(shop)['shop.example.test']
+        name = by_fqdn(shop)[f'shop.{DNSNAME}']
         self.assertEqual(name['decision'], 'conflict')
         self.assertEqual([r['kind'] for r in name['resolutions']],
                          RESOLUTION_KINDS)
@@ -319,13 +317,13 @@ class PlanApplyTests:
                             for c in name['iis_commands']))
         self.assertEqual(shop['changes'][0]['action'], 'delete')
         self.assertEqual(spns_of_changes(shop, USERS % 'svc-shop-b'),
-                         [('delete', 'HTTP/Shop.Example.Test')])
+                         [('delete', f'HTTP/Shop.{DNS_MIXED}')])
         self.assertEqual(spns_of_changes(shop, USERS % 'svc-shop-a'),
                          [('add', 'http/SHOP'),
-                          ('add', 'http/shop.example.test')])
+                          ('add', f'http/shop.{DNSNAME}')])
 
         portal = plans['kernel-mode.config']
-        name = by_fqdn(portal)['portal.example.test']
+        name = by_fqdn(portal)[f'portal.{DNSNAME}']
         self.assertEqual((name['decision'], name['account_sam']),
                          ('register', 'svc-portal'))
         self.assertTrue(any('useAppPoolCredentials:"True"' in c
@@ -333,8 +331,8 @@ class PlanApplyTests:
 
         self.assertEqual(self.spns(USERS % 'svc-shop-b'), ['ldap/shop-b'])
         self.assertEqual(self.spns(USERS % 'svc-shop-a'), [
-            'HTTP/shop-a-admin.example.test', 'http/SHOP',
-            'http/shop.example.test'])
+            f'HTTP/shop-a-admin.{DNSNAME}', 'http/SHOP',
+            f'http/shop.{DNSNAME}'])
 
         # every site's verdict is what its plan promised: the account the
         # plan made answer gets Kerberos, the others of a conflict do not
@@ -372,19 +370,19 @@ class PlanApplyTests:
         plan = doc['plan']
         self.assertEqual(plan['source'], 'pools')
         names = by_fqdn(plan)
-        self.assertEqual(names['shop.example.test']['account_sam'],
+        self.assertEqual(names[f'shop.{DNSNAME}']['account_sam'],
                          'svc-shop')
-        self.assertEqual(names['wiki.example.test']['account_sam'], 'WEB01$')
+        self.assertEqual(names[f'wiki.{DNSNAME}']['account_sam'], 'WEB01$')
         self.assertTrue(doc['changed'])
         self.assertEqual(self.spns(USERS % 'svc-shop'),
-                         ['http/SHOP', 'http/shop.example.test'])
+                         ['http/SHOP', f'http/shop.{DNSNAME}'])
         self.assertEqual(self.spns(COMPUTERS % 'web01'), [
-            'HOST/web01', 'HOST/web01.example.test', 'http/WIKI',
-            'http/wiki.example.test'])
+            'HOST/web01', f'HOST/web01.{DNSNAME}', 'http/WIKI',
+            f'http/wiki.{DNSNAME}'])
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             verdicts = list(pool.map(
                 lambda p: self.check(*p),
-                [('http://shop.example.test:8080/', 'svc-shop'),
+                [(f'http://shop.{DNSNAME}:8080/', 'svc-shop'),
                  ('wiki', 'WEB01$')]))
         self.assertEqual([doc['verdict'] for rc, doc in verdicts],
                          ['kerberos-ok', 'kerberos-ok'])
@@ -400,11 +398,11 @@ class PlanApplyTests:
         rc, out, err = text
         self.assertEqual(rc, EXIT_OK, out + err)
         ldif = ('dn: %s\nchangetype: modify\ndelete: servicePrincipalName\n'
-                'servicePrincipalName: HTTP/Shop.Example.Test\n-\n\n'
+                f'servicePrincipalName: HTTP/Shop.{DNS_MIXED}\n-\n\n'
                 'dn: %s\nchangetype: modify\nadd: servicePrincipalName\n'
                 'servicePrincipalName: http/SHOP\n-\n\n'
                 'dn: %s\nchangetype: modify\nadd: servicePrincipalName\n'
-                'servicePrincipalName: http/shop.example.test\n-\n' %
+                f'servicePrincipalName: http/shop.{DNSNAME}\n-\n' %
                 (USERS % 'svc-shop-b', USERS % 'svc-shop-a',
                  USERS % 'svc-shop-a'))
         self.assertIn(ldif, out)
@@ -444,7 +442,7 @@ class PlanApplyTests:
         self.assertEqual(self.snapshot(other.dn), before)
         with open(journal) as f:
             records = f.read()
-        self.assertIn('intent\t0\tdelete\t%s\tHTTP/Shop.Example.Test\n' %
+        self.assertIn(f'intent\t0\tdelete\t%s\tHTTP/Shop.{DNS_MIXED}\n' %
                       (USERS % 'svc-shop-b'), records)
         self.assertIn('end\taborted\n', records)
         if self.transport == 'ldap':
@@ -469,7 +467,7 @@ class PlanApplyTests:
 
         # someone changed those SPNs since: undo refuses, writes nothing
         self.set_spns(USERS % 'svc-shop-a', [
-            'HTTP/shop-a-admin.example.test', 'http/shop.example.test'])
+            f'HTTP/shop-a-admin.{DNSNAME}', f'http/shop.{DNSNAME}'])
         changed = self.snapshot()
         rc, out, err = self.tool('undo', journal)
         self.assertEqual(rc, EXIT_CONFLICT, out + err)
@@ -481,15 +479,15 @@ class PlanApplyTests:
         self.set_spns(USERS % 'svc-shop-a', after[USERS % 'svc-shop-a'])
         rc, out, err = self.tool('undo', journal, '--dry-run')
         self.assertEqual(rc, EXIT_OK, out + err)
-        self.assertIn('servicePrincipalName: HTTP/Shop.Example.Test', out)
+        self.assertIn(f'servicePrincipalName: HTTP/Shop.{DNS_MIXED}', out)
         self.assertEqual(self.snapshot(), after)
         doc = self.tool_json('undo', journal)
         self.assertTrue(doc['changed'])
         self.assertEqual([(c['action'], c['spn'], c['state'])
                           for c in doc['changes']],
-                         [('delete', 'http/shop.example.test', 'done'),
+                         [('delete', f'http/shop.{DNSNAME}', 'done'),
                           ('delete', 'http/SHOP', 'done'),
-                          ('add', 'HTTP/Shop.Example.Test', 'done')])
+                          ('add', f'HTTP/Shop.{DNS_MIXED}', 'done')])
         self.assertEqual(self.snapshot(), before)
 
         rc, out, err = self.tool('undo', journal)

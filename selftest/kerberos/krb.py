@@ -8,18 +8,18 @@ started ThrowawayDC (selftest/dc.py)::
         os.environ.update(dc.environ())          # KRB5_CONFIG, ...
         alice = dc.create_user('alice')
         pool = dc.create_user('pool1', spns=['http/web01',
-                                             'http/web01.example.test'],
+                                             'http/web01.' + DNSNAME],
                               attrs=AES_ONLY)
         kinit(alice.principal, alice.password, cc)
-        kvno('HTTP/web01.example.test', cc)        # -> (True, 1)
+        kvno('HTTP/web01.' + DNSNAME, cc)          # -> (True, 1)
         export_keytab(dc, 'pool1', kt)
         with SpnegoServer(kt, '127.0.0.11') as web:
-            curl_negotiate('http://web01.example.test/', cc)  # (200, ..)
+            curl_negotiate(web.url('web01.' + DNSNAME), cc)  # (200, ..)
 
 Every function that talks to the KDC or starts a server refuses to run
 outside the private network namespace.  Without ``krb5_config`` the MIT
 tools use KRB5_CONFIG from the environment, else the namespace's private
-/etc/krb5.conf (both: realm EXAMPLE.TEST, KDC 127.0.0.1, no DNS,
+/etc/krb5.conf (both: the domain's realm, KDC 127.0.0.1, no DNS,
 dns_canonicalize_hostname = false).
 
 What happens here (test_kerberos_reality.py asserts each line):
@@ -345,7 +345,7 @@ def keytab_entries(path):
 def keytab_renamed(src, dst, principal):
     """Copy every key of keytab ``src`` into a new keytab ``dst`` under
     the name ``principal``: a ktpass-style keytab, e.g. the pool's keys
-    named HTTP/web02.example.test@EXAMPLE.TEST.  (ktutil cannot do it
+    named HTTP/web02.<dnsname>@<REALM>.  (ktutil cannot do it
     unattended: it reads keys from the terminal.)  MIT keytab format 0x502:
     a size-prefixed record per key, big-endian."""
     name, _, realm = principal.partition('@')
@@ -707,7 +707,7 @@ def dns_fqdn(name):
 
 
 def dns_node_dn(db, name):
-    """DN of the dnsNode for ``name`` (relative to example.test or FQDN)
+    """DN of the dnsNode for ``name`` (relative to the domain or an FQDN)
     in the domain's zone under DC=DomainDnsZones."""
     fqdn = dns_fqdn(name)
     label = fqdn[:-len(DNSNAME) - 1] or '@'

@@ -25,7 +25,7 @@ for _path in (HERE, os.path.join(SELFTEST, 'integration')):
         sys.path.insert(0, _path)
 
 import krb  # noqa: E402
-from common import SAMBA_TOOL  # noqa: E402
+from common import DNSNAME, DOMAIN, REALM, SAMBA_TOOL  # noqa: E402
 from test_kerberos_reality import (KRB_AP_ERR_NOT_US,  # noqa: E402
                                    RealityBase)
 
@@ -68,70 +68,70 @@ class CheckMatchesReality(ToolMixin, RealityBase):
     def world(cls):
         dc = cls.dc
         cls.web01 = dc.create_computer(
-            'web01', spns=['HOST/web01', 'HOST/web01.example.test'])
+            'web01', spns=['HOST/web01', f'HOST/web01.{DNSNAME}'])
         cls.pool01 = dc.create_user('pool-web01', attrs=krb.AES_ONLY)
         cls.web02 = dc.create_computer(
-            'web02', spns=['HOST/web02', 'HOST/web02.example.test'])
+            'web02', spns=['HOST/web02', f'HOST/web02.{DNSNAME}'])
         cls.pool02 = dc.create_user('pool-web02', attrs=krb.AES_ONLY)
         cls.farmpool = dc.create_user('pool-farm', attrs=krb.AES_ONLY)
 
     def test_ok_pool_registered_with_add_gets_200(self):
-        self.ok('add', 'EXAMPLE\\pool-web01', 'web01')
-        for url in ('http://web01.example.test/', 'http://web01/'):
+        self.ok('add', f'{DOMAIN}\\pool-web01', 'web01')
+        for url in (f'http://web01.{DNSNAME}/', 'http://web01/'):
             doc = self.check(url, 'pool-web01', expect='kerberos-ok')
             self.assertEqual(doc['answerers'][0]['via'], 'explicit')
         web = self.serve(self.keytab('pool-web01'), 'web01')
         cc = self.fresh_ccache()
-        for host in ('web01.example.test', 'web01'):
+        for host in (f'web01.{DNSNAME}', 'web01'):
             res = krb.curl_negotiate(web.url(host), cc)
             self.assertEqual(res.status, 200, res.stderr)
-            self.assertEqual(res.requested, ['HTTP/%s@EXAMPLE.TEST' % host])
+            self.assertEqual(res.requested, [f'HTTP/%s@{REALM}' % host])
 
     def test_ntlm_fallback_is_principal_unknown_and_its_fix_works(self):
-        doc = self.check('http://farm.example.test/', 'pool-farm',
+        doc = self.check(f'http://farm.{DNSNAME}/', 'pool-farm',
                          expect='ntlm-fallback')
         self.assertEqual(doc['answerers'], [])
         self.assertPrincipalUnknown(
-            krb.kvno('HTTP/farm.example.test', self.cc))
+            krb.kvno(f'HTTP/farm.{DNSNAME}', self.cc))
         web = self.serve(self.keytab('pool-farm'), 'farm')
-        res = krb.curl_negotiate(web.url('farm.example.test'), self.cc)
+        res = krb.curl_negotiate(web.url(f'farm.{DNSNAME}'), self.cc)
         self.assertEqual((res.status, res.returncode), (401, 0))
         self.assertIn('Server not found in Kerberos database', res.stderr)
 
         # check's own fix, as printed, makes Kerberos work
         fix = doc['fixes'][0]
         self.assertEqual(fix, "samba-tool spn http-pool add 'pool-farm' "
-                              "farm.example.test")
-        self.ok('add', 'pool-farm', 'farm.example.test')
-        self.check('http://farm.example.test/', 'pool-farm',
+                              f"farm.{DNSNAME}")
+        self.ok('add', 'pool-farm', f'farm.{DNSNAME}')
+        self.check(f'http://farm.{DNSNAME}/', 'pool-farm',
                    expect='kerberos-ok')
-        res = krb.curl_negotiate(web.url('farm.example.test'),
+        res = krb.curl_negotiate(web.url(f'farm.{DNSNAME}'),
                                  self.fresh_ccache())
         self.assertEqual(res.status, 200, res.stderr)
 
     def test_kerberos_fails_when_the_computer_answers_for_a_domain_pool(self):
-        doc = self.check('http://web02.example.test/', 'pool-web02',
+        doc = self.check(f'http://web02.{DNSNAME}/', 'pool-web02',
                          expect='kerberos-fails')
         self.assertEqual(doc['answerers'][0]['via'], 'host-alias')
         self.assertEqual(doc['answerers'][0]['sam_account_name'], 'WEB02$')
         # the KDC does issue a ticket...
-        self.assertKvnoOk(krb.kvno('HTTP/web02.example.test', self.cc))
+        self.assertKvnoOk(krb.kvno(f'HTTP/web02.{DNSNAME}', self.cc))
         # ...that a server with the pool's keys cannot decrypt
         web = self.serve(self.keytab('pool-web02'), 'web02')
-        res = krb.curl_negotiate(web.url('web02.example.test'), self.cc)
+        res = krb.curl_negotiate(web.url(f'web02.{DNSNAME}'), self.cc)
         self.assertEqual(res.status, 401, res.stderr)
         self.assertIn(KRB_AP_ERR_NOT_US,
                       [code for code, _, _ in web.krb5_failures()])
 
     def test_builtin_identity_on_the_computer_name_is_ok(self):
         # NetworkService authenticates as WEB02$: the machine's keys
-        self.check('http://web02.example.test/', 'NetworkService',
+        self.check(f'http://web02.{DNSNAME}/', 'NetworkService',
                    '--server', 'web02', expect='kerberos-ok')
-        self.check('http://web02.example.test/', 'pool-web02',
+        self.check(f'http://web02.{DNSNAME}/', 'pool-web02',
                    '--kernel-mode', '--server', 'web02',
                    expect='kerberos-ok')
         web = self.serve(self.keytab('web02', computer=True), 'web02')
-        res = krb.curl_negotiate(web.url('web02.example.test'), self.cc)
+        res = krb.curl_negotiate(web.url(f'web02.{DNSNAME}'), self.cc)
         self.assertEqual(res.status, 200, res.stderr)
 
     def test_duplicate_is_principal_unknown_and_remove_cleans_it(self):
@@ -141,34 +141,34 @@ class CheckMatchesReality(ToolMixin, RealityBase):
         self.dc.stop()
         try:
             self.dc.force_duplicate_spn(second.dn,
-                                        'http/intranet.example.test')
+                                        f'http/intranet.{DNSNAME}')
         finally:
             self.dc.start()
-        doc = self.check('http://intranet.example.test/', first.name,
+        doc = self.check(f'http://intranet.{DNSNAME}/', first.name,
                          expect='duplicate')
         self.assertEqual(sorted(a['sam_account_name']
                                 for a in doc['answerers']),
                          sorted([first.name, second.name]))
         self.assertPrincipalUnknown(
-            krb.kvno('HTTP/intranet.example.test', self.fresh_ccache()))
+            krb.kvno(f'HTTP/intranet.{DNSNAME}', self.fresh_ccache()))
         rc, out, err = self.tool('audit', '--json')
         self.assertEqual(rc, 8, err)
         dups = [f for f in json.loads(out)['findings']
                 if f['kind'] == 'duplicate']
         self.assertEqual([f['spn'].lower() for f in dups],
-                         ['http/intranet.example.test'])
+                         [f'http/intranet.{DNSNAME}'])
 
         # check's fix removes the second holder; Samba refuses a plain
         # delete of a duplicated value, our remove still gets it done
         self.assertIn("samba-tool spn http-pool remove '%s' "
-                      "intranet.example.test" % second.name, doc['fixes'])
-        self.ok('remove', second.name, 'intranet.example.test')
-        self.assertEqual(self.holders('http/intranet.example.test'),
+                      f"intranet.{DNSNAME}" % second.name, doc['fixes'])
+        self.ok('remove', second.name, f'intranet.{DNSNAME}')
+        self.assertEqual(self.holders(f'http/intranet.{DNSNAME}'),
                          [first.name])
-        self.check('http://intranet.example.test/', first.name,
+        self.check(f'http://intranet.{DNSNAME}/', first.name,
                    expect='kerberos-ok')
         web = self.serve(self.keytab(first.name), 'intranet')
-        res = krb.curl_negotiate(web.url('intranet.example.test'),
+        res = krb.curl_negotiate(web.url(f'intranet.{DNSNAME}'),
                                  self.fresh_ccache())
         self.assertEqual(res.status, 200, res.stderr)
 
@@ -178,36 +178,36 @@ class CheckMatchesReality(ToolMixin, RealityBase):
 
 
 class CheckFollowsAdCname(ToolMixin, RealityBase):
-    """www.example.test is a CNAME to web01.example.test in AD DNS, served
+    """www.DOMAIN is a CNAME to web01.DOMAIN in AD DNS, served
     by the DC's own DNS on loopback; the browser-like client canonicalises
     (dns_canonicalize_hostname = true)."""
 
     @classmethod
     def prepare(cls, dc):
         krb.add_a(dc, 'web01', '127.0.0.11')
-        krb.add_cname(dc, 'www', 'web01.example.test')
+        krb.add_cname(dc, 'www', f'web01.{DNSNAME}')
         krb.enable_dns_server(dc)
 
     @classmethod
     def world(cls):
         cls.web01 = cls.dc.create_computer(
-            'web01', spns=['HOST/web01', 'HOST/web01.example.test'])
+            'web01', spns=['HOST/web01', f'HOST/web01.{DNSNAME}'])
         cls.pool = cls.dc.create_user('pool-web01', attrs=krb.AES_ONLY)
         cls.canon = krb.krb5_conf_variant(
             cls.dc, os.path.join(cls.dc.run_dir, 'krb5-canon.conf'),
             dns_canonicalize_hostname='true')
 
     def test_check_names_the_spn_of_the_cname_target(self):
-        doc = self.check('http://www.example.test/', 'pool-web01',
+        doc = self.check(f'http://www.{DNSNAME}/', 'pool-web01',
                          expect='kerberos-fails')
-        self.assertEqual(doc['cname_chain'], ['web01.example.test'])
-        self.assertEqual(doc['spn'], 'HTTP/web01.example.test')
+        self.assertEqual(doc['cname_chain'], [f'web01.{DNSNAME}'])
+        self.assertEqual(doc['spn'], f'HTTP/web01.{DNSNAME}')
         self.assertEqual(doc['dns'], 'address')  # web01's A record
         web = self.serve(self.keytab('pool-web01'), 'web01')
-        res = krb.curl_negotiate('http://www.example.test/', self.cc,
+        res = krb.curl_negotiate(f'http://www.{DNSNAME}/', self.cc,
                                  krb5_config=self.canon)
         self.assertEqual(res.requested,
-                         ['HTTP/web01.example.test@EXAMPLE.TEST'])
+                         [f'HTTP/web01.{DNSNAME}@{REALM}'])
         self.assertEqual(res.status, 401)
         # a ticket for the machine: the pool's keys cannot decrypt it
         self.assertIn(KRB_AP_ERR_NOT_US,
@@ -216,11 +216,11 @@ class CheckFollowsAdCname(ToolMixin, RealityBase):
         # the fix registers the target's name, and then the browser-like
         # client gets in through the alias
         self.assertIn("samba-tool spn http-pool add 'pool-web01' "
-                      "web01.example.test", doc['fixes'])
-        self.ok('add', 'pool-web01', 'web01.example.test')
-        self.check('http://www.example.test/', 'pool-web01',
+                      f"web01.{DNSNAME}", doc['fixes'])
+        self.ok('add', 'pool-web01', f'web01.{DNSNAME}')
+        self.check(f'http://www.{DNSNAME}/', 'pool-web01',
                    expect='kerberos-ok')
-        res = krb.curl_negotiate('http://www.example.test/',
+        res = krb.curl_negotiate(f'http://www.{DNSNAME}/',
                                  self.fresh_ccache(),
                                  krb5_config=self.canon)
         self.assertEqual(res.status, 200, res.stderr)

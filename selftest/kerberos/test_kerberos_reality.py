@@ -31,7 +31,7 @@ for _path in (HERE, os.path.join(SELFTEST, 'integration')):
         sys.path.insert(0, _path)
 
 import krb  # noqa: E402
-from common import DCTestCase, dcmod  # noqa: E402
+from common import DNSNAME, REALM, DCTestCase, dcmod  # noqa: E402
 
 # RFC 4120 error numbers an MIT acceptor reports.
 KRB_AP_ERR_BAD_INTEGRITY = 31
@@ -164,16 +164,16 @@ class RealityBase(DCTestCase):
                          'kvno %s: %s' % (result.spn, result.stderr))
         self.assertTrue(result.principal_unknown)
         self.assertIn('Server not found in Kerberos database while getting '
-                      'credentials for %s@EXAMPLE.TEST' % result.spn,
+                      f'credentials for %s@{REALM}' % result.spn,
                       result.stderr)
 
 
 class SeedScenarios(RealityBase):
     """Scenarios a-d of the brief (seed situations 1-3), one DC.
 
-    web01: computer WEB01$ (HOST/web01, HOST/web01.example.test) whose
+    web01: computer WEB01$ (HOST/web01, HOST/web01.DOMAIN) whose
            site runs as pool user pool-web01 holding http/web01 and
-           http/web01.example.test (scenario a).
+           http/web01.DOMAIN (scenario a).
     web02: computer WEB02$ (HOST/ only) whose site runs as pool-web02,
            which holds nothing (scenario c).
     farm:  nobody (scenario b).
@@ -183,19 +183,19 @@ class SeedScenarios(RealityBase):
     def world(cls):
         dc = cls.dc
         cls.web01 = dc.create_computer(
-            'web01', spns=['HOST/web01', 'HOST/web01.example.test'])
+            'web01', spns=['HOST/web01', f'HOST/web01.{DNSNAME}'])
         cls.pool01 = dc.create_user(
             'pool-web01', attrs=krb.AES_ONLY,
-            spns=['http/web01', 'http/web01.example.test'])
+            spns=['http/web01', f'http/web01.{DNSNAME}'])
         cls.web02 = dc.create_computer(
-            'web02', spns=['HOST/web02', 'HOST/web02.example.test'])
+            'web02', spns=['HOST/web02', f'HOST/web02.{DNSNAME}'])
         cls.pool02 = dc.create_user('pool-web02', attrs=krb.AES_ONLY)
         cls.farmpool = dc.create_user('pool-farm', attrs=krb.AES_ONLY)
 
     # -- a) the pool holds both http/ forms: Kerberos works ----------------
 
     def test_a_pool_holding_both_http_spns_gets_tickets_for_both_names(self):
-        for spn in ('HTTP/web01.example.test', 'HTTP/web01'):
+        for spn in (f'HTTP/web01.{DNSNAME}', 'HTTP/web01'):
             self.assertKvnoOk(krb.kvno(spn, self.cc))
             # Encrypted with the pool's key (its keytab decrypts it), not
             # WEB01$'s: an explicit http/ beats the computer's HOST/.
@@ -207,49 +207,49 @@ class SeedScenarios(RealityBase):
             self.assertEqual(tuple(wrong), (False, krb.WRONG_PRINCIPAL))
         # AES because the pool has msDS-SupportedEncryptionTypes = 24.
         self.assertEqual(krb.klist(self.cc)[
-            'HTTP/web01.example.test@EXAMPLE.TEST'],
+            f'HTTP/web01.{DNSNAME}@{REALM}'],
             ('aes256-cts-hmac-sha1-96', 'aes256-cts-hmac-sha1-96'))
 
     def test_a_pool_site_answers_200_by_fqdn_and_short_name(self):
         web = self.serve(self.keytab('pool-web01'), 'web01')
-        for host in ('web01.example.test', 'web01'):
+        for host in (f'web01.{DNSNAME}', 'web01'):
             res = krb.curl_negotiate(web.url(host), self.cc)
             self.assertEqual(res.status, 200, res.stderr)
-            self.assertEqual(res.requested, ['HTTP/%s@EXAMPLE.TEST' % host])
-            self.assertEqual(res.body, 'OK alice@EXAMPLE.TEST\n')
+            self.assertEqual(res.requested, [f'HTTP/%s@{REALM}' % host])
+            self.assertEqual(res.body, f'OK alice@{REALM}\n')
         self.assertEqual(
             [(e['status'], e['user'], e['service']) for e in web.events()],
-            [(200, 'alice@EXAMPLE.TEST', 'pool-web01@EXAMPLE.TEST')] * 2)
+            [(200, f'alice@{REALM}', f'pool-web01@{REALM}')] * 2)
         self.assertEqual(web.krb5_failures(), [])
 
     def test_a_apache_mod_auth_gssapi_with_pool_keytab_answers_200(self):
         web = self.serve(self.keytab('pool-web01'), 'web01', kind='apache')
-        res = krb.curl_negotiate(web.url('web01.example.test'), self.cc)
+        res = krb.curl_negotiate(web.url(f'web01.{DNSNAME}'), self.cc)
         self.assertEqual(res.status, 200, res.stderr + web.output())
         self.assertEqual(res.body, 'OK\n')
         self.assertEqual(web.events(expect=1), [
-            {'status': 200, 'user': 'alice@EXAMPLE.TEST',
+            {'status': 200, 'user': f'alice@{REALM}',
              'path': '/index.html'}])
         self.assertEqual(web.accepted(),
-                         [('alice@EXAMPLE.TEST', 'pool-web01@EXAMPLE.TEST')])
+                         [(f'alice@{REALM}', f'pool-web01@{REALM}')])
 
     # -- b) nobody holds the alias: principal unknown, NTLM fallback ------
 
     def test_b_unregistered_alias_is_principal_unknown(self):
-        self.assertEqual(self.holders('http/farm.example.test'), [])
-        self.assertEqual(self.holders('host/farm.example.test'), [])
+        self.assertEqual(self.holders(f'http/farm.{DNSNAME}'), [])
+        self.assertEqual(self.holders(f'host/farm.{DNSNAME}'), [])
         self.assertEqual(self.holders('host/farm'), [])
-        for spn in ('HTTP/farm.example.test', 'HTTP/farm'):
+        for spn in (f'HTTP/farm.{DNSNAME}', 'HTTP/farm'):
             self.assertPrincipalUnknown(krb.kvno(spn, self.cc))
 
     def test_b_curl_sends_no_token_and_gets_401(self):
         web = self.serve(self.keytab('pool-farm'), 'farm')
-        res = krb.curl_negotiate(web.url('farm.example.test'), self.cc)
+        res = krb.curl_negotiate(web.url(f'farm.{DNSNAME}'), self.cc)
         # curl cannot build a token, gives up quietly and exits 0 with
         # the server's 401: a browser would now try NTLM.
         self.assertEqual((res.status, res.returncode), (401, 0))
         self.assertEqual(res.requested,
-                         ['HTTP/farm.example.test@EXAMPLE.TEST'])
+                         [f'HTTP/farm.{DNSNAME}@{REALM}'])
         self.assertIn('gss_init_sec_context() failed: Server not found in '
                       'Kerberos database.', res.stderr)
         self.assertNotIn('Authorization: Negotiate', res.stderr)
@@ -259,8 +259,8 @@ class SeedScenarios(RealityBase):
     # -- c) site named like the computer, pool holds nothing --------------
 
     def test_c_http_spn_resolves_to_the_computer_through_host_alias(self):
-        self.assertEqual(self.holders('http/web02.example.test'), [])
-        for spn in ('HTTP/web02.example.test', 'HTTP/web02'):
+        self.assertEqual(self.holders(f'http/web02.{DNSNAME}'), [])
+        for spn in (f'HTTP/web02.{DNSNAME}', 'HTTP/web02'):
             res = krb.kvno(spn, self.cc)
             self.assertKvnoOk(res)
             # WEB02$'s key, not the pool's:
@@ -272,7 +272,7 @@ class SeedScenarios(RealityBase):
             self.assertIs(pools.keytab_valid, False)
         # RC4: the computer account has no msDS-SupportedEncryptionTypes.
         self.assertEqual(krb.klist(self.cc)[
-            'HTTP/web02.example.test@EXAMPLE.TEST'],
+            f'HTTP/web02.{DNSNAME}@{REALM}'],
             ('aes256-cts-hmac-sha1-96', 'DEPRECATED:arcfour-hmac'))
 
     def test_c_computer_without_spns_answers_by_its_first_label(self):
@@ -282,26 +282,26 @@ class SeedScenarios(RealityBase):
         sAMAccountName agree; test_check_kdc_rules.py separates them)."""
         self.dc.create_computer('web05', spns=())
         self.dc.create_computer('web06', spns=(),
-                                attrs={'dNSHostName': 'other.example.test'})
+                                attrs={'dNSHostName': f'other.{DNSNAME}'})
         keytab = self.keytab('web05', computer=True)
-        for spn in ('HTTP/web05.example.test', 'HTTP/web05',
+        for spn in (f'HTTP/web05.{DNSNAME}', 'HTTP/web05',
                     'HTTP/web05.elsewhere.test'):
             res = krb.kvno(spn, self.cc, keytab=keytab)
             self.assertKvnoOk(res)
             self.assertIs(res.keytab_valid, True)
-        self.assertKvnoOk(krb.kvno('HTTP/web06.example.test', self.cc))
-        self.assertPrincipalUnknown(krb.kvno('HTTP/other.example.test',
+        self.assertKvnoOk(krb.kvno(f'HTTP/web06.{DNSNAME}', self.cc))
+        self.assertPrincipalUnknown(krb.kvno(f'HTTP/other.{DNSNAME}',
                                              self.cc))
 
     def test_c_pool_keytab_cannot_decrypt_computer_ticket_error_35(self):
         web = self.serve(self.keytab('pool-web02'), 'web02')
-        res = krb.curl_negotiate(web.url('web02.example.test'), self.cc)
+        res = krb.curl_negotiate(web.url(f'web02.{DNSNAME}'), self.cc)
         self.assertEqual((res.status, res.returncode), (401, 0), res.stderr)
         self.assertEqual(res.requested,
-                         ['HTTP/web02.example.test@EXAMPLE.TEST'])
+                         [f'HTTP/web02.{DNSNAME}@{REALM}'])
         self.assertIn('Authorization: Negotiate', res.stderr)
         [event] = web.events()
-        text = ('Request ticket server HTTP/web02.example.test@EXAMPLE.TEST '
+        text = (f'Request ticket server HTTP/web02.{DNSNAME}@{REALM} '
                 'not found in keytab (ticket kvno 1)')
         self.assertEqual(
             (event['status'], event['krb5_error'], event['krb5_text']),
@@ -314,25 +314,25 @@ class SeedScenarios(RealityBase):
         MIT finds the entry and the key does not fit."""
         keytab = krb.keytab_renamed(
             self.keytab('pool-web02'), os.path.join(self.tmp, 'ktpass'),
-            'HTTP/web02.example.test@EXAMPLE.TEST')
+            f'HTTP/web02.{DNSNAME}@{REALM}')
         web = self.serve(keytab, 'web02')
-        res = krb.curl_negotiate(web.url('web02.example.test'), self.cc)
+        res = krb.curl_negotiate(web.url(f'web02.{DNSNAME}'), self.cc)
         self.assertEqual(res.status, 401, res.stderr)
         [event] = web.events()
         self.assertEqual(
             (event['krb5_error'], event['krb5_text']),
             (KRB_AP_ERR_BAD_INTEGRITY,
-             'Request ticket server HTTP/web02.example.test@EXAMPLE.TEST '
+             f'Request ticket server HTTP/web02.{DNSNAME}@{REALM} '
              'kvno 1 enctype rc4-hmac found in keytab but cannot decrypt '
              'ticket'))
 
     def test_c_apache_with_pool_keytab_answers_401(self):
         web = self.serve(self.keytab('pool-web02'), 'web02', kind='apache')
-        res = krb.curl_negotiate(web.url('web02.example.test'), self.cc)
+        res = krb.curl_negotiate(web.url(f'web02.{DNSNAME}'), self.cc)
         self.assertEqual(res.status, 401, res.stderr)
         self.assertEqual(web.events(expect=1),
                          [{'status': 401, 'user': None, 'path': '/'}])
-        text = ('Request ticket server HTTP/web02.example.test@EXAMPLE.TEST '
+        text = (f'Request ticket server HTTP/web02.{DNSNAME}@{REALM} '
                 'not found in keytab (ticket kvno 1)')
         self.assertEqual(web.krb5_failures(),
                          [(KRB_AP_ERR_NOT_US, -1765328349, text)])
@@ -341,28 +341,28 @@ class SeedScenarios(RealityBase):
 
     def test_c_machine_keytab_decrypts_it_as_kernel_mode_iis_would(self):
         web = self.serve(self.keytab('web02', computer=True), 'web02')
-        res = krb.curl_negotiate(web.url('web02.example.test'), self.cc)
+        res = krb.curl_negotiate(web.url(f'web02.{DNSNAME}'), self.cc)
         self.assertEqual(res.status, 200, res.stderr)
         self.assertEqual([(e['status'], e['service']) for e in web.events()],
-                         [(200, 'WEB02$@EXAMPLE.TEST')])
+                         [(200, f'WEB02$@{REALM}')])
 
     def test_c_fix_registering_http_on_the_pool_makes_it_work(self):
         """The seed's fix, on host 'intranet' (not to disturb web02)."""
         host = self.dc.create_computer(
-            'intranet', spns=['HOST/intranet', 'HOST/intranet.example.test'])
+            'intranet', spns=['HOST/intranet', f'HOST/intranet.{DNSNAME}'])
         pool = self.dc.create_user('pool-intranet', attrs=krb.AES_ONLY)
         web = self.serve(self.keytab('pool-intranet'), 'intranet')
-        url = web.url('intranet.example.test')
+        url = web.url(f'intranet.{DNSNAME}')
         before = krb.curl_negotiate(url, self.cc)
         self.assertEqual(before.status, 401)
         self.assertEqual(self.spns_of(host.dn),
-                         ['HOST/intranet', 'HOST/intranet.example.test'])
-        self.add_spns(pool.dn, 'http/intranet', 'http/intranet.example.test')
+                         ['HOST/intranet', f'HOST/intranet.{DNSNAME}'])
+        self.add_spns(pool.dn, 'http/intranet', f'http/intranet.{DNSNAME}')
         # Samba let Administrator add http/X although HOST/X is on
         # another object, after rewriting that object's values (proof of
         # write access, FIELD-NOTES section 2): they come back lower-case.
         self.assertEqual(self.spns_of(host.dn),
-                         ['host/intranet', 'host/intranet.example.test'])
+                         ['host/intranet', f'host/intranet.{DNSNAME}'])
         # The old ccache still holds the computer's ticket...
         stale = krb.curl_negotiate(url, self.cc)
         self.assertEqual(stale.status, 401)
@@ -373,27 +373,27 @@ class SeedScenarios(RealityBase):
             [(e['status'], e.get('krb5_error'), e.get('service'))
              for e in web.events()],
             [(401, KRB_AP_ERR_NOT_US, None), (401, KRB_AP_ERR_NOT_US, None),
-             (200, None, 'pool-intranet@EXAMPLE.TEST')])
+             (200, None, f'pool-intranet@{REALM}')])
 
     # -- d) a duplicate: the KDC gives up ---------------------------------
 
     def test_d_duplicate_spn_is_principal_unknown(self):
         first = self.user('dup', attrs=krb.AES_ONLY,
-                          spns=['http/dup.example.test'])
+                          spns=[f'http/dup.{DNSNAME}'])
         second = self.user('dup', attrs=krb.AES_ONLY)
-        self.assertKvnoOk(krb.kvno('HTTP/dup.example.test', self.cc))
+        self.assertKvnoOk(krb.kvno(f'HTTP/dup.{DNSNAME}', self.cc))
         self.dc.stop()
         try:
-            self.dc.force_duplicate_spn(second.dn, 'http/dup.example.test')
+            self.dc.force_duplicate_spn(second.dn, f'http/dup.{DNSNAME}')
         finally:
             self.dc.start()
-        self.assertEqual(self.holders('http/dup.example.test'),
+        self.assertEqual(self.holders(f'http/dup.{DNSNAME}'),
                          sorted([first.name, second.name]))
         # The ticket cached before still works from the ccache...
-        self.assertKvnoOk(krb.kvno('HTTP/dup.example.test', self.cc))
+        self.assertKvnoOk(krb.kvno(f'HTTP/dup.{DNSNAME}', self.cc))
         # ...a new request gets exactly the "nobody" answer of b).
         self.assertPrincipalUnknown(
-            krb.kvno('HTTP/dup.example.test', self.fresh_ccache()))
+            krb.kvno(f'HTTP/dup.{DNSNAME}', self.fresh_ccache()))
 
     # -- e) without a DNS server, AD DNS records are invisible ------------
 
@@ -401,19 +401,19 @@ class SeedScenarios(RealityBase):
         """This DC runs no DNS service (dc.py's default), so the namespace
         resolves only /etc/hosts names: a CNAME in AD DNS means nothing to
         curl.  (CnameThroughSambaDns runs Samba's DNS to see it.)"""
-        krb.add_cname(self.dc, 'www-nodns', 'web01.example.test')  # LDAP
-        self.assertEqual(krb.resolve('www-nodns.example.test'), (None, []))
-        res = krb.curl_negotiate('http://www-nodns.example.test/', self.cc)
+        krb.add_cname(self.dc, 'www-nodns', f'web01.{DNSNAME}')  # LDAP
+        self.assertEqual(krb.resolve(f'www-nodns.{DNSNAME}'), (None, []))
+        res = krb.curl_negotiate(f'http://www-nodns.{DNSNAME}/', self.cc)
         self.assertEqual((res.status, res.returncode), (0, 6))
-        self.assertIn('Could not resolve host: www-nodns.example.test',
+        self.assertIn(f'Could not resolve host: www-nodns.{DNSNAME}',
                       res.stderr)
         self.assertEqual(res.requested, [])
         self.assertPrincipalUnknown(
-            krb.kvno('HTTP/www-nodns.example.test', self.cc))
+            krb.kvno(f'HTTP/www-nodns.{DNSNAME}', self.cc))
 
 
 class CnameThroughSambaDns(RealityBase):
-    """Scenario e: www.example.test is a CNAME to web01.example.test in
+    """Scenario e: www.DOMAIN is a CNAME to web01.DOMAIN in
     AD DNS, written into the stopped DC's sam.ldb; the DC then runs its
     internal DNS server on 127.0.0.1:53, where the namespace's resolv.conf
     points, so getaddrinfo follows the CNAME as a browser's resolver would.
@@ -428,17 +428,17 @@ class CnameThroughSambaDns(RealityBase):
     def prepare(cls, dc):
         cls.prepared = time.monotonic()
         krb.add_a(dc, 'web01', '127.0.0.11')
-        krb.add_cname(dc, 'www', 'web01.example.test')
+        krb.add_cname(dc, 'www', f'web01.{DNSNAME}')
         krb.enable_dns_server(dc)
         cls.prepared = time.monotonic() - cls.prepared
 
     @classmethod
     def world(cls):
         cls.web01 = cls.dc.create_computer(
-            'web01', spns=['HOST/web01', 'HOST/web01.example.test'])
+            'web01', spns=['HOST/web01', f'HOST/web01.{DNSNAME}'])
         cls.pool = cls.dc.create_user(
             'pool-web01', attrs=krb.AES_ONLY,
-            spns=['http/web01', 'http/web01.example.test'])
+            spns=['http/web01', f'http/web01.{DNSNAME}'])
         cls.canon = krb.krb5_conf_variant(
             cls.dc, os.path.join(cls.dc.run_dir, 'krb5-canon.conf'),
             dns_canonicalize_hostname='true')
@@ -453,54 +453,54 @@ class CnameThroughSambaDns(RealityBase):
         self.web = self.serve(self.keytab('pool-web01'), 'web01')
 
     def test_e_resolver_follows_the_ad_cname_to_the_target(self):
-        self.assertEqual(krb.resolve('www.example.test'),
-                         ('web01.example.test', ['127.0.0.11']))
+        self.assertEqual(krb.resolve(f'www.{DNSNAME}'),
+                         (f'web01.{DNSNAME}', ['127.0.0.11']))
         # /etc/hosts still comes first; no search domain for short names.
         self.assertEqual(krb.resolve('web01'),
-                         ('web01.example.test', ['127.0.0.11']))
+                         (f'web01.{DNSNAME}', ['127.0.0.11']))
         self.assertEqual(krb.resolve('www'), (None, []))
 
     def test_e_client_that_does_not_canonicalise_asks_for_the_alias(self):
-        res = krb.curl_negotiate('http://www.example.test/', self.cc)
-        self.assertEqual(res.requested, ['HTTP/www.example.test@EXAMPLE.TEST'])
+        res = krb.curl_negotiate(f'http://www.{DNSNAME}/', self.cc)
+        self.assertEqual(res.requested, [f'HTTP/www.{DNSNAME}@{REALM}'])
         self.assertEqual((res.status, res.returncode), (401, 0))
         self.assertIn('gss_init_sec_context() failed: Server not found in '
                       'Kerberos database.', res.stderr)
-        self.assertPrincipalUnknown(krb.kvno('HTTP/www.example.test',
+        self.assertPrincipalUnknown(krb.kvno(f'HTTP/www.{DNSNAME}',
                                              self.cc))
         self.assertEqual(self.web.events(),
                          [{'status': 401, 'auth': None, 'path': '/'}])
 
     def test_e_canonicalising_client_asks_for_the_cname_target(self):
-        res = krb.curl_negotiate('http://www.example.test/', self.cc,
+        res = krb.curl_negotiate(f'http://www.{DNSNAME}/', self.cc,
                                  krb5_config=self.canon)
         self.assertEqual(res.requested,
-                         ['HTTP/web01.example.test@EXAMPLE.TEST'])
+                         [f'HTTP/web01.{DNSNAME}@{REALM}'])
         self.assertEqual(res.status, 200, res.stderr)
         self.assertEqual([(e['status'], e['service'])
                           for e in self.web.events()],
-                         [(200, 'pool-web01@EXAMPLE.TEST')])
+                         [(200, f'pool-web01@{REALM}')])
 
     def test_e_fallback_client_tries_the_alias_then_the_target(self):
-        res = krb.curl_negotiate('http://www.example.test/', self.cc,
+        res = krb.curl_negotiate(f'http://www.{DNSNAME}/', self.cc,
                                  krb5_config=self.fallback)
         self.assertEqual(res.requested,
-                         ['HTTP/www.example.test@EXAMPLE.TEST',
-                          'HTTP/web01.example.test@EXAMPLE.TEST'])
+                         [f'HTTP/www.{DNSNAME}@{REALM}',
+                          f'HTTP/web01.{DNSNAME}@{REALM}'])
         self.assertEqual(res.status, 200, res.stderr)
 
     def test_e_registering_the_alias_too_serves_both_kinds_of_client(self):
-        self.add_spns(self.pool.dn, 'http/www.example.test')
+        self.add_spns(self.pool.dn, f'http/www.{DNSNAME}')
         self.addCleanup(self._remove_spn, self.pool.dn,
-                        'http/www.example.test')
+                        f'http/www.{DNSNAME}')
         cc = self.fresh_ccache()
-        plain = krb.curl_negotiate('http://www.example.test/', cc)
-        canon = krb.curl_negotiate('http://www.example.test/', cc,
+        plain = krb.curl_negotiate(f'http://www.{DNSNAME}/', cc)
+        canon = krb.curl_negotiate(f'http://www.{DNSNAME}/', cc,
                                    krb5_config=self.canon)
         self.assertEqual((plain.status, plain.requested),
-                         (200, ['HTTP/www.example.test@EXAMPLE.TEST']))
+                         (200, [f'HTTP/www.{DNSNAME}@{REALM}']))
         self.assertEqual((canon.status, canon.requested),
-                         (200, ['HTTP/web01.example.test@EXAMPLE.TEST']))
+                         (200, [f'HTTP/web01.{DNSNAME}@{REALM}']))
 
     def _remove_spn(self, dn, spn):
         db = self.dc.samdb()
@@ -523,8 +523,11 @@ class DnsRecordLayout(unittest.TestCase):
 
     def test_cname_record_carries_a_dns_count_name(self):
         from samba.dcerpc import dnsp
-        packed = krb.dns_record(dnsp.DNS_TYPE_CNAME, 'web01.example.test')
-        name = (b'\x14\x03' b'\x05web01' b'\x07example' b'\x04test' b'\x00')
+        packed = krb.dns_record(dnsp.DNS_TYPE_CNAME, f'web01.{DNSNAME}')
+        # DNS_COUNT_NAME: total length, label count, counted labels, 0.
+        labels = ('web01.' + DNSNAME).encode().split(b'.')
+        counted = b''.join(bytes([len(x)]) + x for x in labels) + b'\0'
+        name = bytes([len(counted), len(labels)]) + counted
         self.assertEqual(packed[:2], len(name).to_bytes(2, 'little'))
         self.assertEqual(packed[2:4], b'\x05\x00')  # DNS_TYPE_CNAME
         self.assertEqual(packed[4:6], b'\x05\xf0')  # version 5, rank zone
