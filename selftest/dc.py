@@ -296,7 +296,10 @@ def stop_samba(proc, timeout=10.0):
 
 
 def run_checked(argv):
-    res = subprocess.run(argv, stdin=subprocess.DEVNULL,
+    # A DC's SMB_CONF_PATH exported by an earlier test must not make
+    # samba-tool load that DC's (possibly removed) configuration.
+    env = {k: v for k, v in os.environ.items() if k != 'SMB_CONF_PATH'}
+    res = subprocess.run(argv, stdin=subprocess.DEVNULL, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if res.returncode != 0:
         raise RuntimeError('%s failed (%d):\n%s' % (

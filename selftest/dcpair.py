@@ -4,7 +4,8 @@
     selftest/dcpair.py provision        build the cached pair
     selftest/dcpair.py run -- CMD       run CMD next to a fresh started pair
 
-DC1 (dc1.example.test) listens on 127.0.0.1, DC2 (dc2.example.test) on
+DC1 (the harness's DC name, e.g. dc1.<dnsname>) listens on 127.0.0.1, DC2
+(the same name with a "2") on
 127.0.0.2, both inside the private network namespace of selftest/netns-run.
 Provisioning DC1, joining DC2 and making the first replication take 30-110
 s, so it happens once into build/selftest-cache/ (keyed by the Samba
@@ -26,6 +27,7 @@ inspection.
 
 import argparse
 import atexit
+import hashlib
 import fcntl
 import os
 import shutil
@@ -46,13 +48,36 @@ CACHE = dcmod.CACHE
 RECIPE = 1  # bump whenever the recipe below changes
 SERVICES = 'ldap kdc rpc drepl kcc'
 RUN_SERVICES = 'ldap kdc rpc drepl'
-NAMES = ('dc1', 'dc2')
+NAMES = ('dc1', 'dc2')  # the two roles; host names below
 IPS = {'dc1': '127.0.0.1', 'dc2': '127.0.0.2'}
-DOMAIN_NC = 'DC=example,DC=test'
+# The domain's names come from dc.py (the selftest environment, else the
+# harness's own); DC2 is DC1's host name with a "2" (NetBIOS: 15 chars).
+HOSTS = {'dc1': dcmod.HOSTNAME, 'dc2': dcmod.HOSTNAME[:14] + '2'}
+FQDNS = {role: '%s.%s' % (host, dcmod.DNSNAME)
+         for role, host in HOSTS.items()}
+DOMAIN_NC = ','.join('DC=' + part for part in dcmod.DNSNAME.split('.'))
+PASSWORD_FILE = 'password'
 
 
 def template_dir():
-    return os.path.join(CACHE, 'dcpair-%s-r%d' % (samba.version, RECIPE))
+    key = '\0'.join([dcmod.REALM, dcmod.DOMAIN, dcmod.HOSTNAME,
+                      dcmod.USERNAME, dcmod._given_password() or ''])
+    return os.path.join(CACHE, 'dcpair-%s-r%d-%s' % (
+        samba.version, RECIPE,
+        hashlib.sha256(key.encode()).hexdigest()[:12]))
+
+
+_building = {}
+
+
+def password():
+    """The pair's admin password: the environment's, else the one the
+    pair was provisioned with (kept in the cached pair)."""
+    given = dcmod._given_password() or _building.get('password')
+    if given:
+        return given
+    with open(os.path.join(template_dir(), PASSWORD_FILE)) as f:
+        return f.read().strip()
 
 
 def add_loopback_address():
@@ -95,16 +120,15 @@ def ntds_guid(conf, url):
 def write_hosts(guids):
     """Names the DCs use to reach each other (DRS uses the _msdcs one)."""
     lines = []
+    msdcs = '_msdcs.' + dcmod.DNSNAME
     for name in NAMES:
-        lines.append('%s\t%s.example.test %s\n' % (IPS[name], name, name))
+        lines.append('%s\t%s %s\n' % (IPS[name], FQDNS[name], HOSTS[name]))
         if name in guids:
-            lines.append('%s\t%s._msdcs.example.test\n'
-                         % (IPS[name], guids[name]))
+            lines.append('%s\t%s.%s\n' % (IPS[name], guids[name], msdcs))
     with open('/etc/hosts') as f:
         kept = [line for line in f
-                if not any(n in line for n in
-                           ('dc1.example.test', 'dc2.example.test',
-                            '_msdcs.example.test'))]
+                if not any(n in line.split() for n in FQDNS.values()) and
+                msdcs not in line]
     with open('/etc/hosts', 'w') as f:
         f.writelines(kept + lines)
 
@@ -117,7 +141,7 @@ def _port_open(ip, port):
 
 def samba_tool(conf, *args, check=True):
     argv = (['samba-tool'] + list(args) +
-            ['-s', conf, '-U%s%%%s' % (dcmod.USERNAME, dcmod.PASSWORD)])
+            ['-s', conf, '-U%s%%%s' % (dcmod.USERNAME, password())])
     res = subprocess.run(argv, stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          timeout=300)
@@ -135,7 +159,7 @@ class _Server:
         self.name = name
         self.ip = IPS[name]
         self.root = root
-        self.fqdn = '%s.example.test' % name
+        self.fqdn = FQDNS[name]
         self.proc = None
 
     smb_conf = property(lambda self: os.path.join(self.root, 'etc',
@@ -184,7 +208,7 @@ def _build_pair(build):
     dc1 = _Server('dc1', os.path.join(build, 'dc1'))
     dc2 = _Server('dc2', os.path.join(build, 'dc2'))
     os.makedirs(dc1.root)
-    dcmod.provision_into(dc1.root)
+    dcmod.provision_into(dc1.root, password())
     set_globals(dc1.smb_conf, {'server services': SERVICES,
                                'interfaces': IPS['dc1'],
                                'bind interfaces only': 'yes'})
@@ -193,11 +217,11 @@ def _build_pair(build):
     try:
         os.makedirs(os.path.join(dc2.root, 'etc'))
         dcmod.run_checked([
-            'samba-tool', 'domain', 'join', 'example.test', 'DC',
+            'samba-tool', 'domain', 'join', dcmod.DNSNAME, 'DC',
             '--targetdir=' + dc2.root, '--server=' + dc1.fqdn,
             '--site=Default-First-Site-Name', '--dns-backend=NONE',
-            '-U%s%%%s' % (dcmod.USERNAME, dcmod.PASSWORD),
-            '--option=netbios name=DC2',
+            '-U%s%%%s' % (dcmod.USERNAME, password()),
+            '--option=netbios name=' + HOSTS['dc2'].upper(),
             '--option=interfaces=' + IPS['dc2'],
             '--option=bind interfaces only=yes'])
         dcmod.tune_smb_conf(dc2.smb_conf, dc2.root)
@@ -242,8 +266,13 @@ def ensure_pair():
         build = tempfile.mkdtemp(prefix='spnpool-pair-')
         incoming = os.path.join(CACHE, '.incoming-pair-%d' % os.getpid())
         try:
+            _building['password'] = (dcmod._given_password() or
+                                     dcmod._strong_password())
             guids = _build_pair(build)
             os.makedirs(incoming)
+            with open(os.path.join(incoming, PASSWORD_FILE), 'w') as f:
+                os.fchmod(f.fileno(), 0o600)
+                f.write(_building['password'] + '\n')
             for name in NAMES:
                 shutil.copytree(os.path.join(build, name),
                                 os.path.join(incoming, name), symlinks=True,
@@ -256,6 +285,7 @@ def ensure_pair():
                     f.write('%s %s\n' % (name, guids[name]))
             os.rename(incoming, final)
         finally:
+            _building.clear()
             if not os.environ.get('SPNPOOL_KEEP_PAIR_BUILD'):
                 shutil.rmtree(build, ignore_errors=True)
             shutil.rmtree(incoming, ignore_errors=True)
@@ -325,7 +355,7 @@ class DCPair:
     def environ(self):
         return {
             'SERVER': self.dc1.fqdn, 'SERVER_IP': self.dc1.ip,
-            'USERNAME': dcmod.USERNAME, 'PASSWORD': dcmod.PASSWORD,
+            'USERNAME': dcmod.USERNAME, 'PASSWORD': password(),
             'REALM': dcmod.REALM, 'DOMAIN': dcmod.DOMAIN,
             'DNSNAME': dcmod.DNSNAME, 'SMB_CONF_PATH': self.dc1.smb_conf,
             'SPNPOOL_DC_DIR': self.dc1.root,
@@ -339,7 +369,7 @@ class DCPair:
             ['samba-tool', 'drs', 'options', server.fqdn,
              '--dsa-option=%sDISABLE_INBOUND_REPL' % sign,
              '-s', server.smb_conf,
-             '-U%s%%%s' % (dcmod.USERNAME, dcmod.PASSWORD)],
+             '-U%s%%%s' % (dcmod.USERNAME, password())],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
             for server in self.dcs if server.running]
@@ -361,7 +391,7 @@ class DCPair:
         procs = [subprocess.Popen(
             ['samba-tool', 'drs', 'replicate', dest.fqdn, src.fqdn,
              DOMAIN_NC, '--sync-forced', '-s', dest.smb_conf,
-             '-U%s%%%s' % (dcmod.USERNAME, dcmod.PASSWORD)],
+             '-U%s%%%s' % (dcmod.USERNAME, password())],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT)
             for dest, src in ((self.dc2, self.dc1), (self.dc1, self.dc2))]

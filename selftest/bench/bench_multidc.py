@@ -51,7 +51,7 @@ def make_users(samdb, prefix, n):
 
 def timed_add(env, url, conf, user, host):
     argv = [OURS, 'spn', 'http-pool', 'add', user, host, '-H', url,
-            '-s', conf, '-U%s%%%s' % (dcmod.USERNAME, dcmod.PASSWORD),
+            '-s', conf, '-U%s%%%s' % (dcmod.USERNAME, env['PASSWORD']),
             '--use-kerberos=off']
     start = time.perf_counter()
     res = subprocess.run(argv, env=env, stdout=subprocess.PIPE,

@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE)))
 import dcpair  # noqa: E402
 
 PAIR = None
+DC1, DC2 = dcpair.FQDNS['dc1'], dcpair.FQDNS['dc2']
 EXIT_FINDINGS = 8
 EXIT_KERBEROS_FAILS = 11
 
@@ -92,7 +93,7 @@ class PairTestCase(unittest.TestCase):
         return taken
 
     def dn(self, name):
-        return 'CN=%s,CN=Users,DC=example,DC=test' % name
+        return 'CN=%s,CN=Users,%s' % (name, dcpair.DOMAIN_NC)
 
     def argv(self, dc, *args, conn=None):
         if conn is None:
@@ -100,7 +101,7 @@ class PairTestCase(unittest.TestCase):
         if '--no-creds' in conn:
             conn = [c for c in conn if c != '--no-creds']
         else:
-            conn = conn + ['-U%s%%%s' % (dcmod.USERNAME, dcmod.PASSWORD),
+            conn = conn + ['-U%s%%%s' % (dcmod.USERNAME, dcpair.password()),
                            '--use-kerberos=off']
         return ([SAMBA_TOOL, 'spn', 'http-pool'] + list(args) +
                 ['-s', dc.smb_conf] + conn)
@@ -125,7 +126,7 @@ class PairTestCase(unittest.TestCase):
     def holders(self, dc, spn):
         """sAMAccountNames holding spn on one DC (read over LDAP)."""
         res = dc.samdb().search(
-            'DC=example,DC=test', scope=ldb.SCOPE_SUBTREE,
+            dcpair.DOMAIN_NC, scope=ldb.SCOPE_SUBTREE,
             expression='(servicePrincipalName=%s)' % spn,
             attrs=['sAMAccountName'])
         return sorted(str(m['sAMAccountName'][0]) for m in res)
@@ -145,7 +146,7 @@ class PairTestCase(unittest.TestCase):
         db.modify(msg)
 
     @staticmethod
-    def forms(host, domain='example.test'):
+    def forms(host, domain=dcmod.DNSNAME):
         return sorted(['http/%s' % host.lower(),
                        'http/%s.%s' % (host.lower(), domain)])
 
@@ -180,7 +181,7 @@ class RacingAddsTests(PairTestCase):
             self.assertIn(self.dn(winner).lower(),
                           doc['error']['message'].lower())
             self.assertEqual(doc['dcs']['written_through'],
-                             'dc1.example.test')
+                             DC1)
         self.pair.sync()
         for host in hosts:
             for spn in self.forms(host):
@@ -206,7 +207,7 @@ class RacingAddsTests(PairTestCase):
         another tool, not replicated) makes an add through DC1 refuse."""
         a, b = self.users('fa', 'fb')
         host = self.unique('foreign')
-        self.foreign_add(self.pair.dc2, b, 'http/%s.example.test' % host)
+        self.foreign_add(self.pair.dc2, b, 'http/%s.%s' % (host, dcmod.DNSNAME))
         doc = self.tool_json(self.pair.dc1, 'add', a, host,
                              expect=EXIT_CONFLICT)
         self.assertIn(self.dn(b).lower(), doc['error']['message'].lower())
@@ -239,17 +240,17 @@ class NothingLostTests(PairTestCase):
         keep only one of the two: refused until replicated."""
         svc, = self.users('meta')
         mine = self.unique('mine')
-        self.foreign_add(self.pair.dc2, svc, 'http/theirs.example.test')
+        self.foreign_add(self.pair.dc2, svc, 'http/theirs.' + dcmod.DNSNAME)
         doc = self.tool_json(self.pair.dc2, 'add', svc, mine,
                              expect=EXIT_CONFLICT)
-        self.assertIn('changed through dc2.example.test',
+        self.assertIn('changed through ' + DC2,
                       doc['error']['message'])
         self.assertIn('replicate first', doc['error']['message'])
         self.assertEqual(self.spns(self.pair.dc1, svc), [])
         self.pair.sync()
         self.tool_json(self.pair.dc2, 'add', svc, mine)
         self.pair.sync()
-        want = sorted(self.forms(mine) + ['http/theirs.example.test'])
+        want = sorted(self.forms(mine) + ['http/theirs.' + dcmod.DNSNAME])
         for dc in self.pair.dcs:
             self.assertEqual(self.spns(dc, svc), want, dc.name)
 
@@ -265,7 +266,7 @@ class NothingLostTests(PairTestCase):
         journal = os.path.join(folder, 'journal')
         doc = self.tool_json(self.pair.dc2, 'apply', '--pools-file', pools,
                              '--yes', '--journal', journal)
-        self.assertEqual(doc['dcs']['written_through'], 'dc1.example.test')
+        self.assertEqual(doc['dcs']['written_through'], DC1)
         self.tool_json(self.pair.dc2, 'add', svc, other)
         self.pair.sync()
         for dc in self.pair.dcs:
@@ -285,7 +286,7 @@ class DisagreementTests(PairTestCase):
         self.tool_json(self.pair.dc1, 'add', a, host)
         # Another tool gives the same name to b through DC2 before
         # replication: each DC alone is consistent.
-        spn = 'http/%s.example.test' % host
+        spn = 'http/%s.%s' % (host, dcmod.DNSNAME)
         self.foreign_add(self.pair.dc2, b, spn)
         doc = self.tool_json(self.pair.dc1, 'audit', expect=EXIT_FINDINGS)
         diffs = [d for d in doc['dcs']['disagreements']
@@ -293,21 +294,21 @@ class DisagreementTests(PairTestCase):
         by_dn = {d['dn'].lower(): d for d in diffs}
         self.assertEqual(set(by_dn), {self.dn(a).lower(), self.dn(b).lower()})
         self.assertEqual(by_dn[self.dn(b).lower()]['present_on'],
-                         ['dc2.example.test'])
+                         [DC2])
         self.assertEqual(by_dn[self.dn(b).lower()]['missing_on'],
-                         ['dc1.example.test'])
+                         [DC1])
         self.assertTrue(all(d['duplicate_after_replication']
                             for d in diffs))
         self.assertEqual(doc['dcs']['compared'],
-                         ['dc1.example.test', 'dc2.example.test'])
-        doc = self.tool_json(self.pair.dc1, 'check', 'http://%s.example.test/'
-                             % host, '--identity', a,
+                         [DC1, DC2])
+        doc = self.tool_json(self.pair.dc1, 'check',
+                             'http://%s.%s/' % (host, dcmod.DNSNAME), '--identity', a,
                              expect=EXIT_KERBEROS_FAILS)
         self.assertEqual(doc['verdict'], 'kerberos-ok')
         self.assertTrue(doc['dcs']['disagree'])
         verdicts = {v['dc']: v['verdict'] for v in doc['dcs']['verdicts']}
-        self.assertEqual(verdicts, {'dc1.example.test': 'kerberos-ok',
-                                    'dc2.example.test': 'kerberos-fails'})
+        self.assertEqual(verdicts, {DC1: 'kerberos-ok',
+                                    DC2: 'kerberos-fails'})
         rc, out, _err = self.tool(self.pair.dc1, 'check', 'http://%s/' % host,
                                   '--identity', a)
         self.assertIn('the DCs disagree', out)
@@ -337,14 +338,14 @@ class LocalSamLdbTests(PairTestCase):
     def test_local_add_checks_the_other_dc(self):
         a, b = self.users('la', 'lb')
         host = self.unique('local')
-        self.foreign_add(self.pair.dc2, b, 'http/%s.example.test' % host)
+        self.foreign_add(self.pair.dc2, b, 'http/%s.%s' % (host, dcmod.DNSNAME))
         doc = self.tool_json(self.pair.dc1, 'add', a, host,
                              conn=self.local(), expect=EXIT_CONFLICT)
         self.assertIn(self.dn(b).lower(), doc['error']['message'].lower())
         other = self.unique('local')
         doc = self.tool_json(self.pair.dc1, 'add', a, other,
                              conn=self.local())
-        self.assertEqual(doc['dcs']['written_through'], 'dc1.example.test')
+        self.assertEqual(doc['dcs']['written_through'], DC1)
         self.assertEqual(self.spns(self.pair.dc1, a), self.forms(other))
 
     def test_local_without_credentials_says_it_cannot_check(self):
@@ -353,10 +354,10 @@ class LocalSamLdbTests(PairTestCase):
         conn = self.local() + ['--no-creds']
         rc, out, err = self.tool(self.pair.dc1, 'add', a, host, conn=conn)
         self.assertEqual(rc, EXIT_CONNECTION, out + err)
-        self.assertIn('dc2.example.test: no credentials', err)
+        self.assertIn(DC2 + ': no credentials', err)
         self.assertEqual(self.spns(self.pair.dc1, a), [])
         rc, out, err = self.tool(self.pair.dc1, 'audit', conn=conn)
-        self.assertIn('partial view: dc2.example.test', out)
+        self.assertIn('partial view: ' + DC2, out)
 
 
 class UnreachableTests(PairTestCase):
@@ -369,23 +370,23 @@ class UnreachableTests(PairTestCase):
         self.addCleanup(self.pair.dc2.start)
         rc, out, err = self.tool(self.pair.dc1, 'add', svc, host)
         self.assertEqual(rc, EXIT_CONNECTION, out + err)
-        self.assertIn('dc2.example.test', err)
+        self.assertIn(DC2, err)
         self.assertIn('--accept-partial', err)
         self.assertEqual(self.spns(self.pair.dc1, svc), [])
         doc = self.tool_json(self.pair.dc1, 'add', svc, host,
                              '--accept-partial')
         self.assertEqual([u['dc'] for u in doc['dcs']['unreachable']],
-                         ['dc2.example.test'])
+                         [DC2])
         self.assertEqual(self.spns(self.pair.dc1, svc), self.forms(host))
         rc, out, err = self.tool(self.pair.dc1, 'audit')
-        self.assertIn('partial view: dc2.example.test', out)
+        self.assertIn('partial view: ' + DC2, out)
         doc = json.loads(self.tool(self.pair.dc1, 'audit', '--json')[1])
         self.assertTrue(doc['dcs']['partial'])
         doc = self.tool_json(self.pair.dc1, 'check', 'http://%s/' % host,
                              '--identity', svc)
         self.assertTrue(doc['dcs']['partial'])
         self.assertEqual([v['dc'] for v in doc['dcs']['verdicts']],
-                         ['dc1.example.test'])
+                         [DC1])
 
 
 if __name__ == '__main__':
