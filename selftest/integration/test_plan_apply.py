@@ -28,7 +28,8 @@ import ldb
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (EXIT_BAD_INPUT, EXIT_CONFLICT,  # noqa: E402
-                    EXIT_NO_IDENTITY, EXIT_OK, REPO, both_transports)
+                    EXIT_NO_IDENTITY, EXIT_OK, REPO, both_transports,
+                    journal_text)
 
 FIXTURES = os.path.join(REPO, 'selftest', 'fixtures')
 USERS = 'CN=%s,CN=Users,DC=example,DC=test'
@@ -617,10 +618,11 @@ class PlanApplyTests:
         # a journal that is not one: refused by the library, with its line
         bad = self.journal('bad.journal')
         with open(bad, 'w') as f:
-            f.write('spnpool-journal\t1\nintent\t0\tmove\tx\ty\n')
+            f.write(journal_text('spnpool-journal\t2', 'begin\tldap\t1',
+                                 'intent\t0\tmove\tx\ty'))
         rc, out, err = self.tool('undo', bad)
         self.assertEqual(rc, EXIT_BAD_INPUT, out + err)
-        self.assertOneLineError(err, 'line 2', 'not a journal record')
+        self.assertOneLineError(err, 'line 3', 'not a journal record')
 
 
 if __name__ == '__main__':
