@@ -240,10 +240,9 @@ static void reverse_done(struct exec *x)
 			x->made[i] = false;
 			if (x->r->states[i] == SPNPOOL_CHANGE_DONE) {
 				x->r->states[i] = SPNPOOL_CHANGE_NOT_DONE;
-				if (!x->undo) {
-					journal(x, "reversed", i);
-				}
 			}
+			/* undo-reversed clears an undo-done already written */
+			journal(x, "reversed", i);
 			continue;
 		}
 		x->leftover = talloc_asprintf_append(
@@ -307,6 +306,12 @@ static int execute(struct exec *x, bool dry_run)
 					"writing the journal failed: %s",
 					strerror(err));
 				ret = LDB_ERR_OPERATIONS_ERROR;
+				break;
+			}
+		} else if (x->undo) {
+			/* so that a killed undo can be finished by the next */
+			ret = journal(x, "intent", i);
+			if (ret != LDB_SUCCESS) {
 				break;
 			}
 		}
@@ -726,9 +731,14 @@ static int in_effect(struct exec *x, const struct spnpool_journal_state *st,
 	return ret;
 }
 
-/* The reversal of one change is still possible and safe? */
+/*
+ * The reversal of one change is still possible and safe?  A reversal an
+ * earlier undo announced (undo-intent) and that is in effect already was
+ * made by that undo, which was killed before it could record it: not a
+ * surprise, just done.
+ */
 static int undo_check(struct exec *x, const struct spnpool_change *rev,
-		      char **why)
+		      bool intended, char **why)
 {
 	struct spnpool_account *a = NULL;
 	const char *stored = NULL;
@@ -743,6 +753,10 @@ static int undo_check(struct exec *x, const struct spnpool_change *rev,
 	}
 	if (ret != LDB_SUCCESS) {
 		return ret;
+	}
+	if (intended && (rev->action == SPNPOOL_CHANGE_DELETE) ==
+				(stored == NULL)) {
+		return LDB_SUCCESS;
 	}
 	if (rev->action == SPNPOOL_CHANGE_DELETE) {
 		if (stored == NULL) {
@@ -834,6 +848,68 @@ static int check_give_back(struct exec *x, const struct spnpool_change *rev,
 	return ret;
 }
 
+/*
+ * After an undo, read every value it was to restore back from the
+ * directory: the message lists exactly those not as before the apply,
+ * never what memory says was done.
+ */
+static int verify_undo(struct exec *x, const char *path, int ret)
+{
+	char *msg = talloc_strdup(x->tmp, ret != LDB_SUCCESS
+						  ? ldb_errstring(x->dir->ldb)
+						  : "");
+	char *left = talloc_strdup(x->tmp, "");
+	size_t i;
+
+	if (msg == NULL || left == NULL) {
+		return ldb_oom(x->dir->ldb);
+	}
+	for (i = 0; i < x->r->num_changes; i++) {
+		const struct spnpool_change *c = &x->r->changes[i];
+		struct spnpool_account *a = NULL;
+		const char *stored = NULL;
+		int lret = lookup(x, c->dn, c->spn, &a, &stored);
+		const char *what = NULL;
+
+		if (lret == LDB_ERR_NO_SUCH_OBJECT) {
+			what = "account gone";
+		} else if (lret != LDB_SUCCESS) {
+			what = "cannot be read";
+		} else if (c->action == SPNPOOL_CHANGE_DELETE &&
+			   stored != NULL) {
+			what = "still there";
+		} else if (c->action == SPNPOOL_CHANGE_ADD && stored == NULL) {
+			what = "missing";
+		}
+		if (what != NULL) {
+			left = talloc_asprintf_append(left, "%s%s on %s (%s)",
+						      left[0] != '\0' ? "; " : "",
+						      c->spn, c->dn, what);
+			if (left == NULL) {
+				return ldb_oom(x->dir->ldb);
+			}
+		}
+	}
+	if (left[0] == '\0') {
+		if (ret != LDB_SUCCESS) {
+			ldb_asprintf_errstring(x->dir->ldb,
+					       "%s; read back, every value is "
+					       "as before the apply already; "
+					       "run undo %s again once the "
+					       "cause is fixed to record it",
+					       msg, path);
+		}
+		return ret;
+	}
+	ldb_asprintf_errstring(x->dir->ldb,
+			       "%s%sread back from the directory, not as "
+			       "before the apply: %s; run undo %s again to "
+			       "finish",
+			       msg, msg[0] != '\0' ? "; " : "undo ended, but ",
+			       left, path);
+	return (ret != LDB_SUCCESS) ? ret : LDB_ERR_CONSTRAINT_VIOLATION;
+}
+
 int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 		    struct spnpool_dir *dir,
 		    const char *journal_path,
@@ -913,7 +989,10 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 					      allow_privileged);
 		}
 		if (ret == LDB_SUCCESS) {
-			ret = undo_check(&x, &x.r->changes[i], &why);
+			ret = undo_check(
+				&x, &x.r->changes[i],
+				st->entries[x.journal_index[i]].undo_intended,
+				&why);
 		}
 	}
 	/* the run itself checks against what it really did */
@@ -949,6 +1028,9 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 		}
 	}
 	ret = execute(&x, dry_run);
+	if (!dry_run && ret != LDB_ERR_OPERATIONS_ERROR) {
+		ret = verify_undo(&x, journal_path, ret);
+	}
 	*_result = talloc_move(mem_ctx, &x.r);
 done:
 	talloc_free(tmp);

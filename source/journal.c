@@ -9,7 +9,11 @@
  *	done	<i>
  *	reversed	<i>		(taken back by apply itself)
  *	end	<ok|aborted>
- *	undo-begin / undo-done <i> / undo-end <ok|aborted>
+ *	undo-begin
+ *	undo-intent	<i>	(before undo reverses change i)
+ *	undo-done	<i>
+ *	undo-reversed	<i>	(undo put change i back after a failure)
+ *	undo-end	<ok|aborted>
  *
  * Fields are separated by TAB; '%', TAB, CR and LF inside a field are
  * written as %25, %09, %0D, %0A.  Every record (the first line included)
@@ -426,18 +430,27 @@ int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 			}
 		} else if ((strcmp(fields[0], "done") == 0 ||
 			    strcmp(fields[0], "reversed") == 0 ||
-			    strcmp(fields[0], "undo-done") == 0) &&
+			    strcmp(fields[0], "undo-intent") == 0 ||
+			    strcmp(fields[0], "undo-done") == 0 ||
+			    strcmp(fields[0], "undo-reversed") == 0) &&
 			   nf == 2) {
+			struct spnpool_journal_entry *e = NULL;
+
 			if (!parse_number(fields[1], &idx) ||
 			    idx >= st->num_entries) {
 				goto bad;
 			}
-			if (fields[0][0] == 'd') {
-				st->entries[idx].done = true;
-			} else if (fields[0][0] == 'r') {
-				st->entries[idx].reversed = true;
+			e = &st->entries[idx];
+			if (strcmp(fields[0], "done") == 0) {
+				e->done = true;
+			} else if (strcmp(fields[0], "reversed") == 0) {
+				e->reversed = true;
+			} else if (strcmp(fields[0], "undo-intent") == 0) {
+				e->undo_intended = true;
+			} else if (strcmp(fields[0], "undo-done") == 0) {
+				e->undone = true;
 			} else {
-				st->entries[idx].undone = true;
+				e->undone = false; /* put back */
 			}
 		} else if (strcmp(fields[0], "end") == 0 && nf == 2 &&
 			   (strcmp(fields[1], "ok") == 0 ||

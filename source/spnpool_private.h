@@ -176,6 +176,7 @@ struct spnpool_journal_entry {
 	bool done;		      /* made (and not reversed by apply) */
 	bool reversed;		      /* taken back by apply itself */
 	bool undone;		      /* taken back by undo */
+	bool undo_intended;	      /* undo announced its reversal */
 };
 
 struct spnpool_journal_state {

@@ -380,6 +380,105 @@ static void test_broken_journals_are_refused(void **state)
 	assert_string_equal(ad_fixture_spns(t, t->f, DN("svc-a")), "");
 }
 
+/* An undo killed after its commit (or its modifies) but before it
+ * recorded them: the next undo finishes instead of refusing. */
+static void test_killed_undo_is_finished_by_the_next(void **state)
+{
+	struct apply_ctx *t = *state;
+	struct spnpool_apply_result *r = NULL;
+	struct spnpool_journal_state *st = NULL;
+	struct spnpool_journal *j = NULL;
+	char *error = NULL;
+	const char *a_values[] = {"http/FARM", "http/farm.example.test"};
+	size_t i;
+
+	assert_int_equal(spnpool_op_apply(t, t->f->sdir, &scope, move_farm, 4,
+					  t->journal, false, &r),
+			 LDB_SUCCESS);
+	/* what the killed undo had done and announced */
+	assert_int_equal(spnpool_journal_read(t, t->journal, &st, &error), 0);
+	assert_int_equal(spnpool_journal_open(t, t->journal, false, st, &j),
+			 0);
+	assert_int_equal(spnpool_journal_write(j, "undo-begin"), 0);
+	for (i = 4; i-- > 0;) {
+		assert_int_equal(spnpool_journal_write(j, "undo-intent\t%zu", i),
+				 0);
+	}
+	talloc_free(j);
+	assert_int_equal(spnpool_dir_modify(t->f->sdir, DN("svc-a"), NULL, 0,
+					    a_values, 2),
+			 LDB_SUCCESS);
+	assert_int_equal(spnpool_dir_modify(t->f->sdir, DN("svc-b"), a_values,
+					    2, NULL, 0),
+			 LDB_SUCCESS);
+
+	assert_int_equal(spnpool_op_undo(t, t->f->sdir, t->journal, false,
+					 false, &r),
+			 LDB_SUCCESS);
+	for (i = 0; i < r->num_changes; i++) {
+		assert_int_equal(r->states[i], SPNPOOL_CHANGE_ALREADY);
+	}
+	assert_string_equal(ad_fixture_spns(t, t->f, DN("svc-a")), "");
+	assert_string_equal(ad_fixture_spns(t, t->f, DN("svc-b")),
+			    "http/FARM|http/farm.example.test");
+	assert_int_equal(spnpool_op_undo(t, t->f->sdir, t->journal, false,
+					 false, &r),
+			 LDB_ERR_CONSTRAINT_VIOLATION);
+	assert_non_null(strstr(ldb_errstring(t->f->ldb), "undone already"));
+}
+
+/* An undo that fails part-way lists exactly what is not as before, read
+ * from the directory; the journal records the steps it put back, so the
+ * next undo redoes them and finishes. */
+static void test_failed_undo_says_what_is_left_and_can_be_finished(
+	void **state)
+{
+	struct apply_ctx *t = *state;
+	struct spnpool_apply_result *r = NULL;
+	const char *squat = "http/FARM";
+	const char *msg = NULL;
+
+	assert_int_equal(spnpool_op_apply(t, t->f->sdir, &scope, move_farm, 4,
+					  t->journal, false, &r),
+			 LDB_SUCCESS);
+	/* while undo gives svc-b its values back, svc-c takes one */
+	ad_fixture_arm_race(t->f, DN("svc-b"), DN("svc-c"), squat);
+	assert_int_equal(spnpool_op_undo(t, t->f->sdir, t->journal, false,
+					 false, &r),
+			 LDB_ERR_CONSTRAINT_VIOLATION);
+	msg = ldb_errstring(t->f->ldb);
+	assert_non_null(strstr(msg, "http/FARM is held by " DN("svc-c")));
+	assert_non_null(strstr(msg, "not as before the apply: "));
+	if (t->local) {
+		/* one transaction: nothing of the undo happened */
+		assert_non_null(strstr(msg, "http/FARM on " DN("svc-b")
+					    " (missing)"));
+	} else {
+		assert_non_null(strstr(msg, "http/farm.example.test on "
+					    DN("svc-a") " (still there)"));
+		assert_non_null(strstr(msg, "http/farm.example.test on "
+					    DN("svc-b") " (missing)"));
+	}
+	assert_non_null(strstr(msg, "run undo"));
+	assert_string_equal(ad_fixture_spns(t, t->f, DN("svc-a")),
+			    "http/FARM|http/farm.example.test");
+
+	/* the cause removed (locally it went with the cancelled
+	 * transaction), the next undo finishes the job */
+	if (!t->local) {
+		assert_int_equal(spnpool_dir_modify(t->f->sdir, DN("svc-c"),
+						    NULL, 0, &squat, 1),
+				 LDB_SUCCESS);
+	}
+	assert_string_equal(ad_fixture_spns(t, t->f, DN("svc-c")), "");
+	assert_int_equal(spnpool_op_undo(t, t->f->sdir, t->journal, false,
+					 false, &r),
+			 LDB_SUCCESS);
+	assert_string_equal(ad_fixture_spns(t, t->f, DN("svc-a")), "");
+	assert_string_equal(ad_fixture_spns(t, t->f, DN("svc-b")),
+			    "http/farm.example.test|http/FARM");
+}
+
 static void assert_undo_refused(struct apply_ctx *t, const char *text,
 				int expected, const char *why)
 {
@@ -655,6 +754,8 @@ int main(void)
 		BOTH(test_undo_refuses_when_the_spns_changed_since),
 		BOTH(test_undo_after_a_crash_reads_the_directory),
 		BOTH(test_broken_journals_are_refused),
+		BOTH(test_killed_undo_is_finished_by_the_next),
+		BOTH(test_failed_undo_says_what_is_left_and_can_be_finished),
 		BOTH(test_forged_journals_are_refused),
 		BOTH(test_damaged_journals_are_refused),
 		BOTH(test_plan_changes_outside_its_scope_are_refused),
