@@ -809,7 +809,13 @@ _FINDING_HELP = """\
   missing-form  only one of http/<NetBIOS name> and http/<FQDN> is
                 registered: browsers using the other name get no ticket
   disabled      HTTP SPNs on a disabled account: the KDC issues no
-                tickets for them"""
+                tickets for them
+  kerberoastable
+                a user (not a computer, MSA or gMSA) holding HTTP SPNs
+                that allows RC4 (msDS-SupportedEncryptionTypes unset or
+                with RC4) and whose password is older than
+                --max-password-age days (default 365): any domain user
+                can request a ticket and crack it offline"""
 
 
 class cmd_spn_http_pool_audit(_HttpPoolCommand):
@@ -842,17 +848,22 @@ server, 7 authentication failed."""
                     "HTTP"),
         Option("--page-size", type=str, metavar="N", dest="page_size",
                help="entries per paged search (1 to %d)" % _PAGE_SIZE_MAX),
+        Option("--max-password-age", type=str, metavar="DAYS",
+               dest="max_password_age",
+               help="kerberoastable: passwords older than DAYS (1 to "
+                    "36500; default 365)"),
     ]
 
     def run(self, H=None, output_json=False, all_classes=False,
-            page_size=None, credopts=None, sambaopts=None,
-            versionopts=None):
+            page_size=None, max_password_age=None, credopts=None,
+            sambaopts=None, versionopts=None):
         def text(result, failed=False):
             self.print_audit(result)
 
         progress = None
         try:
             size = self.parse_page_size(page_size)
+            max_age = self.parse_max_password_age(max_password_age)
             samdb = self.open_samdb(H, sambaopts, credopts)
             if not output_json and _is_tty(self.errf):
                 progress = _AuditProgress(self.errf)
@@ -860,7 +871,8 @@ server, 7 authentication failed."""
                 result = self.call(samba_spnpool.audit, samdb,
                                    all_classes=all_classes, page_size=size,
                                    progress=progress,
-                                   local=samba_spnpool.is_local_url(H))
+                                   local=samba_spnpool.is_local_url(H),
+                                   max_password_age=max_age)
             finally:
                 if progress is not None:
                     progress.clear()
@@ -870,6 +882,17 @@ server, 7 authentication failed."""
         if result.get("findings"):
             return samba_spnpool.EXIT_FINDINGS
         return samba_spnpool.EXIT_OK
+
+    @staticmethod
+    def parse_max_password_age(text):
+        """Days (0: the library's default of 365), or _Failure."""
+        if text is None:
+            return 0
+        if (not text.isdigit() or not text.isascii() or
+                text.startswith("0") or int(text) > 36500):
+            raise _bad_input("--max-password-age %r: give the days as a "
+                             "decimal number from 1 to 36500" % text)
+        return int(text)
 
     @staticmethod
     def parse_page_size(text):

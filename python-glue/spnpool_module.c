@@ -783,7 +783,7 @@ done:
  * below stay in enum order, which is the order of the public names).
  */
 #define VERDICT_LAST SPNPOOL_VERDICT_DUPLICATE
-#define FINDING_LAST SPNPOOL_FINDING_DISABLED
+#define FINDING_LAST SPNPOOL_FINDING_KERBEROASTABLE
 
 static PyObject *py_answerer(const struct spnpool_answerer *a)
 {
@@ -1112,13 +1112,16 @@ static bool page_size_from_py(PyObject *obj, unsigned *_page_size)
 
 PyDoc_STRVAR(py_audit_doc,
 "audit(samdb, all_classes=False, page_size=0, progress=None,\n"
-"      local=False) -> dict\n"
+"      local=False, max_password_age=0) -> dict\n"
 "\n"
 "Scan every naming context once (paged searches of page_size entries,\n"
 "0: the library's default) and report every SPN held by several\n"
 "accounts (HTTP only unless all_classes), every http/X that shadows\n"
 "host/X of another account, every half registration (only one of the\n"
-"NetBIOS and FQDN forms) and every HTTP SPN on a disabled account.\n"
+"NetBIOS and FQDN forms), every HTTP SPN on a disabled account and\n"
+"every user holding HTTP SPNs whose tickets are cheap to crack\n"
+"(kerberoastable: RC4 allowed and a password older than\n"
+"max_password_age days, 0: 365; not computers, MSAs or gMSAs).\n"
 "progress, if given, is called as progress(entries, values) every so\n"
 "often during the scan; if it raises, the scan still runs to its end\n"
 "(the library cannot be interrupted) and the exception is raised then.\n"
@@ -1130,7 +1133,8 @@ PyDoc_STRVAR(py_audit_doc,
 static PyObject *py_audit(PyObject *self, PyObject *args, PyObject *kwargs)
 {
 	static const char *kwnames[] = {
-		"samdb", "all_classes", "page_size", "progress", "local", NULL
+		"samdb", "all_classes", "page_size", "progress", "local",
+		"max_password_age", NULL
 	};
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct ldb_context *ldb = NULL;
@@ -1144,15 +1148,17 @@ static PyObject *py_audit(PyObject *self, PyObject *args, PyObject *kwargs)
 	PyObject *ret = NULL;
 	int all_classes = 0;
 	int local = 0;
+	unsigned int max_age = 0;
 	int ldb_ret;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|pOOp:audit",
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|pOOpI:audit",
 					 (char **)discard_const(kwnames),
 					 &py_ldb, &all_classes, &py_page_size,
-					 &py_progress, &local)) {
+					 &py_progress, &local, &max_age)) {
 		return NULL;
 	}
+	req.max_password_age_days = max_age;
 	ldb = ldb_from_py(py_ldb);
 	if (ldb == NULL) {
 		return NULL;

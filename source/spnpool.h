@@ -639,9 +639,12 @@ enum spnpool_finding_kind {
 	SPNPOOL_FINDING_SHADOWS_HOST,  /* http/X elsewhere than host/X */
 	SPNPOOL_FINDING_MISSING_FORM,  /* only one of NetBIOS/FQDN forms */
 	SPNPOOL_FINDING_DISABLED,      /* HTTP SPNs on a disabled account */
+	SPNPOOL_FINDING_KERBEROASTABLE, /* HTTP SPNs on an account whose
+					   tickets are cheap to crack */
 };
 
-/** "duplicate", "shadows-host", "missing-form", "disabled". */
+/** "duplicate", "shadows-host", "missing-form", "disabled",
+ * "kerberoastable". */
 SPNPOOL_PUBLIC const char *
 spnpool_finding_name(enum spnpool_finding_kind kind);
 
@@ -661,6 +664,12 @@ struct spnpool_audit_request {
 	void (*progress)(void *private_data, uint64_t entries,
 			 uint64_t values);
 	void *progress_data;
+	/* kerberoastable: a user (not a computer, MSA or gMSA) holding HTTP
+	 * SPNs, allowing RC4 (msDS-SupportedEncryptionTypes unset, 0 or
+	 * with RC4_HMAC) and whose pwdLastSet is more than this many days
+	 * before now; 0: 365 */
+	unsigned max_password_age_days;
+	int64_t now; /* seconds since 1970; 0: the current time */
 };
 
 struct spnpool_audit_result {

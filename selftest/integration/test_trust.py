@@ -333,6 +333,41 @@ class TrustTests:
             self.assertNotIn('Traceback', err)
         self.assertEqual(self.snapshot(), before)
 
+    # -- audit: kerberoastable ---------------------------------------------------
+
+    def test_audit_reports_kerberoastable_http_accounts(self):
+        if self.transport != 'embedded':
+            self.skipTest('passwords are aged in the stopped DC\'s files')
+        roast = self.user('roast', spns=['http/roast01'])
+        aes = self.user('aes', spns=['http/aes01'],
+                        attrs={'msDS-SupportedEncryptionTypes': '24'})
+        fresh = self.user('fresh', spns=['http/fresh01'])
+        plain = self.user('plain')  # old, RC4, but no SPN
+        for account in (roast, aes, plain):
+            self.dc.age_password(account.dn, 400)
+
+        def roastable(*args):
+            rc, out, err = self.tool('audit', '--json', *args)
+            self.assertIn(rc, (EXIT_OK, 8), err)
+            doc = json.loads(out)
+            self.assertIn('kerberoastable', doc['counts'])
+            return {f['dns'][0]: f for f in doc['findings']
+                    if f['kind'] == 'kerberoastable'}
+
+        found = roastable()
+        self.assertIn(roast.dn, found)
+        for dn in (aes.dn, fresh.dn, plain.dn):
+            self.assertNotIn(dn, found)
+        self.assertIn('allows RC4', found[roast.dn]['detail'])
+        self.assertIn('(more than 365)', found[roast.dn]['detail'])
+        self.assertIn('gMSA', found[roast.dn]['fix'])
+        self.assertNotIn(roast.dn, roastable('--max-password-age', '500'))
+        rc, out, err = self.tool('audit')
+        self.assertIn('kerberoastable: ', out)
+        rc, out, err = self.tool('audit', '--max-password-age', '0x')
+        self.assertEqual(rc, EXIT_BAD_INPUT)
+        self.assertOneLineError(err, '--max-password-age')
+
     # -- input edges -------------------------------------------------------------
 
     def test_invalid_utf8_and_loose_numbers_exit_2_in_one_line(self):
