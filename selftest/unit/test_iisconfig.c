@@ -976,6 +976,63 @@ static void test_other_documents_are_not_application_host_configs(
 		       "none)");
 }
 
+static void test_only_the_root_iis_reads_is_accepted(void **state)
+{
+	struct test_ctx *t = talloc_get_type_abort(*state, struct test_ctx);
+
+	assert_refused(t,
+		       "<x:configuration xmlns:x=\"urn:evil\">\n"
+		       "<x:system.applicationHost/></x:configuration>",
+		       "line 1: the root element <configuration> is in the "
+		       "namespace \"urn:evil\"");
+	assert_refused(t,
+		       "<configuration xmlns=\"urn:evil\">\n"
+		       "<system.applicationHost/></configuration>",
+		       "namespace \"urn:evil\"");
+	assert_refused(t,
+		       "<?xml version=\"1.1\"?>\n<configuration>\n"
+		       "<system.applicationHost/></configuration>",
+		       "line 1: XML version 1.1; IIS reads only XML 1.0");
+	assert_no_new_blocks(t);
+}
+
+/* Bounded before libxml2: one element with 200,000 attributes took
+ * minutes in its duplicate check. */
+static void test_attribute_and_element_counts_are_bounded(void **state)
+{
+	struct test_ctx *t = talloc_get_type_abort(*state, struct test_ctx);
+	char *xml = talloc_strdup(t->mem, "<configuration>\n<x ");
+	int i;
+
+	for (i = 0; i < 200000 && xml != NULL; i++) {
+		xml = talloc_asprintf_append_buffer(xml, "a%d=\"=\" ", i);
+	}
+	xml = talloc_strdup_append_buffer(xml, "/></configuration>");
+	assert_non_null(xml);
+	assert_refused(t, xml,
+		       "line 2: an element with more than 256 attributes");
+	talloc_free(xml);
+	/* 256 are fine as far as the count goes; quoted '=' and '>' and
+	 * comments do not count */
+	xml = talloc_strdup(t->mem, "<configuration>\n<!-- <a b=c> -->\n<x ");
+	for (i = 0; i < 256 && xml != NULL; i++) {
+		xml = talloc_asprintf_append_buffer(xml, "a%d='=>' ", i);
+	}
+	xml = talloc_strdup_append_buffer(xml, "/></configuration>");
+	assert_non_null(xml);
+	assert_refused(t, xml, "no <system.applicationHost>");
+	talloc_free(xml);
+	xml = talloc_strdup(t->mem, "<configuration>\n");
+	for (i = 0; i < 500001 && xml != NULL; i++) {
+		xml = talloc_strdup_append_buffer(xml, "<a/>");
+	}
+	xml = talloc_strdup_append_buffer(xml, "</configuration>");
+	assert_non_null(xml);
+	assert_refused(t, xml, "line 2: more than 500000 elements");
+	talloc_free(xml);
+	assert_no_new_blocks(t);
+}
+
 static void test_more_than_100000_pairs_are_refused(void **state)
 {
 	struct test_ctx *t = talloc_get_type_abort(*state, struct test_ctx);
@@ -1062,6 +1119,8 @@ int main(void)
 		TEST(test_bad_attribute_values_are_refused),
 		TEST(test_sections_kept_elsewhere_are_refused),
 		TEST(test_other_documents_are_not_application_host_configs),
+		TEST(test_only_the_root_iis_reads_is_accepted),
+		TEST(test_attribute_and_element_counts_are_bounded),
 		TEST(test_more_than_100000_pairs_are_refused),
 		TEST(test_result_belongs_to_mem_ctx_only),
 	};
