@@ -169,6 +169,16 @@ static int build_candidates(TALLOC_CTX *mem_ctx,
 		ldb_set_errstring(dir->ldb, "no host given");
 		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 	}
+	if (req->num_hosts > SPNPOOL_MAX_HOSTS) {
+		ldb_asprintf_errstring(dir->ldb,
+				       "%zu hosts given; at most %d per "
+				       "command (one search and one modify "
+				       "must stay under the DC's request size "
+				       "limit): split the list, or use plan "
+				       "and apply with a pools file",
+				       req->num_hosts, SPNPOOL_MAX_HOSTS);
+		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+	}
 	if (req->port != NULL) {
 		enum spnpool_status st = spnpool_port_parse(
 			req->port, strlen(req->port), &port);

@@ -421,6 +421,14 @@ struct spnpool_op_result {
 	bool dry_run;
 };
 
+/*
+ * Hosts per add or remove: their SPNs and alias forms go into one holder
+ * search and one modify, which a DC refuses past its request size limit
+ * (Samba: 256000 bytes), dropping the connection; more are refused up
+ * front (LDB_ERR_INVALID_ATTRIBUTE_SYNTAX) rather than half-tried.
+ */
+#define SPNPOOL_MAX_HOSTS 250
+
 /** One add or remove command. */
 struct spnpool_request {
 	const char *identity;

@@ -368,6 +368,21 @@ class TrustTests:
         self.assertEqual(rc, EXIT_BAD_INPUT)
         self.assertOneLineError(err, '--max-password-age')
 
+    # -- scale -------------------------------------------------------------------
+
+    def test_add_with_too_many_hosts_refuses_up_front(self):
+        if self.transport != 'ldap':
+            self.skipTest('the DC\'s request size limit is an LDAP one')
+        hosts = ['bulkhost%04d.example.test' % i for i in range(251)]
+        rc, out, err = self.tool('add', self.svc.name, *hosts, '--dry-run')
+        self.assertEqual(rc, EXIT_BAD_INPUT, out + err)
+        self.assertOneLineError(err, '251 hosts given; at most 250')
+        # the limit itself works against the DC, port forms included
+        rc, out, err = self.tool('add', self.svc.name, *hosts[:250],
+                                 '--port', '8080', '--dry-run')
+        self.assertEqual(rc, EXIT_OK, out[-500:] + err)
+        self.assertIn('1000 SPN(s) would change', out)
+
     # -- input edges -------------------------------------------------------------
 
     def test_invalid_utf8_and_loose_numbers_exit_2_in_one_line(self):
