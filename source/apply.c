@@ -35,6 +35,9 @@ const char *spnpool_change_state_name(enum spnpool_change_state state)
 
 struct exec {
 	TALLOC_CTX *tmp;
+	/* what one change's look-ups allocate, freed before the next, so
+	 * that memory stays flat in the number of changes; NULL: tmp */
+	TALLOC_CTX *scratch;
 	struct spnpool_dir *dir;
 	struct spnpool_journal *journal; /* NULL: nothing to journal */
 	bool undo;			 /* records are undo-done */
@@ -69,7 +72,8 @@ static int lookup(struct exec *x, const char *dn, const char *spn,
 	size_t i;
 	int ret;
 
-	ret = spnpool_dir_find_account(x->tmp, x->dir, dn, NULL, &a);
+	ret = spnpool_dir_find_account(x->scratch != NULL ? x->scratch : x->tmp,
+				       x->dir, dn, NULL, &a);
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
@@ -94,8 +98,9 @@ static int other_holder(struct exec *x, const struct spnpool_account *a,
 	int ret;
 
 	*_dn = NULL;
-	ret = spnpool_dir_find_holders(x->tmp, x->dir, &spn, 1, false, &h,
-				       &n);
+	ret = spnpool_dir_find_holders(x->scratch != NULL ? x->scratch
+							  : x->tmp,
+				       x->dir, &spn, 1, false, &h, &n);
 	for (i = 0; i < n && ret == LDB_SUCCESS; i++) {
 		if (strcasecmp(h[i].account, a->guid) != 0 &&
 		    !planned_delete(x, h[i].dn, h[i].value)) {
@@ -159,6 +164,14 @@ static int journal(struct exec *x, const char *what, size_t i)
 		return LDB_ERR_OPERATIONS_ERROR;
 	}
 	return LDB_SUCCESS;
+}
+
+/* A fresh scratch context for the next change's look-ups. */
+static int next_scratch(struct exec *x)
+{
+	TALLOC_FREE(x->scratch);
+	x->scratch = talloc_new(x->tmp);
+	return (x->scratch == NULL) ? ldb_oom(x->dir->ldb) : LDB_SUCCESS;
 }
 
 /* Check one change against the directory; ALREADY, or go ahead with the
@@ -269,6 +282,10 @@ static int execute(struct exec *x, bool dry_run)
 		struct spnpool_change *c = &r->changes[i];
 
 		r->states[i] = SPNPOOL_CHANGE_NOT_DONE;
+		ret = next_scratch(x);
+		if (ret != LDB_SUCCESS) {
+			break;
+		}
 		ret = precheck(x, c, &r->states[i]);
 		if (ret != LDB_SUCCESS) {
 			r->states[i] = SPNPOOL_CHANGE_FAILED;
@@ -330,6 +347,7 @@ static int execute(struct exec *x, bool dry_run)
 			ret = journal(x, "done", i);
 		}
 	}
+	TALLOC_FREE(x->scratch);
 	if (dry_run) {
 		return ret;
 	}
@@ -868,8 +886,13 @@ static int verify_undo(struct exec *x, const char *path, int ret)
 		const struct spnpool_change *c = &x->r->changes[i];
 		struct spnpool_account *a = NULL;
 		const char *stored = NULL;
-		int lret = lookup(x, c->dn, c->spn, &a, &stored);
+		int lret = next_scratch(x);
 		const char *what = NULL;
+
+		if (lret != LDB_SUCCESS) {
+			return lret;
+		}
+		lret = lookup(x, c->dn, c->spn, &a, &stored);
 
 		if (lret == LDB_ERR_NO_SUCH_OBJECT) {
 			what = "account gone";
@@ -890,6 +913,7 @@ static int verify_undo(struct exec *x, const char *path, int ret)
 			}
 		}
 	}
+	TALLOC_FREE(x->scratch);
 	if (left[0] == '\0') {
 		if (ret != LDB_SUCCESS) {
 			ldb_asprintf_errstring(x->dir->ldb,
@@ -956,7 +980,10 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 	for (i = 0; i < st->num_entries && ret == LDB_SUCCESS; i++) {
 		bool yes = false;
 
-		ret = in_effect(&x, st, &st->entries[i], &yes);
+		ret = next_scratch(&x);
+		if (ret == LDB_SUCCESS) {
+			ret = in_effect(&x, st, &st->entries[i], &yes);
+		}
 		if (yes) {
 			effective[num++] = i;
 		}
@@ -989,12 +1016,16 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 					      allow_privileged);
 		}
 		if (ret == LDB_SUCCESS) {
+			ret = next_scratch(&x);
+		}
+		if (ret == LDB_SUCCESS) {
 			ret = undo_check(
 				&x, &x.r->changes[i],
 				st->entries[x.journal_index[i]].undo_intended,
 				&why);
 		}
 	}
+	TALLOC_FREE(x.scratch);
 	/* the run itself checks against what it really did */
 	x.num_planned_deletes = 0;
 	if (ret != LDB_SUCCESS) {
