@@ -1350,6 +1350,13 @@ class _PlanCommand(_HttpPoolCommand):
         out.write("%d. %s: %s\n" % (number, label, decision))
         if name.get("explanation"):
             out.write(_wrap(name["explanation"], "   ") + "\n")
+        if name.get("privileged"):
+            out.write(_wrap(
+                "PRIVILEGED: %s is %s; any domain user can request a "
+                "ticket for its SPNs and crack its key offline "
+                "(Kerberoasting)." % (name.get("account_sam") or
+                                      name.get("account_dn"),
+                                      name["privileged"]), "   ") + "\n")
 
         users = []
         for user in name.get("users") or []:
@@ -1762,6 +1769,15 @@ privileged account."""
         result = self.with_journal(result, result.get("journal"))
         if state["plan"] is not None:
             result["plan"] = state["plan"]
+        if allow_privileged and not output_json:
+            # the library checked every target; with the override it
+            # does not refuse, so say once what that risks
+            self.errf.write(
+                "WARNING: --allow-privileged: changes to krbtgt, domain "
+                "controllers, protected administrators, Guest or disabled "
+                "accounts were not refused; any domain user can request a "
+                "ticket for their SPNs and crack their keys offline "
+                "(Kerberoasting)\n")
         return self.finish(result, output_json, text)
 
     @staticmethod

@@ -270,6 +270,11 @@ class TrustTests:
         self.assertOneLineError(err, 'adminweb.example.test',
                                 '--allow-privileged')
         self.assertEqual(self.snapshot(), before)
+        rc, out, err = self.tool('plan', '--pools-file', pools,
+                                 '--allow-privileged')
+        self.assertEqual(rc, EXIT_OK, out + err)
+        self.assertIn("PRIVILEGED: Administrator is the domain's "
+                      "Administrator", out)
         doc = self.tool_json('plan', '--pools-file', pools,
                              '--allow-privileged')
         self.assertIn(('add', ADMINISTRATOR, 'http/ADMINWEB'),

@@ -996,38 +996,49 @@ static void test_only_the_root_iis_reads_is_accepted(void **state)
 	assert_no_new_blocks(t);
 }
 
+/* head, then n times pre INDEX post, then tail: built in one buffer
+ * (appending would copy the whole text each time, which under valgrind
+ * takes hours). */
+static char *repeat(TALLOC_CTX *mem_ctx, const char *head, const char *pre,
+		    const char *post, int n, const char *tail)
+{
+	size_t cap = strlen(head) +
+		     (size_t)n * (strlen(pre) + strlen(post) + 10) +
+		     strlen(tail) + 1;
+	char *buf = talloc_array(mem_ctx, char, cap);
+	size_t used;
+	int i;
+
+	assert_non_null(buf);
+	used = (size_t)snprintf(buf, cap, "%s", head);
+	for (i = 0; i < n; i++) {
+		used += (size_t)snprintf(buf + used, cap - used, "%s%d%s", pre,
+					 i, post);
+	}
+	snprintf(buf + used, cap - used, "%s", tail);
+	return buf;
+}
+
 /* Bounded before libxml2: one element with 200,000 attributes took
  * minutes in its duplicate check. */
 static void test_attribute_and_element_counts_are_bounded(void **state)
 {
 	struct test_ctx *t = talloc_get_type_abort(*state, struct test_ctx);
-	char *xml = talloc_strdup(t->mem, "<configuration>\n<x ");
-	int i;
+	char *xml = NULL;
 
-	for (i = 0; i < 200000 && xml != NULL; i++) {
-		xml = talloc_asprintf_append_buffer(xml, "a%d=\"=\" ", i);
-	}
-	xml = talloc_strdup_append_buffer(xml, "/></configuration>");
-	assert_non_null(xml);
+	xml = repeat(t->mem, "<configuration>\n<x ", "a", "=\"=\" ", 200000,
+		     "/></configuration>");
 	assert_refused(t, xml,
 		       "line 2: an element with more than 256 attributes");
 	talloc_free(xml);
 	/* 256 are fine as far as the count goes; quoted '=' and '>' and
 	 * comments do not count */
-	xml = talloc_strdup(t->mem, "<configuration>\n<!-- <a b=c> -->\n<x ");
-	for (i = 0; i < 256 && xml != NULL; i++) {
-		xml = talloc_asprintf_append_buffer(xml, "a%d='=>' ", i);
-	}
-	xml = talloc_strdup_append_buffer(xml, "/></configuration>");
-	assert_non_null(xml);
+	xml = repeat(t->mem, "<configuration>\n<!-- <a b=c> -->\n<x ", "a",
+		     "='=>' ", 256, "/></configuration>");
 	assert_refused(t, xml, "no <system.applicationHost>");
 	talloc_free(xml);
-	xml = talloc_strdup(t->mem, "<configuration>\n");
-	for (i = 0; i < 500001 && xml != NULL; i++) {
-		xml = talloc_strdup_append_buffer(xml, "<a/>");
-	}
-	xml = talloc_strdup_append_buffer(xml, "</configuration>");
-	assert_non_null(xml);
+	xml = repeat(t->mem, "<configuration>\n", "<a", "/>", 500001,
+		     "</configuration>");
 	assert_refused(t, xml, "line 2: more than 500000 elements");
 	talloc_free(xml);
 	assert_no_new_blocks(t);
