@@ -444,7 +444,9 @@ class PlanApplyTests:
                          ['not-done', 'failed', 'not-done'])
         self.assertEqual(self.snapshot(other.dn), before)
         with open(journal) as f:
-            records = f.read()
+            # each record without its checksum (the last field)
+            records = ''.join(line.rsplit('\t', 1)[0] + '\n'
+                              for line in f.read().splitlines())
         self.assertIn('intent\t0\tdelete\t%s\tHTTP/Shop.Example.Test\n' %
                       (USERS % 'svc-shop-b'), records)
         self.assertIn('end\taborted\n', records)
