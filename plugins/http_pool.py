@@ -13,6 +13,7 @@
 # are printed and returned, not raised as CommandError, which would make
 # every one of them exit 255.
 
+import hashlib
 import json
 import os
 import sys
@@ -63,7 +64,18 @@ _WOULD_STATES = ('would-add', 'would-move', 'would-remove')
 _EXIT_CODES_HELP = """\
 Exit codes: 0 done or nothing to do, 1 unexpected error, 2 bad input or
 usage, 3 identity not found or not a single account, 4 conflict, 5 access
-denied, 6 cannot reach the server, 7 authentication failed."""
+denied, 6 cannot reach the server, 7 authentication failed, 9 refused:
+the account is privileged (krbtgt, a domain controller, a protected
+administrator, Guest, a disabled account) and --allow-privileged was not
+given."""
+
+# What --allow-privileged risks, said whenever it is used on such an
+# account.
+_PRIVILEGED_RISK = (
+    "WARNING: %s is %s; with --allow-privileged it receives SPNs: any "
+    "domain user can request a service ticket for them and crack the "
+    "account's key offline (Kerberoasting), and whoever runs the web "
+    "service holds that account's key.")
 
 # samba-tool's Command._run() returns -1 (exit 255) after printing the
 # usage for a wrong number of arguments; ours documents 2 for that.
@@ -291,6 +303,31 @@ def _bad_input(message):
     return _Failure(code, samba_spnpool.exit_code(code), message)
 
 
+def _not_utf8(arg):
+    """None for a str that is valid UTF-8 text; else the argument with
+    its bad bytes shown as \\xNN (Python keeps them as lone surrogates,
+    or they may arrive as bytes)."""
+    if isinstance(arg, bytes):
+        raw = arg
+    elif isinstance(arg, str):
+        try:
+            arg.encode("utf-8")
+            return None
+        except UnicodeEncodeError:
+            pass
+        try:
+            raw = arg.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = arg.encode("utf-8", "surrogatepass")
+    else:
+        return None
+    try:
+        raw.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace")
+
+
 class _HttpPoolCommand(Command):
     """Shared plumbing of the http-pool subcommands."""
 
@@ -306,6 +343,15 @@ class _HttpPoolCommand(Command):
             return inner(*args, **kwargs)
 
         self.run = run
+        for number, arg in enumerate(argv):
+            bad = _not_utf8(arg)
+            if bad is not None:
+                # Python keeps undecodable bytes as lone surrogates; the
+                # library would raise on them: refuse them here, once.
+                del self.run
+                self.errf.write("ERROR: argument %d (%s) is not valid "
+                                "UTF-8\n" % (number, bad))
+                return samba_spnpool.EXIT_BAD_INPUT
         try:
             ret = super()._run(*argv)
         finally:
@@ -476,6 +522,10 @@ class _OpCommand(_HttpPoolCommand):
         for spn in spns:
             self.outf.write("  %-12s %s%s\n" % (spn["state"], spn["spn"],
                                                 self._holder_text(spn)))
+        if account is not None and account.get("privileged"):
+            self.outf.write(_PRIVILEGED_RISK % (
+                account.get("sam_account_name"), account["privileged"]) +
+                "\n")
         for spn in spns:
             if (spn.get("conflict") == "alias-shadows" and
                     spn["state"] in ("added", "would-add", "present")):
@@ -593,17 +643,24 @@ are left alone, so running the command again is safe.
         Option("--dry-run", action="store_true", dest="dry_run",
                default=False,
                help="check and report what would change; write nothing"),
+        Option("--allow-privileged", action="store_true",
+               dest="allow_privileged", default=False,
+               help="register on krbtgt, a domain controller, a protected "
+                    "administrator, Guest or a disabled account all the "
+                    "same (exposes its key to offline cracking)"),
     ]
 
     operation = "add"
 
     def run(self, identity, *hosts, H=None, output_json=False, server=None,
             port=None, move=False, dry_run=False, accept_partial=False,
+            allow_privileged=False,
             credopts=None, sambaopts=None, versionopts=None):
         return self.run_op(samba_spnpool.add, identity, hosts, H,
                            sambaopts, credopts, output_json, server,
                            accept_partial=accept_partial,
-                           port=port, move=move, dry_run=dry_run)
+                           port=port, move=move, dry_run=dry_run,
+                           allow_privileged=allow_privileged)
 
 
 class cmd_spn_http_pool_remove(_OpCommand):
@@ -1045,7 +1102,13 @@ _FINDING_HELP = """\
   missing-form  only one of http/<NetBIOS name> and http/<FQDN> is
                 registered: browsers using the other name get no ticket
   disabled      HTTP SPNs on a disabled account: hygiene (Samba's KDC
-                still issues tickets for them), the names stay taken"""
+                still issues tickets for them), the names stay taken
+  kerberoastable
+                a user (not a computer, MSA or gMSA) holding HTTP SPNs
+                that allows RC4 (msDS-SupportedEncryptionTypes unset or
+                with RC4) and whose password is older than
+                --max-password-age days (default 365): any domain user
+                can request a ticket and crack it offline"""
 
 
 class cmd_spn_http_pool_audit(_HttpPoolCommand):
@@ -1078,17 +1141,22 @@ server, 7 authentication failed."""
                     "HTTP"),
         Option("--page-size", type=str, metavar="N", dest="page_size",
                help="entries per paged search (1 to %d)" % _PAGE_SIZE_MAX),
+        Option("--max-password-age", type=str, metavar="DAYS",
+               dest="max_password_age",
+               help="kerberoastable: passwords older than DAYS (1 to "
+                    "36500; default 365)"),
     ]
 
     def run(self, H=None, output_json=False, all_classes=False,
-            page_size=None, credopts=None, sambaopts=None,
-            versionopts=None):
+            page_size=None, max_password_age=None, credopts=None,
+            sambaopts=None, versionopts=None):
         def text(result, failed=False):
             self.print_audit(result)
 
         progress = None
         try:
             size = self.parse_page_size(page_size)
+            max_age = self.parse_max_password_age(max_password_age)
             samdb = self.open_samdb(H, sambaopts, credopts)
             if not output_json and _is_tty(self.errf):
                 progress = _AuditProgress(self.errf)
@@ -1097,7 +1165,8 @@ server, 7 authentication failed."""
                 result = self.call(samba_spnpool.audit, samdb,
                                    all_classes=all_classes, page_size=size,
                                    progress=progress,
-                                   local=samba_spnpool.is_local_url(H))
+                                   local=samba_spnpool.is_local_url(H),
+                                   max_password_age=max_age)
             finally:
                 if progress is not None:
                     progress.clear()
@@ -1148,14 +1217,29 @@ server, 7 authentication failed."""
                   (", ".join(dcs.get("compared")), len(diffs)))
 
     @staticmethod
+    def parse_max_password_age(text):
+        """Days (0: the library's default of 365), or _Failure."""
+        if text is None:
+            return 0
+        if (not text.isdigit() or not text.isascii() or
+                text.startswith("0") or int(text) > 36500):
+            raise _bad_input("--max-password-age %r: give the days as a "
+                             "decimal number from 1 to 36500" % text)
+        return int(text)
+
+    @staticmethod
     def parse_page_size(text):
         """The page size (0: the library's default), or _Failure."""
         if text is None:
             return 0
-        value = text.strip()
-        if not value.isdigit() or not value.isascii():
+        value = text
+        # plain decimal: no blank, sign or leading zero (" 5" is refused
+        # like every other loose number)
+        if (not value.isdigit() or not value.isascii() or
+                (value.startswith("0") and value != "0")):
             raise _bad_input("--page-size %r: the page size must be a "
-                             "decimal number from 1 to %d" %
+                             "decimal number from 1 to %d, without blanks, "
+                             "sign or leading zeros" %
                              (text, _PAGE_SIZE_MAX))
         size = int(value)
         if not 1 <= size <= _PAGE_SIZE_MAX:
@@ -1214,6 +1298,87 @@ _SOURCE_NAMES = {
 _CHANGE_REQUIRED = ("action", "dn", "spn")
 _CHANGE_OPTIONAL = ("sam_account_name", "reason")
 _CHANGE_ACTIONS = ("add", "delete")
+
+# Every key a plan document may have (plan --json), per level, with the
+# JSON types allowed ("str?" = string or null).  Anything else refuses
+# the plan: a key nobody reviews must not be able to change what apply
+# does.
+_PLAN_KEYS = {
+    "ok": "bool", "source": "str?", "servers": "list", "names": "list",
+    "changes": "list", "notes": "list", "config_file": "str?",
+    "digest": "str",
+}
+_NAME_KEYS = {
+    "netbios": "str?", "fqdn": "str", "decision": "str?",
+    "account_dn": "str?", "account_sam": "str?", "explanation": "str?",
+    "users": "list", "resolutions": "list", "unresolved": "bool",
+    "privileged": "str?", "iis_commands": "list",
+}
+_USER_KEYS = {
+    "server": "str?", "site": "str?", "app_path": "str?", "pool": "str?",
+    "account_dn": "str?", "account_sam": "str?", "identity": "str?",
+    "kernel_mode": "bool", "use_app_pool_credentials": "bool",
+}
+_RESOLUTION_KEYS = {
+    "kind": "str", "summary": "str?", "tradeoff": "str?",
+    "commands": "list", "chosen": "bool",
+}
+
+
+def changes_digest(changes):
+    """The digest `plan` prints for review and `apply --expect` checks:
+    SHA-256 over the ordered (action, dn, spn) of every change, as
+    compact UTF-8 JSON."""
+    canonical = json.dumps([[c["action"], c["dn"], c["spn"]]
+                            for c in changes],
+                           ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(
+        canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _normal_digest(text):
+    """A digest as typed (with or without "sha256:", any case), or None
+    when it is not 64 hex digits."""
+    text = text.strip().lower()
+    if text.startswith("sha256:"):
+        text = text[len("sha256:"):]
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        return None
+    return "sha256:" + text
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs):
+    """json object_pairs_hook: a key twice is refused, never last-wins
+    (the reviewer may have read the other one)."""
+    doc = {}
+    for key, value in pairs:
+        if key in doc:
+            raise _DuplicateKey("the key \"%s\" appears twice in one "
+                                "object" % key)
+        doc[key] = value
+    return doc
+
+
+_JSON_TYPES = {"str": str, "bool": bool, "list": list}
+
+
+def _check_keys(obj, allowed, where, refuse):
+    """obj has only allowed keys, each of its allowed type."""
+    for key in obj:
+        if key not in allowed:
+            refuse("%s has an unknown key \"%s\"" % (where, key))
+        kind = allowed[key]
+        value = obj[key]
+        if kind.endswith("?") and value is None:
+            continue
+        if not isinstance(value, _JSON_TYPES[kind.rstrip("?")]):
+            refuse("%s: \"%s\" must be a %s, not %s" %
+                   (where, key, "string" if kind.startswith("str")
+                    else kind, type(value).__name__))
 
 _WORKFLOW_HELP = """\
 The workflow: plan, review, apply, and undo if needed.
@@ -1318,6 +1483,15 @@ def _unresolved(plan):
             if n.get("unresolved")]
 
 
+def _refused_privileged(plan, allowed):
+    """The names whose SPNs the library left out because their account is
+    privileged."""
+    if allowed:
+        return []
+    return [n["fqdn"] for n in plan.get("names") or []
+            if n.get("privileged")]
+
+
 def _load_plan(path):
     """The changes of a plan document written by `plan --json`, checked
     strictly; _Failure (exit 2) naming the first thing wrong."""
@@ -1333,7 +1507,10 @@ def _load_plan(path):
     if len(raw) > _PLAN_MAX:
         refuse("a plan over %d bytes is refused" % _PLAN_MAX)
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = json.loads(raw.decode("utf-8"),
+                         object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as err:
+        refuse("%s: refused" % err)
     except UnicodeDecodeError as err:
         refuse("not UTF-8 (byte %d): a plan is the JSON document of "
                "'plan --json'" % err.start)
@@ -1352,6 +1529,24 @@ def _load_plan(path):
         if not isinstance(doc.get(key), list):
             refuse("not a plan: \"%s\" must be a list (is this the "
                    "output of 'plan --json'?)" % key)
+    _check_keys(doc, _PLAN_KEYS, "the plan", refuse)
+    for i, name in enumerate(doc["names"]):
+        where = "names[%d]" % i
+        if not isinstance(name, dict):
+            refuse("%s must be an object" % where)
+        _check_keys(name, _NAME_KEYS, where, refuse)
+        if not isinstance(name.get("fqdn"), str):
+            refuse("%s: \"fqdn\" must be a string" % where)
+        for j, user in enumerate(name.get("users") or []):
+            if not isinstance(user, dict):
+                refuse("%s.users[%d] must be an object" % (where, j))
+            _check_keys(user, _USER_KEYS, "%s.users[%d]" % (where, j),
+                        refuse)
+        for j, res in enumerate(name.get("resolutions") or []):
+            if not isinstance(res, dict):
+                refuse("%s.resolutions[%d] must be an object" % (where, j))
+            _check_keys(res, _RESOLUTION_KEYS,
+                        "%s.resolutions[%d]" % (where, j), refuse)
     changes = []
     for i, change in enumerate(doc["changes"]):
         where = "changes[%d]" % i
@@ -1378,6 +1573,10 @@ def _load_plan(path):
             refuse("%s: \"action\" must be \"add\" or \"delete\", not %s" %
                    (where, json.dumps(change["action"])))
         changes.append(dict(change))
+    if "digest" in doc and doc["digest"] != changes_digest(changes):
+        refuse("its changes do not match its \"digest\" (%s): the plan "
+               "was edited after 'plan' wrote it; plan again" %
+               doc["digest"])
     return doc, changes
 
 
@@ -1412,7 +1611,8 @@ class _PlanCommand(_HttpPoolCommand):
             return "pools", pools_file
         return None, None
 
-    def make_plan(self, kind, path, servers, H, sambaopts, credopts):
+    def make_plan(self, kind, path, servers, H, sambaopts, credopts,
+                  allow_privileged=False):
         """Parse (before touching the directory: bad input never reaches
         it), then plan."""
         data = _read_config(path)
@@ -1426,8 +1626,10 @@ class _PlanCommand(_HttpPoolCommand):
         samdb = self.open_samdb(H, sambaopts, credopts)
         plan = self.call(samba_spnpool.plan, samdb, kind, data,
                          servers=list(servers or []), filename=path,
-                         local=samba_spnpool.is_local_url(H))
+                         local=samba_spnpool.is_local_url(H),
+                         allow_privileged=allow_privileged)
         plan["config_file"] = path
+        plan["digest"] = changes_digest(plan["changes"])
         return samdb, plan
 
     # -- the plan as a change request --------------------------------------
@@ -1455,6 +1657,8 @@ class _PlanCommand(_HttpPoolCommand):
             for note in notes:
                 out.write(_bullet(note, "  ") + "\n")
         unresolved = _unresolved(plan)
+        if plan.get("changes"):
+            out.write("\nDigest of the changes: %s\n" % plan.get("digest"))
         if applying:
             return
         out.write("\n")
@@ -1466,7 +1670,9 @@ class _PlanCommand(_HttpPoolCommand):
         elif plan.get("changes"):
             out.write("To apply: save the plan with --json, review it, "
                       "then run\n  samba-tool spn http-pool apply "
-                      "PLAN.json   (--dry-run shows the LDIF)\n")
+                      "PLAN.json --expect %s\n(--dry-run shows the LDIF; "
+                      "--expect refuses a plan whose changes are not the "
+                      "ones reviewed here)\n" % plan.get("digest"))
         else:
             out.write("The directory is already as the plan needs it.\n")
 
@@ -1479,6 +1685,13 @@ class _PlanCommand(_HttpPoolCommand):
         out.write("%d. %s: %s\n" % (number, label, decision))
         if name.get("explanation"):
             out.write(_wrap(name["explanation"], "   ") + "\n")
+        if name.get("privileged"):
+            out.write(_wrap(
+                "PRIVILEGED: %s is %s; any domain user can request a "
+                "ticket for its SPNs and crack its key offline "
+                "(Kerberoasting)." % (name.get("account_sam") or
+                                      name.get("account_dn"),
+                                      name["privileged"]), "   ") + "\n")
 
         users = []
         for user in name.get("users") or []:
@@ -1647,20 +1860,30 @@ resolution says); 2 bad or hostile input (malformed XML, DTDs and
 entities, files over 16 MiB, a malformed pools file, a bad host name: the
 message names the file and line); 3 an identity of the configuration not
 found; 4 a conflict no resolution could be chosen for (the plan is
-printed; its changes leave that name alone); 1 unexpected error, 5 access
-denied, 6 cannot reach the server, 7 authentication failed."""
+printed; its changes leave that name alone); 9 a name would need SPNs on
+a privileged account (krbtgt, a domain controller, a protected
+administrator, Guest, a disabled account): the plan is printed without
+them and a note names the alternative; --allow-privileged plans them all
+the same; 1 unexpected error, 5 access denied, 6 cannot reach the
+server, 7 authentication failed."""
 
     synopsis = ("%prog (--iis-config FILE | --pools-file FILE) "
-                "[--server NAME]... [options]")
+                "[--server NAME]... [--allow-privileged] [options]")
 
     takes_args = []
 
     takes_options = (_HttpPoolCommand.connection_options +
-                     _PlanCommand.config_options)
+                     _PlanCommand.config_options + [
+                         Option("--allow-privileged", action="store_true",
+                                dest="allow_privileged", default=False,
+                                help="plan SPNs on privileged accounts "
+                                     "too (exposes their keys to offline "
+                                     "cracking)"),
+                     ])
 
     def run(self, H=None, output_json=False, iis_config=None,
-            pools_file=None, servers=None, credopts=None, sambaopts=None,
-            versionopts=None):
+            pools_file=None, servers=None, allow_privileged=False,
+            credopts=None, sambaopts=None, versionopts=None):
         def text(result, failed=False):
             self.print_plan(result)
 
@@ -1670,7 +1893,8 @@ denied, 6 cannot reach the server, 7 authentication failed."""
                 raise _bad_input("give the web server's configuration: "
                                  "--iis-config FILE or --pools-file FILE")
             _samdb, plan = self.make_plan(kind, path, servers, H,
-                                          sambaopts, credopts)
+                                          sambaopts, credopts,
+                                          allow_privileged)
         except _Failure as failure:
             return self.fail(failure, output_json, text)
         self.finish(plan, output_json, text)
@@ -1680,6 +1904,13 @@ denied, 6 cannot reach the server, 7 authentication failed."""
                             "accounts serve it; pick a resolution and plan "
                             "again\n" % ", ".join(unresolved))
             return samba_spnpool.EXIT_CONFLICT
+        refused = _refused_privileged(plan, allow_privileged)
+        if refused:
+            self.errf.write("ERROR: no SPNs planned for %s: the account "
+                            "that would hold them is privileged (see the "
+                            "notes); --allow-privileged plans them all the "
+                            "same\n" % ", ".join(refused))
+            return samba_spnpool.EXIT_PRIVILEGED
         return samba_spnpool.EXIT_OK
 
 
@@ -1711,17 +1942,30 @@ LDAP changes as LDIF; it writes nothing, not even a journal.
 
 """ + _WORKFLOW_HELP + """
 
-Exit codes: 0 done, or nothing to do; 2 bad input (an unreadable or
-malformed plan, a configuration refused as by `plan`, a journal that
-exists, missing --yes); 3 an account of the plan not found; 4 a surprise
-stopped the run and nothing of it remains (or, with --yes, a conflict no
-resolution could be chosen for: nothing applied); 1 reversing failed
-(the message says which SPNs to repair by hand, the journal has the
-details) or an unexpected error; 5 access denied, 6 cannot reach the
-server, 7 authentication failed."""
+A plan file is checked as strictly as add and remove check their
+arguments, before anything is written: a JSON key twice, a key `plan`
+does not write or a value of the wrong type refuses it; every change must
+be http/<NetBIOS> or http/<FQDN> of one of the plan's names (no other
+service class, no port); an add must go to an account one of the name's
+pool identities resolves to now; a privileged account (krbtgt, a domain
+controller, a protected administrator, Guest, a disabled account) is
+refused unless --allow-privileged. `plan` prints the digest of its
+changes; --expect DIGEST refuses a plan whose changes are not those.
+
+Exit codes: 0 done, or nothing to do; 2 bad input (an unreadable,
+malformed or out-of-scope plan, changes that do not match --expect or
+the plan's own digest, a configuration refused as by `plan`, a journal
+that exists, missing --yes); 3 an account of the plan not found; 4 a
+surprise stopped the run and nothing of it remains (or, with --yes, a
+conflict no resolution could be chosen for: nothing applied); 1
+reversing failed (the message says which SPNs to repair by hand, the
+journal has the details) or an unexpected error; 5 access denied, 6
+cannot reach the server, 7 authentication failed; 9 a change targets a
+privileged account."""
 
     synopsis = ("%prog [PLAN.json] [--iis-config FILE | --pools-file FILE "
                 "--server NAME... --yes] [--journal FILE] [--dry-run] "
+                "[--expect DIGEST] [--allow-privileged] "
                 "[options]")
 
     takes_args = ["plan?"]
@@ -1738,11 +1982,21 @@ server, 7 authentication failed."""
                    help="print the exact LDAP changes as LDIF; write "
                         "nothing"),
             _ACCEPT_PARTIAL,
+            Option("--expect", type=str, metavar="DIGEST", dest="expect",
+                   help="refuse the plan unless the digest of its changes "
+                        "is DIGEST (the one `plan` printed for review)"),
+            Option("--allow-privileged", action="store_true",
+                   dest="allow_privileged", default=False,
+                   help="let the plan register SPNs on krbtgt, a domain "
+                        "controller, a protected administrator, Guest or a "
+                        "disabled account (exposes its key to offline "
+                        "cracking)"),
         ]
 
     def run(self, plan=None, H=None, output_json=False, iis_config=None,
             pools_file=None, servers=None, yes=False, journal=None,
-            dry_run=False, accept_partial=False, credopts=None,
+            dry_run=False, accept_partial=False, expect=None,
+            allow_privileged=False, credopts=None,
             sambaopts=None, versionopts=None):
         state = {"plan": None, "journal": None, "dcs": None}
 
@@ -1771,8 +2025,17 @@ server, 7 authentication failed."""
                     "planning and applying in one go skips the review: "
                     "add --yes, or run plan, review it and apply the "
                     "saved plan")
+            expected = None
+            if expect is not None:
+                expected = _normal_digest(expect)
+                if expected is None:
+                    raise _bad_input("--expect: '%s' is not a digest (64 "
+                                     "hex digits, as `plan` prints it)" %
+                                     expect)
             if plan is not None:
-                _doc, changes = _load_plan(plan)
+                doc, changes = _load_plan(plan)
+                names = doc["names"]
+                self.check_expected(expected, changes)
             journal_path, default_journal = self.journal_path(journal,
                                                               dry_run)
             state["journal"] = journal_path
@@ -1780,9 +2043,12 @@ server, 7 authentication failed."""
                 samdb = self.open_samdb(H, sambaopts, credopts)
             else:
                 samdb, planned = self.make_plan(kind, path, servers, H,
-                                                sambaopts, credopts)
+                                                sambaopts, credopts,
+                                                allow_privileged)
                 state["plan"] = planned
                 changes = planned["changes"]
+                names = planned["names"]
+                self.check_expected(expected, changes)
                 unresolved = _unresolved(planned)
                 if unresolved and not dry_run:
                     raise _Failure(
@@ -1791,12 +2057,22 @@ server, 7 authentication failed."""
                         "no resolution chosen for %s: nothing applied; "
                         "pick a resolution and plan again" %
                         ", ".join(unresolved))
+                refused = _refused_privileged(planned, allow_privileged)
+                if refused and not dry_run:
+                    raise _Failure(
+                        ldb.ERR_UNWILLING_TO_PERFORM,
+                        samba_spnpool.EXIT_PRIVILEGED,
+                        "no SPNs planned for %s: the account that would "
+                        "hold them is privileged (see the notes); nothing "
+                        "applied; --allow-privileged plans them all the "
+                        "same" % ", ".join(refused))
             samdb, local, peers, dcs = self.write_target(samdb, H,
                                                          accept_partial)
             state["dcs"] = dcs
             result = self.call(samba_spnpool.apply, samdb, changes,
                                journal=journal_path, dry_run=dry_run,
-                               local=local, peers=peers)
+                               local=local, peers=peers, names=names,
+                               allow_privileged=allow_privileged)
         except _Failure as failure:
             if failure.result is not None and state["dcs"]:
                 failure.result = dict(failure.result, dcs=state["dcs"])
@@ -1837,7 +2113,28 @@ server, 7 authentication failed."""
             result["plan"] = state["plan"]
         if state["dcs"]:
             result["dcs"] = state["dcs"]
+        if allow_privileged and not output_json:
+            # the library checked every target; with the override it
+            # does not refuse, so say once what that risks
+            self.errf.write(
+                "WARNING: --allow-privileged: changes to krbtgt, domain "
+                "controllers, protected administrators, Guest or disabled "
+                "accounts were not refused; any domain user can request a "
+                "ticket for their SPNs and crack their keys offline "
+                "(Kerberoasting)\n")
         return self.finish(result, output_json, text)
+
+    @staticmethod
+    def check_expected(expected, changes):
+        """--expect: the changes are the ones reviewed, or exit 2."""
+        if expected is None:
+            return
+        digest = changes_digest(changes)
+        if digest != expected:
+            raise _bad_input(
+                "the plan's changes are not the ones reviewed: their "
+                "digest is %s, --expect gave %s; nothing was written" %
+                (digest, expected))
 
     @staticmethod
     def with_journal(result, journal):
@@ -1885,13 +2182,20 @@ nothing.
 
 """ + _WORKFLOW_HELP + """
 
-Exit codes: 0 undone, or nothing to undo; 2 the journal cannot be read
-or is not a journal; 4 refused (the SPNs changed since, or undone
+The journal is untrusted: every record carries a checksum chained to
+the one before, so an edited, removed, inserted or reordered record
+refuses the journal, and so do an empty journal, loose numbers and any
+change apply would not make (only http/ SPNs without port); giving an
+SPN back to a privileged account needs --allow-privileged.
+
+Exit codes: 0 undone, or nothing to undo; 2 the journal cannot be read,
+is not a journal, is damaged or holds a change apply would refuse; 9 a
+value would go back to a privileged account; 4 refused (the SPNs changed since, or undone
 already), nothing written; 1 reversing failed (the message says what to
 repair by hand) or an unexpected error; 5 access denied, 6 cannot reach
 the server, 7 authentication failed."""
 
-    synopsis = "%prog JOURNAL [--dry-run] [options]"
+    synopsis = "%prog JOURNAL [--dry-run] [--allow-privileged] [options]"
 
     takes_args = ["journal"]
 
@@ -1900,10 +2204,15 @@ the server, 7 authentication failed."""
                default=False,
                help="print the exact LDAP changes as LDIF; write nothing"),
         _ACCEPT_PARTIAL,
+        Option("--allow-privileged", action="store_true",
+               dest="allow_privileged", default=False,
+               help="give SPNs back to a privileged account too (exposes "
+                    "its key to offline cracking)"),
     ]
 
     def run(self, journal, H=None, output_json=False, dry_run=False,
-            accept_partial=False, credopts=None, sambaopts=None,
+            accept_partial=False, allow_privileged=False, credopts=None,
+            sambaopts=None,
             versionopts=None):
         def text(result, failed=False):
             self.print_applied(result, failed, operation="undo")
@@ -1919,7 +2228,8 @@ the server, 7 authentication failed."""
             samdb, local, peers, dcs = self.write_target(samdb, H,
                                                          accept_partial)
             result = self.call(samba_spnpool.undo, samdb, journal,
-                               dry_run=dry_run, local=local, peers=peers)
+                               dry_run=dry_run, local=local, peers=peers,
+                               allow_privileged=allow_privileged)
         except _Failure as failure:
             if dcs and failure.result is not None:
                 failure.result = dict(failure.result, dcs=dcs)

@@ -109,6 +109,7 @@ static PyObject *py_account(const struct spnpool_account *a)
 	     dict_set_bool(d, "is_managed", a->is_managed) &&
 	     dict_set_bool(d, "disabled", a->disabled) &&
 	     dict_set_bool(d, "builtin", a->builtin) &&
+	     dict_set_str(d, "privileged", a->privileged) &&
 	     dict_set_steal(d, "spns", py_str_list(a->spns, a->num_spns));
 	if (!ok) {
 		Py_DECREF(d);
@@ -609,7 +610,8 @@ static PyObject *run_op(const char *operation,
 			bool move,
 			bool dry_run,
 			bool local,
-			PyObject *py_peers)
+			PyObject *py_peers,
+			bool allow_privileged)
 {
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct ldb_context *ldb = NULL;
@@ -619,6 +621,7 @@ static PyObject *run_op(const char *operation,
 		.server = server,
 		.move = move,
 		.dry_run = dry_run,
+		.allow_privileged = allow_privileged,
 	};
 	struct spnpool_op_result *result = NULL;
 	const char **hosts = NULL;
@@ -678,7 +681,8 @@ done:
 
 PyDoc_STRVAR(py_add_doc,
 "add(samdb, identity, hosts, port=None, server=None, move=False,\n"
-"    dry_run=False, local=False, peers=None) -> dict\n"
+"    dry_run=False, local=False, peers=None,\n"
+"    allow_privileged=False) -> dict\n"
 "\n"
 "Make IDENTITY hold http/<NetBIOS> and http/<FQDN> for every host in\n"
 "hosts (and the :port forms when port is given as int or decimal str),\n"
@@ -687,7 +691,10 @@ PyDoc_STRVAR(py_add_doc,
 "takes SPNs from their current holder; dry_run writes nothing; local\n"
 "says samdb is a local sam.ldb (real transactions); peers are SamDBs of\n"
 "the other writable DCs, whose holders count as well (before and after\n"
-"the write).\n"
+"the write).  A privileged\n"
+"account (krbtgt, a DC, a protected admin, Guest, disabled) is refused\n"
+"with exit_code 9 unless allow_privileged; account['privileged'] says\n"
+"why it is one.\n"
 "\n"
 "Returns {'operation', 'dry_run', 'changed', 'account', 'spns'}.\n"
 "Raises SpnPoolError (an ldb.LdbError) with .exit_code and .result\n"
@@ -697,7 +704,7 @@ static PyObject *py_add(PyObject *self, PyObject *args, PyObject *kwargs)
 {
 	static const char *kwnames[] = {
 		"samdb", "identity", "hosts", "port", "server", "move",
-		"dry_run", "local", "peers", NULL
+		"dry_run", "local", "peers", "allow_privileged", NULL
 	};
 	PyObject *py_peers = Py_None;
 	PyObject *py_ldb = NULL;
@@ -708,17 +715,19 @@ static PyObject *py_add(PyObject *self, PyObject *args, PyObject *kwargs)
 	int move = 0;
 	int dry_run = 0;
 	int local = 0;
+	int allow_privileged = 0;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OsO|OzpppO:add",
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OsO|OzpppOp:add",
 					 (char **)discard_const(kwnames),
 					 &py_ldb, &identity, &py_hosts,
 					 &py_port, &server, &move, &dry_run,
-					 &local, &py_peers)) {
+					 &local, &py_peers, &allow_privileged)) {
 		return NULL;
 	}
 	return run_op("add", spnpool_op_add, py_ldb, identity, py_hosts,
-		      py_port, server, move, dry_run, local, py_peers);
+		      py_port, server, move, dry_run, local, py_peers,
+		      allow_privileged);
 }
 
 PyDoc_STRVAR(py_remove_doc,
@@ -758,7 +767,7 @@ static PyObject *py_remove(PyObject *self, PyObject *args, PyObject *kwargs)
 	}
 	return run_op("remove", spnpool_op_remove, py_ldb, identity,
 		      py_hosts, py_port, server, false, dry_run, local,
-		      py_peers);
+		      py_peers, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -841,7 +850,7 @@ done:
  * below stay in enum order, which is the order of the public names).
  */
 #define VERDICT_LAST SPNPOOL_VERDICT_UNRESOLVABLE
-#define FINDING_LAST SPNPOOL_FINDING_DISABLED
+#define FINDING_LAST SPNPOOL_FINDING_KERBEROASTABLE
 
 static PyObject *py_answerer(const struct spnpool_answerer *a)
 {
@@ -1192,13 +1201,16 @@ static bool page_size_from_py(PyObject *obj, unsigned *_page_size)
 
 PyDoc_STRVAR(py_audit_doc,
 "audit(samdb, all_classes=False, page_size=0, progress=None,\n"
-"      local=False) -> dict\n"
+"      local=False, max_password_age=0) -> dict\n"
 "\n"
 "Scan every naming context once (paged searches of page_size entries,\n"
 "0: the library's default) and report every SPN held by several\n"
 "accounts (HTTP only unless all_classes), every http/X that shadows\n"
 "host/X of another account, every half registration (only one of the\n"
-"NetBIOS and FQDN forms) and every HTTP SPN on a disabled account.\n"
+"NetBIOS and FQDN forms), every HTTP SPN on a disabled account and\n"
+"every user holding HTTP SPNs whose tickets are cheap to crack\n"
+"(kerberoastable: RC4 allowed and a password older than\n"
+"max_password_age days, 0: 365; not computers, MSAs or gMSAs).\n"
 "progress, if given, is called as progress(entries, values) every so\n"
 "often during the scan; if it raises, the scan still runs to its end\n"
 "(the library cannot be interrupted) and the exception is raised then.\n"
@@ -1210,7 +1222,8 @@ PyDoc_STRVAR(py_audit_doc,
 static PyObject *py_audit(PyObject *self, PyObject *args, PyObject *kwargs)
 {
 	static const char *kwnames[] = {
-		"samdb", "all_classes", "page_size", "progress", "local", NULL
+		"samdb", "all_classes", "page_size", "progress", "local",
+		"max_password_age", NULL
 	};
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct ldb_context *ldb = NULL;
@@ -1224,15 +1237,17 @@ static PyObject *py_audit(PyObject *self, PyObject *args, PyObject *kwargs)
 	PyObject *ret = NULL;
 	int all_classes = 0;
 	int local = 0;
+	unsigned int max_age = 0;
 	int ldb_ret;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|pOOp:audit",
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|pOOpI:audit",
 					 (char **)discard_const(kwnames),
 					 &py_ldb, &all_classes, &py_page_size,
-					 &py_progress, &local)) {
+					 &py_progress, &local, &max_age)) {
 		return NULL;
 	}
+	req.max_password_age_days = max_age;
 	ldb = ldb_from_py(py_ldb);
 	if (ldb == NULL) {
 		return NULL;
@@ -1576,6 +1591,8 @@ static PyObject *py_plan_user(const void *item)
 	     dict_set_str(d, "pool", u->pool) &&
 	     dict_set_str(d, "account_dn", u->account_dn) &&
 	     dict_set_str(d, "account_sam", u->account_sam) &&
+	     dict_set_str(d, "identity",
+			  u->account_dn != NULL ? u->identity : NULL) &&
 	     dict_set_bool(d, "kernel_mode", u->kernel_mode) &&
 	     dict_set_bool(d, "use_app_pool_credentials",
 			   u->use_app_pool_credentials);
@@ -1633,6 +1650,7 @@ static PyObject *py_plan_name(const void *item)
 			    PY_LIST_OF(py_resolution, n->resolutions,
 				       n->num_resolutions)) &&
 	     dict_set_bool(d, "unresolved", n->unresolved) &&
+	     dict_set_str(d, "privileged", n->privileged) &&
 	     dict_set_steal(d, "iis_commands",
 			    py_str_list(n->iis_commands,
 					n->num_iis_commands));
@@ -1672,7 +1690,8 @@ static PyObject *py_plan(const struct spnpool_plan *plan,
 }
 
 PyDoc_STRVAR(py_plan_doc,
-"plan(samdb, kind, data, servers=(), filename=None, local=False) -> dict\n"
+"plan(samdb, kind, data, servers=(), filename=None, local=False,\n"
+"     allow_privileged=False) -> dict\n"
 "\n"
 "Parse data as kind ('iis': an applicationHost.config, 'pools': a pools\n"
 "file; bytes, or str taken as UTF-8) and decide, for every name browsers\n"
@@ -1683,9 +1702,11 @@ PyDoc_STRVAR(py_plan_doc,
 "\n"
 "Returns {'source', 'servers', 'names': [{'netbios', 'fqdn', 'decision',\n"
 "'account_dn', 'account_sam', 'explanation', 'users': [{'server', 'site',\n"
-"'app_path', 'pool', 'account_dn', 'account_sam', 'kernel_mode',\n"
+"'app_path', 'pool', 'account_dn', 'account_sam', 'identity',\n"
+"'kernel_mode',\n"
 "'use_app_pool_credentials'}], 'resolutions': [{'kind', 'summary',\n"
-"'tradeoff', 'commands', 'chosen'}], 'iis_commands'}], 'changes':\n"
+"'tradeoff', 'commands', 'chosen'}], 'privileged', 'iis_commands'}],\n"
+"'changes':\n"
 "[{'action', 'dn', 'sam_account_name', 'spn', 'reason'}], 'notes'}.\n"
 "'changes' is what apply() takes.  Raises SpnPoolError: exit_code 2 for\n"
 "a refused file (the message names filename and the line) or bad\n"
@@ -1694,7 +1715,8 @@ PyDoc_STRVAR(py_plan_doc,
 static PyObject *py_plan_fn(PyObject *self, PyObject *args, PyObject *kwargs)
 {
 	static const char *kwnames[] = {
-		"samdb", "kind", "data", "servers", "filename", "local", NULL
+		"samdb", "kind", "data", "servers", "filename", "local",
+		"allow_privileged", NULL
 	};
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct ldb_context *ldb = NULL;
@@ -1712,13 +1734,15 @@ static PyObject *py_plan_fn(PyObject *self, PyObject *args, PyObject *kwargs)
 	const char **servers = NULL;
 	size_t num_servers = 0;
 	int local = 0;
+	int allow_privileged = 0;
 	int ldb_ret;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Oss*|Ozp:plan",
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Oss*|Ozpp:plan",
 					 (char **)discard_const(kwnames),
 					 &py_ldb, &kind_text, &data,
-					 &py_servers, &filename, &local)) {
+					 &py_servers, &filename, &local,
+					 &allow_privileged)) {
 		return NULL;
 	}
 	tmp_ctx = talloc_new(NULL);
@@ -1760,7 +1784,7 @@ static PyObject *py_plan_fn(PyObject *self, PyObject *args, PyObject *kwargs)
 		goto done;
 	}
 	ldb_ret = spnpool_op_plan(tmp_ctx, dir, config, servers, num_servers,
-				  &plan);
+				  allow_privileged, &plan);
 	if (ldb_ret != LDB_SUCCESS) {
 		raise_spnpool_error(ldb, ldb_ret, NULL);
 		goto done;
@@ -1896,6 +1920,160 @@ done:
 	return ok;
 }
 
+/* mapping[key] as text (None or absent: NULL when optional); false with
+ * an exception. */
+static bool mapping_text(TALLOC_CTX *mem_ctx, PyObject *mapping,
+			 const char *where, const char *key, bool optional,
+			 const char **_value)
+{
+	PyObject *obj = NULL;
+	char what[96];
+
+	*_value = NULL;
+	snprintf(what, sizeof(what), "%s['%s']", where, key);
+	obj = PyMapping_GetItemString(mapping, key);
+	if (obj == NULL) {
+		if (!PyErr_ExceptionMatches(PyExc_KeyError) || !optional) {
+			if (PyErr_ExceptionMatches(PyExc_KeyError)) {
+				PyErr_Format(PyExc_ValueError, "%s is missing",
+					     what);
+			}
+			return false;
+		}
+		PyErr_Clear();
+		return true;
+	}
+	if (obj == Py_None && optional) {
+		Py_DECREF(obj);
+		return true;
+	}
+	*_value = text_from_py(mem_ctx, obj, what);
+	Py_DECREF(obj);
+	return *_value != NULL;
+}
+
+/* A mapping, not a str/bytes/list posing as one. */
+static bool is_dict_like(PyObject *obj)
+{
+	return PyMapping_Check(obj) && !PySequence_Check(obj);
+}
+
+/*
+ * The scope of a plan from its 'names' ([{'fqdn', 'users': [{'identity',
+ * 'server'}]}]); users without an identity serve nobody's tickets and
+ * are skipped.  false with an exception.
+ */
+static bool scope_from_py(TALLOC_CTX *mem_ctx, PyObject *obj,
+			  struct spnpool_apply_scope *scope)
+{
+	struct spnpool_scope_name *names = NULL;
+	PyObject *seq = NULL;
+	Py_ssize_t n;
+	Py_ssize_t i;
+	bool ok = false;
+
+	if (obj == NULL || obj == Py_None) {
+		return true; /* no names: nothing may change */
+	}
+	if (PyUnicode_Check(obj) || PyBytes_Check(obj) || PyDict_Check(obj)) {
+		PyErr_Format(PyExc_TypeError,
+			     "names must be a list of dicts, not %s",
+			     Py_TYPE(obj)->tp_name);
+		return false;
+	}
+	seq = PySequence_Fast(obj, "names must be a list of dicts");
+	if (seq == NULL) {
+		return false;
+	}
+	n = PySequence_Fast_GET_SIZE(seq);
+	names = talloc_zero_array(mem_ctx, struct spnpool_scope_name,
+				  (size_t)n + 1);
+	if (names == NULL) {
+		PyErr_NoMemory();
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+		PyObject *users = NULL;
+		PyObject *useq = NULL;
+		const char **ids = NULL;
+		const char **servers = NULL;
+		char where[64];
+		Py_ssize_t u;
+		Py_ssize_t num_users;
+
+		snprintf(where, sizeof(where), "names[%zd]", i);
+		if (!is_dict_like(item)) {
+			PyErr_Format(PyExc_TypeError, "%s must be a dict, not %s",
+				     where, Py_TYPE(item)->tp_name);
+			goto done;
+		}
+		if (!mapping_text(names, item, where, "fqdn", false,
+				  &names[i].fqdn)) {
+			goto done;
+		}
+		users = PyMapping_GetItemString(item, "users");
+		if (users == NULL) {
+			goto done;
+		}
+		if (PyUnicode_Check(users) || PyBytes_Check(users) ||
+		    PyDict_Check(users)) {
+			PyErr_Format(PyExc_TypeError,
+				     "%s['users'] must be a list", where);
+			Py_DECREF(users);
+			goto done;
+		}
+		useq = PySequence_Fast(users, "users must be a list");
+		Py_DECREF(users);
+		if (useq == NULL) {
+			goto done;
+		}
+		num_users = PySequence_Fast_GET_SIZE(useq);
+		ids = talloc_zero_array(names, const char *,
+					(size_t)num_users + 1);
+		servers = talloc_zero_array(names, const char *,
+					    (size_t)num_users + 1);
+		if (ids == NULL || servers == NULL) {
+			Py_DECREF(useq);
+			PyErr_NoMemory();
+			goto done;
+		}
+		for (u = 0; u < num_users; u++) {
+			PyObject *user = PySequence_Fast_GET_ITEM(useq, u);
+			size_t k = names[i].num_identities;
+			char uwhere[96];
+
+			snprintf(uwhere, sizeof(uwhere), "%s['users'][%zd]",
+				 where, u);
+			if (!is_dict_like(user)) {
+				PyErr_Format(PyExc_TypeError,
+					     "%s must be a dict", uwhere);
+				Py_DECREF(useq);
+				goto done;
+			}
+			if (!mapping_text(names, user, uwhere, "identity",
+					  true, &ids[k]) ||
+			    !mapping_text(names, user, uwhere, "server", true,
+					  &servers[k])) {
+				Py_DECREF(useq);
+				goto done;
+			}
+			if (ids[k] != NULL) {
+				names[i].num_identities++;
+			}
+		}
+		Py_DECREF(useq);
+		names[i].identities = ids;
+		names[i].servers = servers;
+	}
+	scope->names = names;
+	scope->num_names = (size_t)n;
+	ok = true;
+done:
+	Py_DECREF(seq);
+	return ok;
+}
+
 static PyObject *py_applied_change(const struct spnpool_apply_result *res,
 				   size_t i)
 {
@@ -1982,7 +2160,7 @@ static PyObject *apply_outcome(struct ldb_context *ldb,
 
 PyDoc_STRVAR(py_apply_doc,
 "apply(samdb, changes, journal=None, dry_run=False, local=False,\n"
-"      peers=None) -> dict\n"
+"      peers=None, names=None, allow_privileged=False) -> dict\n"
 "\n"
 "Execute changes (a plan's 'changes': dicts with 'action' ('add' or\n"
 "'delete'), 'dn', 'spn' and optionally 'sam_account_name' and 'reason')\n"
@@ -1993,6 +2171,12 @@ PyDoc_STRVAR(py_apply_doc,
 "dry_run) before it is made; undo() replays it.  Changes already in\n"
 "effect are skipped, so applying twice changes nothing.  dry_run writes\n"
 "nothing and returns the exact LDAP changes as LDIF.\n"
+"\n"
+"names is the plan's 'names' ([{'fqdn', 'users': [{'identity',\n"
+"'server'}]}]): every change must be http/<NetBIOS> or http/<FQDN> of\n"
+"one of them, and an add must target an account one of that name's\n"
+"identities resolves to now; else nothing is done (exit_code 2).  A\n"
+"privileged target is refused (exit_code 9) unless allow_privileged.\n"
 "\n"
 "Returns {'changed', 'dry_run', 'journal', 'changes': [{'action', 'dn',\n"
 "'sam_account_name', 'spn', 'reason', 'state'}], 'ldif' (dry run, else\n"
@@ -2005,7 +2189,7 @@ static PyObject *py_apply(PyObject *self, PyObject *args, PyObject *kwargs)
 {
 	static const char *kwnames[] = {
 		"samdb", "changes", "journal", "dry_run", "local", "peers",
-		NULL
+		"names", "allow_privileged", NULL
 	};
 	PyObject *py_peers = Py_None;
 	TALLOC_CTX *tmp_ctx = NULL;
@@ -2013,20 +2197,24 @@ static PyObject *py_apply(PyObject *self, PyObject *args, PyObject *kwargs)
 	struct spnpool_dir *dir = NULL;
 	struct spnpool_change *changes = NULL;
 	struct spnpool_apply_result *result = NULL;
+	struct spnpool_apply_scope scope = { .num_names = 0 };
 	PyObject *py_ldb = NULL;
 	PyObject *py_changes = NULL;
+	PyObject *py_names = Py_None;
 	PyObject *ret = NULL;
 	const char *journal = NULL;
 	size_t num_changes = 0;
 	int dry_run = 0;
 	int local = 0;
+	int allow_privileged = 0;
 	int ldb_ret;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|zppO:apply",
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|zppOOp:apply",
 					 (char **)discard_const(kwnames),
 					 &py_ldb, &py_changes, &journal,
-					 &dry_run, &local, &py_peers)) {
+					 &dry_run, &local, &py_peers, &py_names,
+					 &allow_privileged)) {
 		return NULL;
 	}
 	ldb = ldb_from_py(py_ldb);
@@ -2037,9 +2225,11 @@ static PyObject *py_apply(PyObject *self, PyObject *args, PyObject *kwargs)
 	if (tmp_ctx == NULL) {
 		return PyErr_NoMemory();
 	}
-	if (!changes_from_py(tmp_ctx, py_changes, &changes, &num_changes)) {
+	if (!changes_from_py(tmp_ctx, py_changes, &changes, &num_changes) ||
+	    !scope_from_py(tmp_ctx, py_names, &scope)) {
 		goto done;
 	}
+	scope.allow_privileged = allow_privileged;
 
 	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, local, py_peers, &dir);
 	if (ldb_ret == -1) {
@@ -2049,7 +2239,7 @@ static PyObject *py_apply(PyObject *self, PyObject *args, PyObject *kwargs)
 		raise_spnpool_error(ldb, ldb_ret, NULL);
 		goto done;
 	}
-	ldb_ret = spnpool_op_apply(tmp_ctx, dir, changes, num_changes,
+	ldb_ret = spnpool_op_apply(tmp_ctx, dir, &scope, changes, num_changes,
 				   dry_run ? NULL : journal, dry_run,
 				   &result);
 	ret = apply_outcome(ldb, ldb_ret, result, journal, dry_run, "apply");
@@ -2060,21 +2250,25 @@ done:
 
 PyDoc_STRVAR(py_undo_doc,
 "undo(samdb, journal, dry_run=False, local=False,\n"
-"     peers=None) -> dict\n"
+"     peers=None, allow_privileged=False) -> dict\n"
 "\n"
 "Restore the state before the apply recorded in the journal file: the\n"
 "changes that took effect are reversed, last first, the way apply()\n"
 "works, and the journal records it.  Refuses without writing anything\n"
 "if any of those SPNs changed since, or if the journal was undone\n"
 "already (SpnPoolError, exit_code 4); an unreadable or malformed journal\n"
-"is exit_code 2.  dry_run writes nothing and returns the LDIF.\n"
+"(a record whose checksum does not match, a value apply would not\n"
+"write) is exit_code 2; giving a value back to a privileged account is\n"
+"exit_code 9 unless allow_privileged.  dry_run writes nothing and\n"
+"returns the LDIF.\n"
 "\n"
 "Returns the same dict as apply(); its changes are the reversals.");
 
 static PyObject *py_undo(PyObject *self, PyObject *args, PyObject *kwargs)
 {
 	static const char *kwnames[] = {
-		"samdb", "journal", "dry_run", "local", "peers", NULL
+		"samdb", "journal", "dry_run", "local", "peers",
+		"allow_privileged", NULL
 	};
 	PyObject *py_peers = Py_None;
 	TALLOC_CTX *tmp_ctx = NULL;
@@ -2086,13 +2280,14 @@ static PyObject *py_undo(PyObject *self, PyObject *args, PyObject *kwargs)
 	const char *journal = NULL;
 	int dry_run = 0;
 	int local = 0;
+	int allow_privileged = 0;
 	int ldb_ret;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Os|ppO:undo",
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Os|ppOp:undo",
 					 (char **)discard_const(kwnames),
 					 &py_ldb, &journal, &dry_run,
-					 &local, &py_peers)) {
+					 &local, &py_peers, &allow_privileged)) {
 		return NULL;
 	}
 	ldb = ldb_from_py(py_ldb);
@@ -2112,7 +2307,8 @@ static PyObject *py_undo(PyObject *self, PyObject *args, PyObject *kwargs)
 		raise_spnpool_error(ldb, ldb_ret, NULL);
 		goto done;
 	}
-	ldb_ret = spnpool_op_undo(tmp_ctx, dir, journal, dry_run, &result);
+	ldb_ret = spnpool_op_undo(tmp_ctx, dir, journal, dry_run,
+				  allow_privileged, &result);
 	ret = apply_outcome(ldb, ldb_ret, result, journal, dry_run, "undo");
 done:
 	talloc_free(tmp_ctx);
@@ -2492,6 +2688,8 @@ PyMODINIT_FUNC PyInit__spnpool(void)
 	     PyModule_AddIntConstant(m, "EXIT_CONNECTION",
 				     SPNPOOL_EXIT_CONNECTION) == 0 &&
 	     PyModule_AddIntConstant(m, "EXIT_AUTH", SPNPOOL_EXIT_AUTH) == 0 &&
+	     PyModule_AddIntConstant(m, "EXIT_PRIVILEGED",
+				     SPNPOOL_EXIT_PRIVILEGED) == 0 &&
 	     module_add_steal(m, "VERDICTS",
 			      py_name_tuple(verdict_name_of,
 					    VERDICT_LAST)) &&

@@ -552,6 +552,19 @@ class ThrowawayDC:
             spn, ldb.FLAG_MOD_ADD, 'servicePrincipalName')
         db.modify(msg)
 
+    def age_password(self, dn, days):
+        """Make ``dn``'s password look ``days`` old (pwdLastSet), by
+        writing the partition file directly: no LDAP client may."""
+        if self.running:
+            raise RuntimeError('stop the DC before ageing a password')
+        self._dbs.clear()
+        db = ldb.Ldb('tdb://' + self._partition_file(dn))
+        nt = int((time.time() - days * 86400) * 10**7) + 116444736000000000
+        msg = ldb.Message(ldb.Dn(db, str(dn)))
+        msg['pwdLastSet'] = ldb.MessageElement(
+            str(nt), ldb.FLAG_MOD_REPLACE, 'pwdLastSet')
+        db.modify(msg)
+
 
 def reexec_in_netns():
     """Run this very command again inside a private network namespace."""

@@ -35,6 +35,9 @@ const char *spnpool_change_state_name(enum spnpool_change_state state)
 
 struct exec {
 	TALLOC_CTX *tmp;
+	/* what one change's look-ups allocate, freed before the next, so
+	 * that memory stays flat in the number of changes; NULL: tmp */
+	TALLOC_CTX *scratch;
 	struct spnpool_dir *dir;
 	struct spnpool_journal *journal; /* NULL: nothing to journal */
 	bool undo;			 /* records are undo-done */
@@ -69,7 +72,8 @@ static int lookup(struct exec *x, const char *dn, const char *spn,
 	size_t i;
 	int ret;
 
-	ret = spnpool_dir_find_account(x->tmp, x->dir, dn, NULL, &a);
+	ret = spnpool_dir_find_account(x->scratch != NULL ? x->scratch : x->tmp,
+				       x->dir, dn, NULL, &a);
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
@@ -94,8 +98,9 @@ static int other_holder(struct exec *x, const struct spnpool_account *a,
 	int ret;
 
 	*_dn = NULL;
-	ret = spnpool_dir_find_holders(x->tmp, x->dir, &spn, 1, false, &h,
-				       &n);
+	ret = spnpool_dir_find_holders(x->scratch != NULL ? x->scratch
+							  : x->tmp,
+				       x->dir, &spn, 1, false, &h, &n);
 	for (i = 0; i < n && ret == LDB_SUCCESS; i++) {
 		if (strcasecmp(h[i].account, a->guid) != 0 &&
 		    !planned_delete(x, h[i].dn, h[i].value)) {
@@ -159,6 +164,14 @@ static int journal(struct exec *x, const char *what, size_t i)
 		return LDB_ERR_OPERATIONS_ERROR;
 	}
 	return LDB_SUCCESS;
+}
+
+/* A fresh scratch context for the next change's look-ups. */
+static int next_scratch(struct exec *x)
+{
+	TALLOC_FREE(x->scratch);
+	x->scratch = talloc_new(x->tmp);
+	return (x->scratch == NULL) ? ldb_oom(x->dir->ldb) : LDB_SUCCESS;
 }
 
 /* Check one change against the directory; ALREADY, or go ahead with the
@@ -240,10 +253,9 @@ static void reverse_done(struct exec *x)
 			x->made[i] = false;
 			if (x->r->states[i] == SPNPOOL_CHANGE_DONE) {
 				x->r->states[i] = SPNPOOL_CHANGE_NOT_DONE;
-				if (!x->undo) {
-					journal(x, "reversed", i);
-				}
 			}
+			/* undo-reversed clears an undo-done already written */
+			journal(x, "reversed", i);
 			continue;
 		}
 		x->leftover = talloc_asprintf_append(
@@ -270,6 +282,10 @@ static int execute(struct exec *x, bool dry_run)
 		struct spnpool_change *c = &r->changes[i];
 
 		r->states[i] = SPNPOOL_CHANGE_NOT_DONE;
+		ret = next_scratch(x);
+		if (ret != LDB_SUCCESS) {
+			break;
+		}
 		ret = precheck(x, c, &r->states[i]);
 		if (ret != LDB_SUCCESS) {
 			r->states[i] = SPNPOOL_CHANGE_FAILED;
@@ -309,6 +325,12 @@ static int execute(struct exec *x, bool dry_run)
 				ret = LDB_ERR_OPERATIONS_ERROR;
 				break;
 			}
+		} else if (x->undo) {
+			/* so that a killed undo can be finished by the next */
+			ret = journal(x, "intent", i);
+			if (ret != LDB_SUCCESS) {
+				break;
+			}
 		}
 		ret = modify_one(x->dir, c->action, c->dn, c->spn);
 		x->made[i] = (ret == LDB_SUCCESS);
@@ -325,6 +347,7 @@ static int execute(struct exec *x, bool dry_run)
 			ret = journal(x, "done", i);
 		}
 	}
+	TALLOC_FREE(x->scratch);
 	if (dry_run) {
 		return ret;
 	}
@@ -430,33 +453,226 @@ static int copy_change(struct exec *x, size_t i,
 						 : LDB_SUCCESS;
 }
 
+/* ---- what a plan may touch ---- */
+
+struct scope_name {
+	char *netbios; /* NULL when the first label is too long */
+	char *fqdn;
+	char **guids; /* the accounts its identities resolve to */
+	size_t num_guids;
+	bool resolved;
+};
+
+static struct scope_name *covering(struct scope_name *names, size_t num,
+				   const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < num; i++) {
+		if (strcasecmp(names[i].fqdn, host) == 0 ||
+		    (names[i].netbios != NULL &&
+		     strcasecmp(names[i].netbios, host) == 0)) {
+			return &names[i];
+		}
+	}
+	return NULL;
+}
+
+static int resolve_name(TALLOC_CTX *ctx, struct spnpool_dir *dir,
+			const struct spnpool_scope_name *in,
+			struct scope_name *n)
+{
+	size_t k;
+
+	n->resolved = true;
+	n->guids = talloc_zero_array(ctx, char *, in->num_identities + 1);
+	if (n->guids == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	for (k = 0; k < in->num_identities; k++) {
+		TALLOC_CTX *one = talloc_new(ctx);
+		struct spnpool_account *a = NULL;
+		int ret;
+
+		if (one == NULL) {
+			return ldb_oom(dir->ldb);
+		}
+		ret = spnpool_dir_find_account(
+			one, dir, in->identities[k],
+			in->servers != NULL ? in->servers[k] : NULL, &a);
+		if (ret == LDB_SUCCESS) {
+			n->guids[n->num_guids] = talloc_steal(n->guids,
+							      a->guid);
+			n->num_guids++;
+		}
+		talloc_free(one);
+		if (ret == LDB_ERR_NO_SUCH_OBJECT ||
+		    ret == LDB_ERR_OBJECT_CLASS_VIOLATION) {
+			continue; /* gone since the plan: no target then */
+		}
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+	return LDB_SUCCESS;
+}
+
+static int refuse_change(struct spnpool_dir *dir, size_t i,
+			 const struct spnpool_change *c, const char *rule)
+{
+	ldb_asprintf_errstring(dir->ldb,
+			       "change %zu (%s %s on %s) is refused: %s; "
+			       "nothing was written",
+			       i + 1,
+			       c->action == SPNPOOL_CHANGE_ADD ? "add"
+							       : "delete",
+			       c->spn, c->dn, rule);
+	return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+}
+
+/*
+ * Every change within scope, before anything is written: the same rules
+ * as add and remove (valid http/ SPNs of the plan's names), adds only on
+ * the accounts the name's identities resolve to, never on a privileged
+ * account unless allowed.
+ */
+static int check_scope(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		       const struct spnpool_apply_scope *scope,
+		       const struct spnpool_change *changes, size_t num)
+{
+	TALLOC_CTX *tmp = talloc_new(mem_ctx);
+	struct scope_name *names = NULL;
+	size_t num_names = (scope != NULL) ? scope->num_names : 0;
+	size_t i;
+	int ret = LDB_SUCCESS;
+
+	if (tmp == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	names = talloc_zero_array(tmp, struct scope_name, num_names + 1);
+	if (names == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	for (i = 0; i < num_names; i++) {
+		const char *fqdn = scope->names[i].fqdn;
+		enum spnpool_status st = spnpool_host_forms(
+			names, fqdn != NULL ? fqdn : "", dir->dns_domain,
+			&names[i].netbios, &names[i].fqdn);
+
+		if (st != SPNPOOL_OK) {
+			ldb_asprintf_errstring(dir->ldb,
+					       "the plan's name '%s' is "
+					       "invalid: %s",
+					       fqdn != NULL ? fqdn : "",
+					       spnpool_status_string(st));
+			ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+			goto done;
+		}
+	}
+	for (i = 0; i < num && ret == LDB_SUCCESS; i++) {
+		const struct spnpool_change *c = &changes[i];
+		TALLOC_CTX *one = talloc_new(tmp);
+		struct spnpool_spn *sp = NULL;
+		struct spnpool_account *a = NULL;
+		struct scope_name *n = NULL;
+		enum spnpool_status st;
+		size_t k;
+
+		if (one == NULL) {
+			ret = ldb_oom(dir->ldb);
+			break;
+		}
+		st = spnpool_spn_parse(one, c->spn, &sp);
+		if (st != SPNPOOL_OK) {
+			ret = refuse_change(dir, i, c, spnpool_status_string(st));
+		} else if (spnpool_ascii_casecmp(sp->service_class, "http") !=
+			   0) {
+			ret = refuse_change(dir, i, c,
+					    "a plan only changes http/ SPNs");
+		} else if (sp->port != 0 || sp->service_name != NULL) {
+			ret = refuse_change(dir, i, c,
+					    "a plan never changes port or "
+					    "service-name forms");
+		} else if ((n = covering(names, num_names, sp->host)) ==
+			   NULL) {
+			ret = refuse_change(dir, i, c,
+					    "its host is not one of the "
+					    "plan's names");
+		} else if (c->action == SPNPOOL_CHANGE_ADD) {
+			size_t idx = (size_t)(n - names);
+
+			if (!n->resolved) {
+				ret = resolve_name(names, dir,
+						   &scope->names[idx], n);
+			}
+			if (ret == LDB_SUCCESS) {
+				ret = spnpool_dir_find_account(one, dir, c->dn,
+							       NULL, &a);
+			}
+			if (ret == LDB_ERR_NO_SUCH_OBJECT ||
+			    ret == LDB_ERR_OBJECT_CLASS_VIOLATION ||
+			    ret == LDB_ERR_INVALID_ATTRIBUTE_SYNTAX) {
+				ret = refuse_change(dir, i, c,
+						    "the target is not an "
+						    "account");
+			}
+			for (k = 0; ret == LDB_SUCCESS && k < n->num_guids;
+			     k++) {
+				if (strcasecmp(n->guids[k], a->guid) == 0) {
+					break;
+				}
+			}
+			if (ret == LDB_SUCCESS && k == n->num_guids) {
+				char *rule = talloc_asprintf(
+					one,
+					"the target is not the account of "
+					"any pool serving %s",
+					n->fqdn);
+
+				ret = refuse_change(dir, i, c,
+						    rule != NULL ? rule : "");
+			}
+			if (ret == LDB_SUCCESS) {
+				ret = spnpool_refuse_privileged(
+					dir, a, scope->allow_privileged);
+			}
+			if (ret == SPNPOOL_ERR_PRIVILEGED) {
+				char *msg = talloc_strdup(
+					one, ldb_errstring(dir->ldb));
+
+				ldb_asprintf_errstring(dir->ldb,
+						       "change %zu: %s", i + 1,
+						       msg != NULL ? msg : "");
+			}
+		}
+		talloc_free(one);
+	}
+done:
+	talloc_free(tmp);
+	return ret;
+}
+
 int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 		     struct spnpool_dir *dir,
+		     const struct spnpool_apply_scope *scope,
 		     const struct spnpool_change *changes,
 		     size_t num_changes,
 		     const char *journal_path,
 		     bool dry_run,
 		     struct spnpool_apply_result **_result)
 {
-	struct spnpool_spn *parsed = NULL;
 	struct exec x;
 	size_t i;
 	int ret;
 
 	ret = new_exec(mem_ctx, dir, num_changes, &x);
+	if (ret == LDB_SUCCESS) {
+		ret = check_scope(x.tmp, dir, scope, changes, num_changes);
+	}
 	for (i = 0; i < num_changes && ret == LDB_SUCCESS; i++) {
 		x.journal_index[i] = i;
 		ret = copy_change(&x, i, &changes[i], changes[i].action);
-		if (ret == LDB_SUCCESS &&
-		    spnpool_spn_parse(x.tmp, changes[i].spn, &parsed) !=
-			    SPNPOOL_OK &&
-		    changes[i].action == SPNPOOL_CHANGE_ADD) {
-			ldb_asprintf_errstring(dir->ldb,
-					       "change %zu: '%s' is not an SPN "
-					       "we write",
-					       i + 1, changes[i].spn);
-			ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
-		}
 	}
 	if (ret == LDB_SUCCESS && !dry_run) {
 		int err;
@@ -467,11 +683,11 @@ int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 			ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 			goto done;
 		}
-		err = spnpool_journal_open(x.tmp, journal_path, true,
+		err = spnpool_journal_open(x.tmp, journal_path, true, NULL,
 					   &x.journal);
 		if (err == 0) {
 			err = spnpool_journal_write(x.journal,
-						    "spnpool-journal\t1");
+						    "spnpool-journal\t2");
 		}
 		if (err == 0) {
 			err = spnpool_journal_write(x.journal,
@@ -533,9 +749,14 @@ static int in_effect(struct exec *x, const struct spnpool_journal_state *st,
 	return ret;
 }
 
-/* The reversal of one change is still possible and safe? */
+/*
+ * The reversal of one change is still possible and safe?  A reversal an
+ * earlier undo announced (undo-intent) and that is in effect already was
+ * made by that undo, which was killed before it could record it: not a
+ * surprise, just done.
+ */
 static int undo_check(struct exec *x, const struct spnpool_change *rev,
-		      char **why)
+		      bool intended, char **why)
 {
 	struct spnpool_account *a = NULL;
 	const char *stored = NULL;
@@ -550,6 +771,10 @@ static int undo_check(struct exec *x, const struct spnpool_change *rev,
 	}
 	if (ret != LDB_SUCCESS) {
 		return ret;
+	}
+	if (intended && (rev->action == SPNPOOL_CHANGE_DELETE) ==
+				(stored == NULL)) {
+		return LDB_SUCCESS;
 	}
 	if (rev->action == SPNPOOL_CHANGE_DELETE) {
 		if (stored == NULL) {
@@ -574,10 +799,146 @@ static int undo_check(struct exec *x, const struct spnpool_change *rev,
 	return ret;
 }
 
+/*
+ * The rules apply's check_scope() enforces, applied to a journal: only
+ * http/<host> values (no port, no service name); check_give_back() adds
+ * the privileged-account rule for the values undo gives back.
+ */
+static int check_journal(struct exec *x, const char *path,
+			 const struct spnpool_journal_state *st)
+{
+	size_t i;
+	int ret = LDB_SUCCESS;
+
+	for (i = 0; i < st->num_entries && ret == LDB_SUCCESS; i++) {
+		const struct spnpool_change *c = &st->entries[i].change;
+		TALLOC_CTX *one = talloc_new(x->tmp);
+		struct spnpool_spn *sp = NULL;
+		const char *rule = NULL;
+
+		if (one == NULL) {
+			return ldb_oom(x->dir->ldb);
+		}
+		if (spnpool_spn_parse(one, c->spn, &sp) != SPNPOOL_OK) {
+			rule = "not a valid SPN";
+		} else if (spnpool_ascii_casecmp(sp->service_class, "http") !=
+			   0) {
+			rule = "apply only changes http/ SPNs";
+		} else if (sp->port != 0 || sp->service_name != NULL) {
+			rule = "apply never changes port or service-name forms";
+		}
+		if (rule != NULL) {
+			ldb_asprintf_errstring(x->dir->ldb,
+					       "%s: change %zu (%s %s on %s) "
+					       "is refused: %s; nothing was "
+					       "written",
+					       path, i + 1,
+					       c->action == SPNPOOL_CHANGE_ADD
+						       ? "add"
+						       : "delete",
+					       c->spn, c->dn, rule);
+			ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+		}
+		talloc_free(one);
+	}
+	return ret;
+}
+
+/* Undo gives a deleted value back: never to a privileged account unless
+ * allowed. */
+static int check_give_back(struct exec *x, const struct spnpool_change *rev,
+			   bool allow_privileged)
+{
+	struct spnpool_account *a = NULL;
+	TALLOC_CTX *one = talloc_new(x->tmp);
+	int ret;
+
+	if (one == NULL) {
+		return ldb_oom(x->dir->ldb);
+	}
+	ret = spnpool_dir_find_account(one, x->dir, rev->dn, NULL, &a);
+	if (ret == LDB_SUCCESS) {
+		ret = spnpool_refuse_privileged(x->dir, a, allow_privileged);
+	} else if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		ret = LDB_SUCCESS; /* undo_check() names it */
+	}
+	talloc_free(one);
+	return ret;
+}
+
+/*
+ * After an undo, read every value it was to restore back from the
+ * directory: the message lists exactly those not as before the apply,
+ * never what memory says was done.
+ */
+static int verify_undo(struct exec *x, const char *path, int ret)
+{
+	char *msg = talloc_strdup(x->tmp, ret != LDB_SUCCESS
+						  ? ldb_errstring(x->dir->ldb)
+						  : "");
+	char *left = talloc_strdup(x->tmp, "");
+	size_t i;
+
+	if (msg == NULL || left == NULL) {
+		return ldb_oom(x->dir->ldb);
+	}
+	for (i = 0; i < x->r->num_changes; i++) {
+		const struct spnpool_change *c = &x->r->changes[i];
+		struct spnpool_account *a = NULL;
+		const char *stored = NULL;
+		int lret = next_scratch(x);
+		const char *what = NULL;
+
+		if (lret != LDB_SUCCESS) {
+			return lret;
+		}
+		lret = lookup(x, c->dn, c->spn, &a, &stored);
+
+		if (lret == LDB_ERR_NO_SUCH_OBJECT) {
+			what = "account gone";
+		} else if (lret != LDB_SUCCESS) {
+			what = "cannot be read";
+		} else if (c->action == SPNPOOL_CHANGE_DELETE &&
+			   stored != NULL) {
+			what = "still there";
+		} else if (c->action == SPNPOOL_CHANGE_ADD && stored == NULL) {
+			what = "missing";
+		}
+		if (what != NULL) {
+			left = talloc_asprintf_append(left, "%s%s on %s (%s)",
+						      left[0] != '\0' ? "; " : "",
+						      c->spn, c->dn, what);
+			if (left == NULL) {
+				return ldb_oom(x->dir->ldb);
+			}
+		}
+	}
+	TALLOC_FREE(x->scratch);
+	if (left[0] == '\0') {
+		if (ret != LDB_SUCCESS) {
+			ldb_asprintf_errstring(x->dir->ldb,
+					       "%s; read back, every value is "
+					       "as before the apply already; "
+					       "run undo %s again once the "
+					       "cause is fixed to record it",
+					       msg, path);
+		}
+		return ret;
+	}
+	ldb_asprintf_errstring(x->dir->ldb,
+			       "%s%sread back from the directory, not as "
+			       "before the apply: %s; run undo %s again to "
+			       "finish",
+			       msg, msg[0] != '\0' ? "; " : "undo ended, but ",
+			       left, path);
+	return (ret != LDB_SUCCESS) ? ret : LDB_ERR_CONSTRAINT_VIOLATION;
+}
+
 int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 		    struct spnpool_dir *dir,
 		    const char *journal_path,
 		    bool dry_run,
+		    bool allow_privileged,
 		    struct spnpool_apply_result **_result)
 {
 	TALLOC_CTX *tmp = talloc_new(mem_ctx);
@@ -615,10 +976,14 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 	x.undo = true;
+	ret = check_journal(&x, journal_path, st);
 	for (i = 0; i < st->num_entries && ret == LDB_SUCCESS; i++) {
 		bool yes = false;
 
-		ret = in_effect(&x, st, &st->entries[i], &yes);
+		ret = next_scratch(&x);
+		if (ret == LDB_SUCCESS) {
+			ret = in_effect(&x, st, &st->entries[i], &yes);
+		}
 		if (yes) {
 			effective[num++] = i;
 		}
@@ -646,8 +1011,21 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 		}
 	}
 	for (i = 0; i < num && ret == LDB_SUCCESS; i++) {
-		ret = undo_check(&x, &x.r->changes[i], &why);
+		if (x.r->changes[i].action == SPNPOOL_CHANGE_ADD) {
+			ret = check_give_back(&x, &x.r->changes[i],
+					      allow_privileged);
+		}
+		if (ret == LDB_SUCCESS) {
+			ret = next_scratch(&x);
+		}
+		if (ret == LDB_SUCCESS) {
+			ret = undo_check(
+				&x, &x.r->changes[i],
+				st->entries[x.journal_index[i]].undo_intended,
+				&why);
+		}
 	}
+	TALLOC_FREE(x.scratch);
 	/* the run itself checks against what it really did */
 	x.num_planned_deletes = 0;
 	if (ret != LDB_SUCCESS) {
@@ -667,7 +1045,7 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 	if (!dry_run) {
-		err = spnpool_journal_open(tmp, journal_path, false,
+		err = spnpool_journal_open(tmp, journal_path, false, st,
 					   &x.journal);
 		if (err == 0) {
 			err = spnpool_journal_write(x.journal, "undo-begin");
@@ -681,6 +1059,9 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 		}
 	}
 	ret = execute(&x, dry_run);
+	if (!dry_run && ret != LDB_ERR_OPERATIONS_ERROR) {
+		ret = verify_undo(&x, journal_path, ret);
+	}
 	*_result = talloc_move(mem_ctx, &x.r);
 done:
 	talloc_free(tmp);

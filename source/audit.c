@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <ldb.h>
 #include <ldb_module.h>
@@ -17,6 +18,10 @@
 #include "spnpool_private.h"
 
 #define UF_ACCOUNTDISABLE 0x00000002
+#define ENCTYPE_RC4_HMAC 0x4
+/* pwdLastSet counts 100 ns from 1601; Unix time from 1970 */
+#define NTTIME_UNIX_EPOCH 116444736000000000LL
+#define DEFAULT_MAX_PASSWORD_AGE_DAYS 365
 #define ARENA_CHUNK (1u << 20)
 #define ARENA_MAX_CHUNKS 4095u
 #define DUP_FLAG 0x80000000u
@@ -27,6 +32,7 @@ static const char *const finding_names[] = {
 	[SPNPOOL_FINDING_SHADOWS_HOST] = "shadows-host",
 	[SPNPOOL_FINDING_MISSING_FORM] = "missing-form",
 	[SPNPOOL_FINDING_DISABLED] = "disabled",
+	[SPNPOOL_FINDING_KERBEROASTABLE] = "kerberoastable",
 };
 
 const char *spnpool_finding_name(enum spnpool_finding_kind kind)
@@ -44,6 +50,9 @@ const char *spnpool_finding_name(enum spnpool_finding_kind kind)
 struct audit_account {
 	bool disabled;
 	bool reported_disabled;
+	bool roastable; /* kerberoastable, see the request */
+	bool reported_roastable;
+	uint16_t password_days; /* age of the password, capped */
 };
 
 /* ref: 0 for an empty slot, else ((chunk + 1) << 20) | offset */
@@ -77,6 +86,8 @@ struct audit {
 	struct audit_dup *dups;
 	uint32_t num_dups;
 	size_t cap_findings;
+	int64_t now_nt;	       /* now, as pwdLastSet counts */
+	unsigned max_age_days;
 };
 
 static const char *slot_str(const struct audit *a, uint32_t ref)
@@ -259,6 +270,43 @@ static const char *owning_nc(const struct spnpool_dir *dir, const char *dn)
 	return best;
 }
 
+/*
+ * Kerberoasting: any domain user can ask for a ticket to an SPN and
+ * attack its key offline.  Cheap when the key is RC4 (the NT hash) and
+ * the password human-chosen and old.  Computers, MSAs and gMSAs have
+ * long random passwords the DC rotates: not worth reporting.  An unknown
+ * age (pwdLastSet absent or 0: must change) is not reported either.
+ */
+static void roastable(const struct audit *a, const struct ldb_message *msg,
+		      struct audit_account *acct)
+{
+	uint64_t enctypes = ldb_msg_find_attr_as_uint64(
+		msg, "msDS-SupportedEncryptionTypes", 0);
+	int64_t set = ldb_msg_find_attr_as_int64(msg, "pwdLastSet", 0);
+	int64_t days;
+
+	if (ldb_msg_check_string_attribute(msg, "objectClass", "computer") ||
+	    ldb_msg_check_string_attribute(msg, "objectClass",
+					   "msDS-GroupManagedServiceAccount") ||
+	    ldb_msg_check_string_attribute(msg, "objectClass",
+					   "msDS-ManagedServiceAccount") ||
+	    !ldb_msg_check_string_attribute(msg, "objectClass", "user")) {
+		return;
+	}
+	if (enctypes != 0 && (enctypes & ENCTYPE_RC4_HMAC) == 0) {
+		return; /* AES only */
+	}
+	if (set <= 0 || set > a->now_nt) {
+		return;
+	}
+	days = (a->now_nt - set) / (864000000000LL);
+	if (days <= (int64_t)a->max_age_days) {
+		return;
+	}
+	acct->roastable = true;
+	acct->password_days = (uint16_t)(days > 65535 ? 65535 : days);
+}
+
 static int scan_entry(struct ldb_message *msg, void *private_data)
 {
 	struct audit *a = talloc_get_type_abort(private_data, struct audit);
@@ -308,6 +356,7 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 				(ldb_msg_find_attr_as_uint(
 					 msg, "userAccountControl", 0) &
 				 UF_ACCOUNTDISABLE) != 0;
+			roastable(a, msg, acct);
 			account_added = true;
 		}
 		ret = insert(a, v, len, a->num_accounts - 1);
@@ -670,6 +719,44 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 				names[0].sam, strchr(spn, '/') + 1));
 }
 
+static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
+			     uint32_t s)
+{
+	const char *spn = slot_str(a, a->slots[s].ref);
+	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
+	struct audit_account *acct = &a->accounts[holder];
+	struct account_names names[1];
+	size_t n = 0;
+	int ret;
+
+	if (!acct->roastable || acct->reported_roastable ||
+	    (a->slots[s].account & DUP_FLAG)) {
+		return LDB_SUCCESS; /* a duplicate is reported as such */
+	}
+	acct->reported_roastable = true;
+	ret = holders_named(mem_ctx, a, spn, names, 1, &n);
+	if (ret != LDB_SUCCESS || n == 0) {
+		return ret;
+	}
+	return add_finding(
+		a, SPNPOOL_FINDING_KERBEROASTABLE, spn, 1, names,
+		talloc_asprintf(mem_ctx,
+				"%s holds %s (and maybe more HTTP SPNs), "
+				"allows RC4 and its password is %u days old "
+				"(more than %u): any domain user can request "
+				"a ticket and crack it offline (Kerberoasting)",
+				names[0].sam, spn,
+				(unsigned)acct->password_days,
+				a->max_age_days),
+		talloc_asprintf(mem_ctx,
+				"run the pool as a gMSA; or give %s a long "
+				"random password (samba-tool user setpassword "
+				"'%s' --random-password, then the same password "
+				"on the web server) and AES only "
+				"(msDS-SupportedEncryptionTypes: 24)",
+				names[0].sam, names[0].sam));
+}
+
 static int compare_findings(const void *x, const void *y)
 {
 	const struct spnpool_finding *a = x;
@@ -686,8 +773,10 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 		     const struct spnpool_audit_request *req,
 		     struct spnpool_audit_result **_result)
 {
-	static const char *const attrs[] = {"servicePrincipalName",
-					    "userAccountControl", NULL};
+	static const char *const attrs[] = {
+		"servicePrincipalName", "userAccountControl", "objectClass",
+		"pwdLastSet", "msDS-SupportedEncryptionTypes", NULL,
+	};
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct audit *a = NULL;
 	unsigned saved_page = dir->page_size;
@@ -706,6 +795,12 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 	}
 	a->dir = dir;
 	a->req = req;
+	a->max_age_days = (req->max_password_age_days != 0)
+				  ? req->max_password_age_days
+				  : DEFAULT_MAX_PASSWORD_AGE_DAYS;
+	a->now_nt = (int64_t)((req->now != 0) ? req->now : time(NULL)) *
+			    10000000LL +
+		    NTTIME_UNIX_EPOCH;
 	a->result = talloc_zero(tmp_ctx, struct spnpool_audit_result);
 	a->slots = talloc_zero_array(a, struct audit_slot, 1024);
 	a->mask = 1023;
@@ -767,6 +862,9 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 		ret = http_findings(scratch, a, s);
 		if (ret == LDB_SUCCESS) {
 			ret = disabled_finding(scratch, a, s);
+		}
+		if (ret == LDB_SUCCESS) {
+			ret = roastable_finding(scratch, a, s);
 		}
 		talloc_free(scratch);
 	}

@@ -1490,3 +1490,138 @@ int spnpool_dir_transaction_cancel(struct spnpool_dir *dir)
 {
 	return dir->local ? ldb_transaction_cancel(dir->ldb) : LDB_SUCCESS;
 }
+
+/* ---- privileged accounts (ARCHITECTURE invariant 6) ---- */
+
+#define UF_SERVER_TRUST_ACCOUNT 0x00002000
+#define UF_PARTIAL_SECRETS_ACCOUNT 0x04000000
+
+/* The RID of a binary SID under S-1-5-21-... (domain) or S-1-5-32
+ * (BUILTIN); 0 for anything else. */
+static uint32_t sid_rid(const struct ldb_val *v, bool *_builtin)
+{
+	const uint8_t *p = v->data;
+	uint8_t n;
+	uint32_t first;
+	size_t off;
+
+	*_builtin = false;
+	if (v->length < 8 || p[0] != 1) {
+		return 0;
+	}
+	n = p[1];
+	if (n < 2 || v->length != 8 + 4 * (size_t)n ||
+	    memcmp(p + 2, "\0\0\0\0\0\5", 6) != 0) {
+		return 0;
+	}
+	first = (uint32_t)p[8] | (uint32_t)p[9] << 8 |
+		(uint32_t)p[10] << 16 | (uint32_t)p[11] << 24;
+	off = 8 + 4 * ((size_t)n - 1);
+	if (first == 32 && n == 2) {
+		*_builtin = true;
+	} else if (first != 21 || n != 5) {
+		return 0;
+	}
+	return (uint32_t)p[off] | (uint32_t)p[off + 1] << 8 |
+	       (uint32_t)p[off + 2] << 16 | (uint32_t)p[off + 3] << 24;
+}
+
+/* Accounts (domain RIDs) and groups whose members are protected. */
+static const char *protected_rid(uint32_t rid, bool builtin, bool self)
+{
+	if (builtin) {
+		switch (rid) {
+		case 544: return "a member of Administrators";
+		case 548: return "a member of Account Operators";
+		case 549: return "a member of Server Operators";
+		case 550: return "a member of Print Operators";
+		case 551: return "a member of Backup Operators";
+		case 552: return "a member of Replicator";
+		default: return NULL;
+		}
+	}
+	switch (rid) {
+	case 500: return self ? "the domain's Administrator" : NULL;
+	case 501: return self ? "the Guest account" : NULL;
+	case 502: return self ? "krbtgt, the KDC's own account" : NULL;
+	case 512: return "a member of Domain Admins";
+	case 516: return "a domain controller";
+	case 518: return "a member of Schema Admins";
+	case 519: return "a member of Enterprise Admins";
+	case 521: return "a read-only domain controller";
+	case 526: return "a member of Key Admins";
+	case 527: return "a member of Enterprise Key Admins";
+	default: return NULL;
+	}
+}
+
+int spnpool_dir_privileged(TALLOC_CTX *mem_ctx,
+			   struct spnpool_dir *dir,
+			   const char *dn,
+			   const char **_reason)
+{
+	static const char *const attrs[] = {
+		"sAMAccountName", "userAccountControl", "adminCount",
+		"objectSid", "tokenGroups", NULL,
+	};
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct ldb_message *msg = NULL;
+	struct ldb_message_element *el = NULL;
+	const struct ldb_val *sid = NULL;
+	const char *sam = NULL;
+	const char *why = NULL;
+	struct ldb_dn *ldn = NULL;
+	unsigned uac;
+	unsigned i;
+	bool builtin = false;
+	int ret;
+
+	*_reason = NULL;
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	ldn = ldb_dn_new(tmp_ctx, dir->ldb, dn);
+	if (ldn == NULL || !ldb_dn_validate(ldn)) {
+		ldb_asprintf_errstring(dir->ldb, "'%s' is not a valid DN", dn);
+		ret = LDB_ERR_INVALID_DN_SYNTAX;
+		goto done;
+	}
+	ret = read_object(tmp_ctx, dir, ldn, attrs, &msg);
+	if (ret == LDB_SUCCESS && msg == NULL) {
+		ldb_asprintf_errstring(dir->ldb, "account %s not found", dn);
+		ret = LDB_ERR_NO_SUCH_OBJECT;
+	}
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	sam = ldb_msg_find_attr_as_string(msg, "sAMAccountName", "");
+	uac = ldb_msg_find_attr_as_uint(msg, "userAccountControl", 0);
+	sid = ldb_msg_find_ldb_val(msg, "objectSid");
+	if (strcasecmp(sam, "krbtgt") == 0 ||
+	    strncasecmp(sam, "krbtgt_", 7) == 0) {
+		why = "krbtgt, the KDC's own account";
+	} else if (uac & UF_PARTIAL_SECRETS_ACCOUNT) {
+		why = "a read-only domain controller";
+	} else if (uac & UF_SERVER_TRUST_ACCOUNT) {
+		why = "a domain controller";
+	} else if (sid != NULL &&
+		   (why = protected_rid(sid_rid(sid, &builtin), builtin,
+					true)) != NULL) {
+		/* the well-known accounts themselves */
+	} else if (ldb_msg_find_attr_as_int(msg, "adminCount", 0) == 1) {
+		why = "protected (adminCount=1: a member, now or once, of "
+		      "an administrative group)";
+	} else if (uac & UF_ACCOUNTDISABLE) {
+		why = "disabled";
+	}
+	el = ldb_msg_find_element(msg, "tokenGroups");
+	for (i = 0; why == NULL && el != NULL && i < el->num_values; i++) {
+		uint32_t rid = sid_rid(&el->values[i], &builtin);
+
+		why = protected_rid(rid, builtin, false);
+	}
+	*_reason = why; /* static strings */
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}

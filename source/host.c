@@ -264,7 +264,17 @@ enum spnpool_status spnpool_url_parse(TALLOC_CTX *mem_ctx,
 		}
 	}
 
-	sep = strstr(text, "://");
+	/*
+	 * WHATWG URL rules for the special schemes http and https: after
+	 * "scheme:" any run of '/' and '\' is skipped, and the authority
+	 * ends at the first '/', '\', '?' or '#', so "http://web01\@evil/"
+	 * is host web01 (the browser asks for HTTP/web01).  Without a slash
+	 * or backslash after the colon the text is HOST[:PORT].
+	 */
+	sep = strchr(text, ':');
+	if (sep != NULL && sep[1] != '/' && sep[1] != '\\') {
+		sep = NULL;
+	}
 	if (sep != NULL) {
 		size_t scheme_len = (size_t)(sep - text);
 
@@ -286,9 +296,12 @@ enum spnpool_status spnpool_url_parse(TALLOC_CTX *mem_ctx,
 		} else {
 			return SPNPOOL_ERR_URL_SCHEME;
 		}
-		auth = sep + 3;
+		auth = sep + 1;
+		while (*auth == '/' || *auth == '\\') {
+			auth++;
+		}
 	}
-	auth_end = auth + strcspn(auth, "/?#");
+	auth_end = auth + strcspn(auth, "/\\?#");
 	/* Credentials in the URL do not change the SPN. */
 	for (at = auth_end; at > auth && at[-1] != '@'; at--) {
 	}

@@ -41,6 +41,11 @@
 /* Application and location paths: bounds the cost of matching them. */
 #define IIS_MAX_PATH 1024
 #define IIS_MAX_PROVIDERS 64
+/* Bounds checked before libxml2 sees the file: its duplicate-attribute
+ * check is quadratic in the attributes of one element (200,000 of them
+ * ran past 300 s).  IIS writes a few dozen at most. */
+#define IIS_MAX_ATTRIBUTES 256
+#define IIS_MAX_ELEMENTS 500000
 /* Longest quotation of the input in an error message. */
 #define IIS_SHOW_MAX 80
 
@@ -422,6 +427,82 @@ static enum spnpool_status iis_check_start(struct iis_state *s,
 		iis_fail(s, 1,
 			 "malformed XML: the file does not start with '<'");
 		return SPNPOOL_ERR_CONFIG;
+	}
+	return SPNPOOL_OK;
+}
+
+/* The first occurrence of the NUL-terminated needle in [p, end), or end. */
+static const char *iis_find(const char *p, const char *end,
+			    const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; p + n <= end; p++) {
+		if (memcmp(p, needle, n) == 0) {
+			return p;
+		}
+	}
+	return end;
+}
+
+/*
+ * Count elements and the attributes of each, in one linear pass over the
+ * bytes (comments, processing instructions, CDATA and declarations
+ * skipped, quotes respected), so that what libxml2 does per element stays
+ * cheap.  Malformed input is left to libxml2 to report.
+ */
+static enum spnpool_status iis_check_counts(struct iis_state *s,
+					    const char *xml, size_t len)
+{
+	const char *p = xml;
+	const char *end = xml + len;
+	const char *counted = xml; /* lines counted up to here */
+	long line = 1;
+	size_t elements = 0;
+
+	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+		const char *close = NULL;
+		size_t attrs = 0;
+		char quote = 0;
+
+		if (end - p >= 4 && memcmp(p, "<!--", 4) == 0) {
+			close = iis_find(p + 4, end, "-->");
+		} else if (end - p >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
+			close = iis_find(p + 9, end, "]]>");
+		} else if (end - p >= 2 && (p[1] == '?' || p[1] == '!' ||
+					    p[1] == '/')) {
+			close = iis_find(p + 2, end, p[1] == '?' ? "?>" : ">");
+		}
+		if (close != NULL) {
+			if (close == end) {
+				return SPNPOOL_OK;
+			}
+			p = close + 1;
+			continue;
+		}
+		for (; counted < p; counted++) {
+			line += (*counted == '\n');
+		}
+		if (++elements > IIS_MAX_ELEMENTS) {
+			iis_fail(s, line,
+				 "more than %d elements; an "
+				 "applicationHost.config has far fewer",
+				 IIS_MAX_ELEMENTS);
+			return SPNPOOL_ERR_CONFIG;
+		}
+		for (p++; p < end && (quote != 0 || *p != '>'); p++) {
+			if (quote != 0) {
+				quote = (*p == quote) ? 0 : quote;
+			} else if (*p == '"' || *p == '\'') {
+				quote = *p;
+			} else if (*p == '=' && ++attrs > IIS_MAX_ATTRIBUTES) {
+				iis_fail(s, line,
+					 "an element with more than %d "
+					 "attributes; IIS writes far fewer",
+					 IIS_MAX_ATTRIBUTES);
+				return SPNPOOL_ERR_CONFIG;
+			}
+		}
 	}
 	return SPNPOOL_OK;
 }
@@ -1859,6 +1940,23 @@ static enum spnpool_status iis_walk(struct iis_state *s)
 				      : "");
 		return SPNPOOL_ERR_CONFIG;
 	}
+	/* only what IIS itself reads: XML 1.0, <configuration> without a
+	 * namespace */
+	if (root->ns != NULL) {
+		iis_fail(s, iis_line(root),
+			 "the root element <configuration> is in the "
+			 "namespace \"%s\"; IIS reads only <configuration> "
+			 "without a namespace",
+			 iis_show(s, (const char *)root->ns->href));
+		return SPNPOOL_ERR_CONFIG;
+	}
+	if (s->doc->version != NULL &&
+	    !xmlStrEqual(s->doc->version, (const xmlChar *)"1.0")) {
+		iis_fail(s, 1,
+			 "XML version %s; IIS reads only XML 1.0",
+			 iis_show(s, (const char *)s->doc->version));
+		return SPNPOOL_ERR_CONFIG;
+	}
 	for (n = root->children; n != NULL && st == SPNPOOL_OK; n = n->next) {
 		if (iis_is(n, "system.applicationHost")) {
 			s->have_app_host = true;
@@ -1939,6 +2037,9 @@ spnpool_iis_config_parse(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 	st = iis_check_start(s, xml, len);
+	if (st == SPNPOOL_OK) {
+		st = iis_check_counts(s, xml, len);
+	}
 	if (st == SPNPOOL_OK) {
 		st = iis_read_xml(s, xml, len);
 	}

@@ -3,16 +3,27 @@
  * each fsync'd before the change it announces is made, so that after any
  * crash the file says what may have happened:
  *
- *	spnpool-journal	1
+ *	spnpool-journal	2
  *	begin	<local|ldap>	<number of changes>
  *	intent	<i>	<add|delete>	<dn>	<value>
  *	done	<i>
  *	reversed	<i>		(taken back by apply itself)
  *	end	<ok|aborted>
- *	undo-begin / undo-done <i> / undo-end <ok|aborted>
+ *	undo-begin
+ *	undo-intent	<i>	(before undo reverses change i)
+ *	undo-done	<i>
+ *	undo-reversed	<i>	(undo put change i back after a failure)
+ *	undo-end	<ok|aborted>
  *
  * Fields are separated by TAB; '%', TAB, CR and LF inside a field are
- * written as %25, %09, %0D, %0A.
+ * written as %25, %09, %0D, %0A.  Every record (the first line included)
+ * ends in one more field, its checksum: eight lower-case hex digits of
+ * the CRC-32 of the previous record's checksum (its eight hex digits;
+ * "00000000" before the first record) followed by the record's text up
+ * to the TAB before the checksum.  The chain makes a changed, removed,
+ * inserted or reordered record visible; numbers are plain decimal (no
+ * sign, blank or leading zero).  A torn last line (a crash while writing
+ * it) is ignored; the next writer cuts it off first.
  */
 
 #include <errno.h>
@@ -26,6 +37,33 @@
 #include "spnpool_private.h"
 
 #define JOURNAL_MAX (16 * 1024 * 1024)
+#define JOURNAL_VERSION "2"
+
+uint32_t spnpool_crc32(uint32_t crc, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i;
+	int k;
+
+	crc = ~crc;
+	for (i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (k = 0; k < 8; k++) {
+			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+		}
+	}
+	return ~crc;
+}
+
+/* The checksum of a record (text without the checksum field) after the
+ * record whose checksum was prev. */
+static uint32_t record_sum(uint32_t prev, const char *text, size_t len)
+{
+	char hex[9];
+
+	snprintf(hex, sizeof(hex), "%08x", (unsigned)prev);
+	return spnpool_crc32(spnpool_crc32(0, hex, 8), text, len);
+}
 
 static char *escape(TALLOC_CTX *ctx, const char *s)
 {
@@ -97,6 +135,7 @@ static char *unescape(TALLOC_CTX *ctx, const char *s, size_t len)
 
 struct spnpool_journal {
 	int fd;
+	uint32_t chain; /* checksum of the last record written */
 };
 
 static int journal_close(struct spnpool_journal *j)
@@ -108,6 +147,7 @@ static int journal_close(struct spnpool_journal *j)
 }
 
 int spnpool_journal_open(TALLOC_CTX *mem_ctx, const char *path, bool create,
+			 const struct spnpool_journal_state *st,
 			 struct spnpool_journal **_j)
 {
 	struct spnpool_journal *j = talloc_zero(mem_ctx,
@@ -128,6 +168,16 @@ int spnpool_journal_open(TALLOC_CTX *mem_ctx, const char *path, bool create,
 		return err;
 	}
 	talloc_set_destructor(j, journal_close);
+	if (!create && st != NULL) {
+		/* drop a torn last record: it never took effect */
+		if (ftruncate(j->fd, (off_t)st->valid_length) != 0) {
+			int err = errno;
+
+			talloc_free(j);
+			return err;
+		}
+		j->chain = st->chain;
+	}
 	*_j = j;
 	return 0;
 }
@@ -136,6 +186,7 @@ int spnpool_journal_write(struct spnpool_journal *j, const char *fmt, ...)
 {
 	va_list ap;
 	char *line = NULL;
+	uint32_t sum;
 	size_t len;
 	size_t off = 0;
 
@@ -145,7 +196,8 @@ int spnpool_journal_write(struct spnpool_journal *j, const char *fmt, ...)
 	if (line == NULL) {
 		return ENOMEM;
 	}
-	line = talloc_asprintf_append_buffer(line, "\n");
+	sum = record_sum(j->chain, line, strlen(line));
+	line = talloc_asprintf_append_buffer(line, "\t%08x\n", (unsigned)sum);
 	if (line == NULL) {
 		return ENOMEM;
 	}
@@ -163,7 +215,11 @@ int spnpool_journal_write(struct spnpool_journal *j, const char *fmt, ...)
 		off += (size_t)w;
 	}
 	talloc_free(line);
-	return fsync(j->fd) == 0 ? 0 : errno;
+	if (fsync(j->fd) != 0) {
+		return errno;
+	}
+	j->chain = sum;
+	return 0;
 }
 
 int spnpool_journal_intent(struct spnpool_journal *j, size_t i,
@@ -201,16 +257,65 @@ static size_t split(char *line, char **fields, size_t max)
 	return n;
 }
 
+/* A record number: plain decimal, no sign, blank or leading zero. */
+static bool parse_number(const char *s, size_t *_n)
+{
+	size_t n = 0;
+	size_t i;
+
+	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0')) {
+		return false;
+	}
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 9) {
+			return false;
+		}
+		n = n * 10 + (size_t)(s[i] - '0');
+	}
+	*_n = n;
+	return true;
+}
+
+/* Check and strip the checksum field of one line (in place). */
+static bool check_sum(char *line, uint32_t *chain)
+{
+	char *tab = strrchr(line, '\t');
+	uint32_t want;
+	uint32_t got = 0;
+	size_t i;
+
+	if (tab == NULL || strlen(tab + 1) != 8) {
+		return false;
+	}
+	for (i = 1; i <= 8; i++) {
+		char c = tab[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+			return false;
+		}
+		got = got * 16 + (uint32_t)hexval(c);
+	}
+	want = record_sum(*chain, line, (size_t)(tab - line));
+	if (got != want) {
+		return false;
+	}
+	*tab = '\0';
+	*chain = got;
+	return true;
+}
+
 int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 			 struct spnpool_journal_state **_state,
 			 char **_error)
 {
 	TALLOC_CTX *tmp = talloc_new(mem_ctx);
 	struct spnpool_journal_state *st = NULL;
+	const char *why = "not a journal record";
 	char *text = NULL;
 	char *line = NULL;
 	char *next = NULL;
 	size_t lineno = 0;
+	bool begun = false;
 	FILE *f = NULL;
 	size_t len;
 	int ret = EINVAL;
@@ -242,6 +347,7 @@ int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 	for (line = text; line != NULL && *line != '\0'; line = next) {
 		char *fields[6];
 		size_t nf;
+		size_t idx = 0;
 
 		lineno++;
 		next = strchr(line, '\n');
@@ -250,21 +356,51 @@ int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 			break;
 		}
 		*next++ = '\0';
+		if (!check_sum(line, &st->chain)) {
+			if (lineno == 1) {
+				*_error = talloc_asprintf(
+					mem_ctx,
+					"%s is not a journal of this version "
+					"(spnpool-journal %s with a checksum "
+					"per record)",
+					path, JOURNAL_VERSION);
+				goto done;
+			}
+			why = "checksum mismatch: the journal was changed or "
+			      "damaged after it was written (a record edited, "
+			      "removed, inserted or reordered)";
+			goto bad;
+		}
+		st->valid_length = (size_t)(next - text);
 		nf = split(line, fields, 6);
 		if (lineno == 1) {
 			if (nf != 2 || strcmp(fields[0], "spnpool-journal") != 0 ||
-			    strcmp(fields[1], "1") != 0) {
+			    strcmp(fields[1], JOURNAL_VERSION) != 0) {
 				*_error = talloc_asprintf(
 					mem_ctx, "%s is not a journal", path);
 				goto done;
 			}
 			continue;
 		}
+		if (!begun) {
+			if (strcmp(fields[0], "begin") != 0 || nf != 3 ||
+			    (strcmp(fields[1], "local") != 0 &&
+			     strcmp(fields[1], "ldap") != 0) ||
+			    !parse_number(fields[2], &st->announced)) {
+				why = "expected the begin record";
+				goto bad;
+			}
+			st->local = strcmp(fields[1], "local") == 0;
+			begun = true;
+			continue;
+		}
 		if (strcmp(fields[0], "intent") == 0 && nf == 5) {
 			struct spnpool_journal_entry *e = NULL;
-			size_t idx = (size_t)strtoul(fields[1], NULL, 10);
 
-			if (idx != st->num_entries) {
+			if (st->ended || st->undo_started ||
+			    !parse_number(fields[1], &idx) ||
+			    idx != st->num_entries ||
+			    idx >= st->announced) {
 				goto bad;
 			}
 			st->entries = talloc_realloc(
@@ -287,43 +423,64 @@ int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 						strlen(fields[3]));
 			e->change.spn = unescape(st->entries, fields[4],
 						 strlen(fields[4]));
-			if (e->change.dn == NULL || e->change.spn == NULL) {
+			if (e->change.dn == NULL || e->change.spn == NULL ||
+			    e->change.dn[0] == '\0' ||
+			    e->change.spn[0] == '\0') {
 				goto bad;
 			}
 		} else if ((strcmp(fields[0], "done") == 0 ||
 			    strcmp(fields[0], "reversed") == 0 ||
-			    strcmp(fields[0], "undo-done") == 0) &&
+			    strcmp(fields[0], "undo-intent") == 0 ||
+			    strcmp(fields[0], "undo-done") == 0 ||
+			    strcmp(fields[0], "undo-reversed") == 0) &&
 			   nf == 2) {
-			size_t idx = (size_t)strtoul(fields[1], NULL, 10);
+			struct spnpool_journal_entry *e = NULL;
 
-			if (idx >= st->num_entries) {
+			if (!parse_number(fields[1], &idx) ||
+			    idx >= st->num_entries) {
 				goto bad;
 			}
-			if (fields[0][0] == 'd') {
-				st->entries[idx].done = true;
-			} else if (fields[0][0] == 'r') {
-				st->entries[idx].reversed = true;
+			e = &st->entries[idx];
+			if (strcmp(fields[0], "done") == 0) {
+				e->done = true;
+			} else if (strcmp(fields[0], "reversed") == 0) {
+				e->reversed = true;
+			} else if (strcmp(fields[0], "undo-intent") == 0) {
+				e->undo_intended = true;
+			} else if (strcmp(fields[0], "undo-done") == 0) {
+				e->undone = true;
 			} else {
-				st->entries[idx].undone = true;
+				e->undone = false; /* put back */
 			}
-		} else if (strcmp(fields[0], "begin") == 0 && nf == 3) {
-			st->local = strcmp(fields[1], "local") == 0;
-		} else if (strcmp(fields[0], "end") == 0 && nf == 2) {
+		} else if (strcmp(fields[0], "end") == 0 && nf == 2 &&
+			   (strcmp(fields[1], "ok") == 0 ||
+			    strcmp(fields[1], "aborted") == 0)) {
 			st->ended = true;
-		} else if (strcmp(fields[0], "undo-begin") == 0) {
+		} else if (strcmp(fields[0], "undo-begin") == 0 && nf == 1) {
 			st->undo_started = true;
-		} else if (strcmp(fields[0], "undo-end") == 0 && nf == 2) {
+		} else if (strcmp(fields[0], "undo-end") == 0 && nf == 2 &&
+			   (strcmp(fields[1], "ok") == 0 ||
+			    strcmp(fields[1], "aborted") == 0)) {
 			st->undone = strcmp(fields[1], "ok") == 0;
 		} else {
 			goto bad;
 		}
 	}
+	if (!begun) {
+		*_error = talloc_asprintf(mem_ctx,
+					  "%s is %s: not a journal of an "
+					  "apply",
+					  path,
+					  lineno == 0 ? "empty"
+						      : "without a begin record");
+		goto done;
+	}
 	*_state = talloc_move(mem_ctx, &st);
 	ret = 0;
 	goto done;
 bad:
-	*_error = talloc_asprintf(mem_ctx, "%s line %zu: not a journal record",
-				  path, lineno);
+	*_error = talloc_asprintf(mem_ctx, "%s line %zu: %s", path, lineno,
+				  why);
 	ret = EINVAL;
 done:
 	talloc_free(tmp);

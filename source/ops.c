@@ -75,9 +75,38 @@ int spnpool_exit_code(int ldb_ret)
 	case LDB_ERR_STRONG_AUTH_REQUIRED:
 	case LDB_ERR_CONFIDENTIALITY_REQUIRED:
 		return SPNPOOL_EXIT_AUTH;
+	case SPNPOOL_ERR_PRIVILEGED:
+		return SPNPOOL_EXIT_PRIVILEGED;
 	default:
 		return SPNPOOL_EXIT_ERROR;
 	}
+}
+
+/* ---- privileged targets (ARCHITECTURE invariant 6) ---- */
+
+int spnpool_refuse_privileged(struct spnpool_dir *dir,
+			      struct spnpool_account *a,
+			      bool allow)
+{
+	const char *why = NULL;
+	int ret = spnpool_dir_privileged(a, dir, a->dn, &why);
+
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	a->privileged = why;
+	if (why == NULL || allow) {
+		return LDB_SUCCESS;
+	}
+	ldb_asprintf_errstring(dir->ldb,
+			       "refusing SPNs on %s (%s): it is %s; any "
+			       "domain user can request a ticket for an SPN "
+			       "and crack its account's key offline "
+			       "(Kerberoasting), and the account's tickets "
+			       "would serve the web site; nothing was "
+			       "written (--allow-privileged overrides)",
+			       a->sam_account_name, a->dn, why);
+	return SPNPOOL_ERR_PRIVILEGED;
 }
 
 /* ---- the SPNs a command is about ---- */
@@ -138,6 +167,16 @@ static int build_candidates(TALLOC_CTX *mem_ctx,
 	}
 	if (req->num_hosts == 0) {
 		ldb_set_errstring(dir->ldb, "no host given");
+		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+	}
+	if (req->num_hosts > SPNPOOL_MAX_HOSTS) {
+		ldb_asprintf_errstring(dir->ldb,
+				       "%zu hosts given; at most %d per "
+				       "command (one search and one modify "
+				       "must stay under the DC's request size "
+				       "limit): split the list, or use plan "
+				       "and apply with a pools file",
+				       req->num_hosts, SPNPOOL_MAX_HOSTS);
 		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 	}
 	if (req->port != NULL) {
@@ -579,6 +618,10 @@ static int op_add_once(TALLOC_CTX *mem_ctx,
 	}
 	ret = spnpool_dir_find_account(tmp_ctx, dir, req->identity,
 				       req->server, &account);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	ret = spnpool_refuse_privileged(dir, account, req->allow_privileged);
 	if (ret != LDB_SUCCESS) {
 		goto done;
 	}

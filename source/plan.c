@@ -27,6 +27,7 @@ struct planner {
 	struct spnpool_plan *plan;
 	const char *const *servers;
 	size_t num_servers;
+	bool allow_privileged;
 	/* resolved accounts, by IDENTITY text (servers: "NetworkService@S") */
 	const char **keys;
 	struct spnpool_account **accounts;
@@ -295,8 +296,10 @@ static int add_user(struct planner *p,
 			return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 		}
 		ret = account_of(p, "NetworkService", server, &a);
+		u->identity = talloc_strdup(n->users, "NetworkService");
 	} else {
 		ret = account_of(p, b->user_name, NULL, &a);
+		u->identity = talloc_strdup(n->users, b->user_name);
 		if (ret == LDB_SUCCESS && b->kernel_mode &&
 		    !b->use_app_pool_credentials) {
 			ret = add_string(p->plan, &n->iis_commands,
@@ -430,10 +433,29 @@ static int plan_register(struct planner *p, struct spnpool_plan_name *n,
 	size_t num = name_spns(p->tmp, n, spns);
 	struct spnpool_holder *holders = NULL;
 	size_t num_holders = 0;
+	const char *why = NULL;
 	size_t i;
 	size_t k;
 	int ret;
 
+	ret = spnpool_dir_privileged(p->tmp, p->dir, a->dn, &why);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	n->privileged = why;
+	if (why != NULL && !p->allow_privileged) {
+		/* the alternative a reviewer can act on, not a write */
+		return add_note(
+			p, talloc_asprintf(
+				   p->plan,
+				   "%s is %s: no SPNs are planned for %s. Run "
+				   "its pools as a dedicated service account "
+				   "(a gMSA is best) and plan again; or plan "
+				   "with --allow-privileged, which exposes the "
+				   "account's key to offline cracking "
+				   "(Kerberoasting)",
+				   a->sam_account_name, why, n->fqdn));
+	}
 	ret = spnpool_dir_find_holders(p->tmp, p->dir, spns, num, true,
 				       &holders, &num_holders);
 	if (ret != LDB_SUCCESS) {
@@ -858,12 +880,14 @@ int spnpool_op_plan(TALLOC_CTX *mem_ctx,
 		    const struct spnpool_web_config *config,
 		    const char *const *servers,
 		    size_t num_servers,
+		    bool allow_privileged,
 		    struct spnpool_plan **_plan)
 {
 	struct planner p = {
 		.dir = dir,
 		.servers = servers,
 		.num_servers = num_servers,
+		.allow_privileged = allow_privileged,
 	};
 	size_t i;
 	int ret;

@@ -376,6 +376,9 @@ struct spnpool_account {
 	bool is_managed;	   /* msDS-(Group)ManagedServiceAccount */
 	bool disabled;		   /* userAccountControl ACCOUNTDISABLE */
 	bool builtin;		   /* reached through an IIS built-in identity */
+	/* why it must not receive SPNs ("a domain controller", ...), when
+	 * a command that adds checked it; NULL: it may, or not checked */
+	const char *privileged;
 	char **spns;		   /* every servicePrincipalName value */
 	size_t num_spns;
 };
@@ -437,6 +440,14 @@ struct spnpool_op_result {
 	bool dry_run;
 };
 
+/*
+ * Hosts per add or remove: their SPNs and alias forms go into one holder
+ * search and one modify, which a DC refuses past its request size limit
+ * (Samba: 256000 bytes), dropping the connection; more are refused up
+ * front (LDB_ERR_INVALID_ATTRIBUTE_SYNTAX) rather than half-tried.
+ */
+#define SPNPOOL_MAX_HOSTS 250
+
 /** One add or remove command. */
 struct spnpool_request {
 	const char *identity;
@@ -446,13 +457,18 @@ struct spnpool_request {
 	const char *server; /* for built-in identities; may be NULL */
 	bool move;	    /* add: take SPNs from their current holder */
 	bool dry_run;	    /* decide and report, write nothing */
+	bool allow_privileged; /* add: register on krbtgt, a DC, a
+				  protected admin, Guest or a disabled
+				  account all the same */
 };
 
 /**
  * Make the account hold http/<NetBIOS> and http/<FQDN> of every host (and
  * the :port forms when a port is given).
  *
- * All input is validated before the directory is read.  Holders of every
+ * All input is validated before the directory is read.  A privileged
+ * account (spnpool_account.privileged) is refused with
+ * SPNPOOL_ERR_PRIVILEGED unless req->allow_privileged.  Holders of every
  * SPN and of its alias forms are searched in every naming context; only
  * missing values are added, in one modify (or one transaction on a local
  * sam.ldb, --move included).  After the write the holders are searched
@@ -520,7 +536,8 @@ SPNPOOL_PUBLIC int spnpool_op_list(TALLOC_CTX *mem_ctx,
  * The documented exit code for an LDB result of the operations:
  * 0 success, 1 unexpected error, 2 bad input, 3 identity not found or not
  * an account, 4 conflict, 5 access denied, 6 cannot reach the server,
- * 7 authentication failed.
+ * 7 authentication failed, 9 refused: the target is a privileged account
+ * (LDB_ERR_UNWILLING_TO_PERFORM, SPNPOOL_ERR_PRIVILEGED).
  */
 SPNPOOL_PUBLIC int spnpool_exit_code(int ldb_ret);
 
@@ -534,6 +551,11 @@ SPNPOOL_PUBLIC int spnpool_exit_code(int ldb_ret);
 #define SPNPOOL_EXIT_AUTH 7
 /* audit: the scan worked and found problems */
 #define SPNPOOL_EXIT_FINDINGS 8
+/* an SPN for krbtgt, a DC, a protected admin, Guest or a disabled
+ * account, refused without --allow-privileged */
+#define SPNPOOL_EXIT_PRIVILEGED 9
+/* the LDB result the library gives that refusal */
+#define SPNPOOL_ERR_PRIVILEGED 53 /* LDB_ERR_UNWILLING_TO_PERFORM */
 
 /* ------------------------------------------------------------------ */
 /* AD-integrated DNS records (MS-DNSP 2.3.2.2), pure                   */
@@ -673,9 +695,12 @@ enum spnpool_finding_kind {
 	SPNPOOL_FINDING_SHADOWS_HOST,  /* http/X elsewhere than host/X */
 	SPNPOOL_FINDING_MISSING_FORM,  /* only one of NetBIOS/FQDN forms */
 	SPNPOOL_FINDING_DISABLED,      /* HTTP SPNs on a disabled account */
+	SPNPOOL_FINDING_KERBEROASTABLE, /* HTTP SPNs on an account whose
+					   tickets are cheap to crack */
 };
 
-/** "duplicate", "shadows-host", "missing-form", "disabled". */
+/** "duplicate", "shadows-host", "missing-form", "disabled",
+ * "kerberoastable". */
 SPNPOOL_PUBLIC const char *
 spnpool_finding_name(enum spnpool_finding_kind kind);
 
@@ -695,6 +720,12 @@ struct spnpool_audit_request {
 	void (*progress)(void *private_data, uint64_t entries,
 			 uint64_t values);
 	void *progress_data;
+	/* kerberoastable: a user (not a computer, MSA or gMSA) holding HTTP
+	 * SPNs, allowing RC4 (msDS-SupportedEncryptionTypes unset, 0 or
+	 * with RC4_HMAC) and whose pwdLastSet is more than this many days
+	 * before now; 0: 365 */
+	unsigned max_password_age_days;
+	int64_t now; /* seconds since 1970; 0: the current time */
 };
 
 struct spnpool_audit_result {
@@ -869,6 +900,10 @@ struct spnpool_plan_user {
 	char *pool;
 	char *account_dn; /* who decrypts its tickets; NULL: nobody */
 	char *account_sam;
+	/* the IDENTITY that resolves to account_dn (with server for the
+	 * built-in "NetworkService"); NULL: nobody.  apply resolves it
+	 * again: a plan's adds may only target these accounts. */
+	char *identity;
 	bool kernel_mode;
 	bool use_app_pool_credentials;
 };
@@ -891,6 +926,10 @@ struct spnpool_plan_name {
 	/* a conflict with no resolution chosen: nothing of this name is in
 	 * the changes until the admin picks one and plans again */
 	bool unresolved;
+	/* the account that would answer is privileged (why, e.g. "a
+	 * domain controller"): its SPNs are not in the changes unless
+	 * planned with allow_privileged; NULL otherwise */
+	const char *privileged;
 	char **iis_commands; /* server-side settings the plan relies on */
 	size_t num_iis_commands;
 };
@@ -912,13 +951,16 @@ struct spnpool_plan {
  * without a host header.  Several accounts behind one name are the
  * seed's conflict: the resolutions are ranked and the plan's changes
  * implement the chosen one (the root application's pool keeps Kerberos,
- * the others get NTLM-only commands).
+ * the others get NTLM-only commands).  A name whose account would be a
+ * privileged one (spnpool_plan_name.privileged) gets no changes and a
+ * note naming the alternative, unless allow_privileged.
  */
 SPNPOOL_PUBLIC int spnpool_op_plan(TALLOC_CTX *mem_ctx,
 				   struct spnpool_dir *dir,
 				   const struct spnpool_web_config *config,
 				   const char *const *servers,
 				   size_t num_servers,
+				   bool allow_privileged,
 				   struct spnpool_plan **_plan);
 
 /* ------------------------------------------------------------------ */
@@ -945,6 +987,28 @@ struct spnpool_apply_result {
 	char *ldif; /* dry run: the exact LDAP changes */
 };
 
+/** A name a plan covers and the pools (identity, server) serving it. */
+struct spnpool_scope_name {
+	const char *fqdn;
+	const char *const *identities; /* IDENTITY texts */
+	const char *const *servers;    /* per identity: the web server or
+					  NULL */
+	size_t num_identities;
+};
+
+/**
+ * What a plan may touch (ARCHITECTURE invariant 6: a file never makes
+ * the tool do what its own commands would refuse): only http/<NetBIOS>
+ * and http/<FQDN> of these names (no port, no service name), adds only on
+ * an account one of the name's identities resolves to now, never on a
+ * privileged account unless allow_privileged.
+ */
+struct spnpool_apply_scope {
+	const struct spnpool_scope_name *names;
+	size_t num_names;
+	bool allow_privileged;
+};
+
 /**
  * Execute changes in order.  On a local sam.ldb: one transaction, all or
  * nothing.  Over LDAP: each change is one exact-value modify, checked
@@ -953,6 +1017,12 @@ struct spnpool_apply_result {
  * (fsync'd) before it is made, and marked done after; undo replays it.
  * Changes already in effect are skipped, so applying twice is harmless.
  *
+ * Every change is first checked against scope, before the journal is
+ * created or anything written: a change outside it is refused with
+ * LDB_ERR_INVALID_ATTRIBUTE_SYNTAX (a privileged target with
+ * SPNPOOL_ERR_PRIVILEGED) naming the change and the rule.
+ *
+ * @param scope    the names and identities of the plan (never NULL)
  * @param journal  path of the journal file to create (must not exist);
  *                 NULL for dry runs
  * @param dry_run  decide and fill result->ldif, write nothing
@@ -961,6 +1031,7 @@ struct spnpool_apply_result {
  */
 SPNPOOL_PUBLIC int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 				    struct spnpool_dir *dir,
+				    const struct spnpool_apply_scope *scope,
 				    const struct spnpool_change *changes,
 				    size_t num_changes,
 				    const char *journal,
@@ -972,12 +1043,17 @@ SPNPOOL_PUBLIC int spnpool_op_apply(TALLOC_CTX *mem_ctx,
  * changes are reversed, in reverse order, the same way apply works.
  * Refuses (LDB_ERR_CONSTRAINT_VIOLATION, naming the SPN) without writing
  * anything if any of those SPNs changed since, and refuses a journal
- * already undone.
+ * already undone.  The journal is untrusted: a record whose checksum
+ * does not match, a loose number or an empty journal is refused
+ * (LDB_ERR_INVALID_ATTRIBUTE_SYNTAX), and so is any value apply would
+ * not write (only http/<host>); giving a value back to a privileged
+ * account is refused (SPNPOOL_ERR_PRIVILEGED) unless allow_privileged.
  */
 SPNPOOL_PUBLIC int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 				   struct spnpool_dir *dir,
 				   const char *journal,
 				   bool dry_run,
+				   bool allow_privileged,
 				   struct spnpool_apply_result **_result);
 
 #endif /* SPNPOOL_H */

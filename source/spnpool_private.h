@@ -167,6 +167,28 @@ int spnpool_dir_find_computer_by_dns(TALLOC_CTX *mem_ctx,
 				     struct ldb_message **_msg);
 
 /* Transactions: real on a local sam.ldb, no-ops over LDAP. */
+/*
+ * Why the account at dn must not receive SPNs (krbtgt, a DC or RODC,
+ * Administrator, Guest, adminCount=1, a member of a protected group, a
+ * disabled account): *_reason is a phrase such as "a domain controller",
+ * or NULL when none applies.  tokenGroups is read where the directory
+ * computes it, so nested membership counts.
+ */
+int spnpool_dir_privileged(TALLOC_CTX *mem_ctx,
+			   struct spnpool_dir *dir,
+			   const char *dn,
+			   const char **_reason);
+
+/* ---- ops.c: shared by add, plan and apply ---- */
+
+/*
+ * Fill a->privileged; unless allow, refuse a privileged account with
+ * SPNPOOL_ERR_PRIVILEGED and a sentence naming it and the risk.
+ */
+int spnpool_refuse_privileged(struct spnpool_dir *dir,
+			      struct spnpool_account *a,
+			      bool allow);
+
 int spnpool_dir_transaction_start(struct spnpool_dir *dir);
 int spnpool_dir_transaction_commit(struct spnpool_dir *dir);
 int spnpool_dir_transaction_cancel(struct spnpool_dir *dir);
@@ -183,6 +205,7 @@ struct spnpool_journal_entry {
 	bool done;		      /* made (and not reversed by apply) */
 	bool reversed;		      /* taken back by apply itself */
 	bool undone;		      /* taken back by undo */
+	bool undo_intended;	      /* undo announced its reversal */
 };
 
 struct spnpool_journal_state {
@@ -190,13 +213,27 @@ struct spnpool_journal_state {
 	bool ended;	   /* apply finished (ok or aborted) */
 	bool undo_started;
 	bool undone;	   /* undo finished ok */
+	size_t announced;  /* the change count of the begin record */
 	struct spnpool_journal_entry *entries;
 	size_t num_entries;
+	/* where appending continues: the checksum of the last complete
+	 * record and the length of the complete records (a torn last
+	 * record is cut off before appending) */
+	uint32_t chain;
+	size_t valid_length;
 };
 
-/* Open (create: O_EXCL, mode 0600) for appending; errno on failure. */
+/*
+ * Open for appending; create: O_EXCL, mode 0600, starting a new checksum
+ * chain; otherwise continue st's chain after its last complete record.
+ * errno on failure.
+ */
 int spnpool_journal_open(TALLOC_CTX *mem_ctx, const char *path, bool create,
+			 const struct spnpool_journal_state *st,
 			 struct spnpool_journal **_j);
+
+/* CRC-32 (IEEE 802.3) of len bytes, continuing from crc (0 to start). */
+uint32_t spnpool_crc32(uint32_t crc, const void *data, size_t len);
 
 /* Append one record and fsync; errno on failure. */
 int spnpool_journal_write(struct spnpool_journal *j, const char *fmt, ...)

@@ -50,6 +50,7 @@ from samba_spnpool._spnpool import (  # noqa: E402
     EXIT_ERROR,
     EXIT_NO_IDENTITY,
     EXIT_OK,
+    EXIT_PRIVILEGED,
     CHANGE_STATES,
     FINDING_KINDS,
     VERDICTS,
@@ -73,9 +74,9 @@ from samba_spnpool._spnpool import (  # noqa: E402
 __all__ = [
     'CHANGE_STATES', 'EXIT_ACCESS', 'EXIT_AUTH', 'EXIT_BAD_INPUT',
     'EXIT_CONFLICT', 'EXIT_CONNECTION', 'EXIT_ERROR', 'EXIT_FINDINGS',
-    'EXIT_NO_IDENTITY', 'EXIT_OK', 'FINDING_KINDS', 'VERDICTS',
-    'SpnPoolError', 'add', 'apply', 'audit', 'check', 'compare_dcs',
-    'exit_code',
+    'EXIT_NO_IDENTITY', 'EXIT_OK', 'EXIT_PRIVILEGED', 'FINDING_KINDS',
+    'VERDICTS', 'SpnPoolError', 'add', 'apply', 'audit', 'check',
+    'compare_dcs', 'exit_code',
     'is_local_url', 'list', 'parse_iis_config', 'parse_pools_file', 'plan',
     'remove', 'undo', 'verdict_exit_code', 'version',
 ]

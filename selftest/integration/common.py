@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -70,6 +71,17 @@ EXIT_CONNECTION = 6
 EXIT_AUTH = 7
 
 _names = itertools.count(1)
+
+
+def journal_text(*records):
+    """A journal made of records, each with the chained checksum apply
+    writes (docs: JOURNAL): a journal as a forger would write it."""
+    chain, lines = 0, []
+    for record in records:
+        data = record.encode('utf-8')
+        chain = zlib.crc32(data, zlib.crc32(b'%08x' % chain))
+        lines.append('%s\t%08x\n' % (record, chain))
+    return ''.join(lines)
 
 
 class DCTestCase(unittest.TestCase):

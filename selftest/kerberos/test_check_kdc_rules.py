@@ -18,8 +18,8 @@ for, and the verdict must be what happens:
                     setting
 
 Names resolve through AD DNS (the DC's own DNS server on 127.0.0.1:53,
-with example.test as the resolver's search suffix, so short names
-canonicalise to <name>.example.test as on a domain member).
+with the domain's DNS name as the resolver's search suffix, so short names
+canonicalise to <name>.<dnsname> as on a domain member).
 """
 
 import json
@@ -36,6 +36,7 @@ for _path in (HERE, os.path.join(SELFTEST, 'integration')):
         sys.path.insert(0, _path)
 
 import krb  # noqa: E402
+from common import DNSNAME, REALM  # noqa: E402
 from test_check_matches_reality import ToolMixin, VERDICT_EXIT  # noqa: E402
 from test_kerberos_reality import RealityBase  # noqa: E402
 
@@ -53,32 +54,32 @@ RESOLV_CONF = '/etc/resolv.conf'
 
 class CheckAgreesWithSambaKdc(ToolMixin, RealityBase):
     """web83: a stale computer (cn web83) whose name web84 took over
-           (WEB84$ holds HOST/web83 and HOST/web83.example.test).
+           (WEB84$ holds HOST/web83 and HOST/web83.<dnsname>).
     web85: a renamed computer, cn web85, sAMAccountName WEB85X$.
     web86: served by the computer with cn web86-old and sAMAccountName
            WEB86$ (no computer has cn web86).
     intranet-web-001: a DNS name longer than 15 characters, joined as
            INTRANET-WEB-00$ with its HOST/ SPNs.
-    web97: pool-web97 holds http/web97.example.test only.
+    web97: pool-web97 holds http/web97.<dnsname> only.
     web98: pool-web98 holds http/web98 only.
     web99: disabled pool-web99 holds both forms.
     web95: pool-web95, expired in 2001, holds both forms.
-    gone:  CNAME to nothere.example.test, which has no record.
+    gone:  CNAME to nothere.<dnsname>, which has no record.
     loop1: CNAME loop1 -> loop2 -> loop1."""
 
     @classmethod
     def prepare(cls, dc):
         for name, ip in sorted(ADDRESSES.items()):
             krb.add_a(dc, name, ip)
-        krb.add_cname(dc, 'gone', 'nothere.example.test')
-        krb.add_cname(dc, 'loop1', 'loop2.example.test')
-        krb.add_cname(dc, 'loop2', 'loop1.example.test')
+        krb.add_cname(dc, 'gone', f'nothere.{DNSNAME}')
+        krb.add_cname(dc, 'loop1', f'loop2.{DNSNAME}')
+        krb.add_cname(dc, 'loop2', f'loop1.{DNSNAME}')
         krb.enable_dns_server(dc)
         # short names get the domain as a domain member's resolver does
         cls.saved_resolv = os.path.join(dc.run_dir, 'resolv.conf.saved')
         shutil.copyfile(RESOLV_CONF, cls.saved_resolv)
         with open(RESOLV_CONF, 'a') as f:
-            f.write('search example.test\n')
+            f.write(f'search {DNSNAME}\n')
 
     @classmethod
     def tearDownClass(cls):
@@ -92,20 +93,20 @@ class CheckAgreesWithSambaKdc(ToolMixin, RealityBase):
         dc = cls.dc
         dc.create_computer('web83', spns=())
         dc.create_computer('web84', spns=[
-            'HOST/web84', 'HOST/web84.example.test',
-            'HOST/web83', 'HOST/web83.example.test'])
+            'HOST/web84', f'HOST/web84.{DNSNAME}',
+            'HOST/web83', f'HOST/web83.{DNSNAME}'])
         dc.create_computer('web85', sam='WEB85X$')
         dc.create_computer('web86-old', sam='WEB86$')
         dc.create_computer('intranet-web-001', sam='INTRANET-WEB-00$', spns=[
-            'HOST/INTRANET-WEB-00', 'HOST/intranet-web-001.example.test'])
+            'HOST/INTRANET-WEB-00', f'HOST/intranet-web-001.{DNSNAME}'])
         dc.create_user('pool-web97', attrs=krb.AES_ONLY,
-                       spns=['http/web97.example.test'])
+                       spns=[f'http/web97.{DNSNAME}'])
         dc.create_user('pool-web98', attrs=krb.AES_ONLY,
                        spns=['http/web98'])
         dc.create_user('pool-web99', attrs=krb.AES_ONLY, enabled=False,
-                       spns=['http/web99', 'http/web99.example.test'])
+                       spns=['http/web99', f'http/web99.{DNSNAME}'])
         dc.create_user('pool-web95', spns=['http/web95',
-                                           'http/web95.example.test'],
+                                           f'http/web95.{DNSNAME}'],
                        attrs=dict(krb.AES_ONLY,
                                   accountExpires=EXPIRED_2001))
         cls.canon = krb.krb5_conf_variant(
@@ -157,7 +158,7 @@ class CheckAgreesWithSambaKdc(ToolMixin, RealityBase):
             self.assertEqual(res.returncode, 6, what + ': ' + res.stderr)
             self.assertIn('Could not resolve host', res.stderr)
             return
-        self.assertEqual(res.requested, [doc['spn'] + '@EXAMPLE.TEST'],
+        self.assertEqual(res.requested, [doc['spn'] + f'@{REALM}'],
                          what)
         if doc['verdict'] == 'kerberos-ok':
             k = krb.kvno(doc['spn'], cc, keytab=self.keytab(keytab_of))
@@ -179,9 +180,9 @@ class CheckAgreesWithSambaKdc(ToolMixin, RealityBase):
 
     def test_renamed_computer_answers_by_its_cn(self):
         """cn web85, sAMAccountName WEB85X$: the KDC finds it by cn."""
-        docs = self.prove('http://web85.example.test/', 'NetworkService',
+        docs = self.prove(f'http://web85.{DNSNAME}/', 'NetworkService',
                           'WEB85X$', 'web85', 'kerberos-ok', 'kerberos-ok',
-                          '--server', 'web85.example.test')
+                          '--server', f'web85.{DNSNAME}')
         self.assertEqual(docs['browser']['answerers'][0]['via'],
                          'computer-name')
         self.assertEqual(docs['browser']['pool']['sam_account_name'],
@@ -190,12 +191,12 @@ class CheckAgreesWithSambaKdc(ToolMixin, RealityBase):
     def test_computer_whose_cn_differs_does_not_answer(self):
         """sAMAccountName WEB86$ but cn web86-old: nobody answers for
         web86, though WEB86$ exists."""
-        docs = self.prove('http://web86.example.test/', 'WEB86$', 'WEB86$',
+        docs = self.prove(f'http://web86.{DNSNAME}/', 'WEB86$', 'WEB86$',
                           'web86', 'ntlm-fallback', 'ntlm-fallback')
         self.assertEqual(docs['browser']['answerers'], [])
 
     def test_stale_computer_next_to_a_host_alias_is_a_duplicate(self):
-        docs = self.prove('http://web83.example.test/', 'NetworkService',
+        docs = self.prove(f'http://web83.{DNSNAME}/', 'NetworkService',
                           'WEB84$', 'web83', 'duplicate', 'duplicate',
                           '--server', 'web84')
         self.assertEqual(sorted(a['sam_account_name']
@@ -207,7 +208,7 @@ class CheckAgreesWithSambaKdc(ToolMixin, RealityBase):
     def test_long_dns_name_works_by_either_name(self):
         """cn intranet-web-001, sAMAccountName INTRANET-WEB-00$; --server
         takes the 16-character DNS name."""
-        for url in ('http://intranet-web-001.example.test/',
+        for url in (f'http://intranet-web-001.{DNSNAME}/',
                     'http://intranet-web-001/'):
             self.prove(url, 'NetworkService', 'INTRANET-WEB-00$',
                        'intranet-web-001', 'kerberos-ok', 'kerberos-ok',
@@ -224,7 +225,7 @@ class CheckAgreesWithSambaKdc(ToolMixin, RealityBase):
         docs = self.prove('http://web97/', 'pool-web97', 'pool-web97',
                           'web97', 'kerberos-ok', 'ntlm-fallback')
         self.assertEqual((docs['browser']['spn'], docs['as-typed']['spn']),
-                         ('HTTP/web97.example.test', 'HTTP/web97'))
+                         (f'HTTP/web97.{DNSNAME}', 'HTTP/web97'))
 
     def test_mit_false_still_qualifies_short_names(self):
         """dns_canonicalize_hostname = false alone: a short name gets the
@@ -235,13 +236,13 @@ class CheckAgreesWithSambaKdc(ToolMixin, RealityBase):
         res = krb.curl_negotiate('http://web97/', self.fresh_ccache(),
                                  krb5_config=self.mit_false)
         self.assertEqual(res.requested,
-                         ['HTTP/web97.example.test@EXAMPLE.TEST'])
+                         [f'HTTP/web97.{DNSNAME}@{REALM}'])
         self.assertEqual(res.status, 200, res.stderr)
 
     def test_short_name_with_only_the_short_form_registered(self):
         self.prove('http://web98/', 'pool-web98', 'pool-web98', 'web98',
                    'ntlm-fallback', 'kerberos-ok')
-        self.prove('http://web98.example.test/', 'pool-web98', 'pool-web98',
+        self.prove(f'http://web98.{DNSNAME}/', 'pool-web98', 'pool-web98',
                    'web98', 'ntlm-fallback', 'ntlm-fallback')
 
     def test_disabled_holder_still_gets_tickets_and_audit_says_so(self):
@@ -257,17 +258,17 @@ class CheckAgreesWithSambaKdc(ToolMixin, RealityBase):
         self.assertNotIn('refuses', findings[0]['detail'])
 
     def test_expired_holder_still_gets_tickets(self):
-        self.prove('http://web95.example.test/', 'pool-web95', 'pool-web95',
+        self.prove(f'http://web95.{DNSNAME}/', 'pool-web95', 'pool-web95',
                    'web95', 'kerberos-ok', 'kerberos-ok')
 
     def test_dangling_cname_is_unresolvable(self):
-        docs = self.prove('http://gone.example.test/', 'pool-web97',
+        docs = self.prove(f'http://gone.{DNSNAME}/', 'pool-web97',
                           'pool-web97', 'gone', 'unresolvable',
                           'unresolvable')
         self.assertEqual(docs['browser']['dns'], 'missing')
 
     def test_cname_loop_is_unresolvable(self):
-        docs = self.prove('http://loop1.example.test/', 'pool-web97',
+        docs = self.prove(f'http://loop1.{DNSNAME}/', 'pool-web97',
                           'pool-web97', 'loop1', 'unresolvable',
                           'unresolvable')
         self.assertEqual(docs['browser']['dns'], 'cname')
@@ -279,7 +280,7 @@ class CheckAgreesWithSambaKdc(ToolMixin, RealityBase):
         self.assertIn('Client model: browser-like', out)
         self.assertIn('Other client model (as-typed): as-typed requests '
                       'HTTP/web97: NTLM-FALLBACK', out)
-        rc, out, err = self.tool('check', 'http://gone.example.test/',
+        rc, out, err = self.tool('check', f'http://gone.{DNSNAME}/',
                                  '--identity', 'pool-web97')
         self.assertEqual(rc, 13, out + err)
         rc, out, err = self.tool('check', 'http://web97/', '--identity',

@@ -203,6 +203,57 @@ static void test_growth_keeps_every_spn_and_reports_progress(void **state)
 	assert_int_equal(p.last_entries, 2508);
 }
 
+static void set_attr(struct ad_fixture *f, const char *dn, const char *attr,
+		     const char *value)
+{
+	struct ldb_message *msg = ldb_msg_new(f);
+
+	msg->dn = ldb_dn_new(msg, f->ldb, dn);
+	assert_int_equal(ldb_msg_add_empty(msg, attr, LDB_FLAG_MOD_REPLACE,
+					   NULL),
+			 LDB_SUCCESS);
+	assert_int_equal(ldb_msg_add_string(msg, attr, value), LDB_SUCCESS);
+	assert_int_equal(ldb_modify(f->ldb, msg), LDB_SUCCESS);
+	talloc_free(msg);
+}
+
+static void test_kerberoastable_users_are_reported(void **state)
+{
+	struct ad_fixture *f = *state;
+	struct spnpool_audit_request req = {
+		/* 2026-01-01; pwdLastSet below is 2024-12-31 (NT time) */
+		.now = 1767225600,
+	};
+	struct spnpool_audit_result *r = NULL;
+	static const char *const roast[] = {"http/roast01", NULL};
+	static const char *const aes[] = {"http/aes01", NULL};
+	static const char *const gmsa[] = {"http/gmsa01", NULL};
+	const struct spnpool_finding *k = NULL;
+	const char *old = "133800768000000000";
+
+	ad_fixture_add(f, "svc-roast", "svc-roast", "user", roast);
+	ad_fixture_add(f, "svc-aes", "svc-aes", "user", aes);
+	ad_fixture_add(f, "gmsa-web", "gmsa-web$", "gmsa", gmsa);
+	set_attr(f, DN("svc-roast"), "pwdLastSet", old);
+	set_attr(f, DN("svc-aes"), "pwdLastSet", old);
+	set_attr(f, DN("svc-aes"), "msDS-SupportedEncryptionTypes", "24");
+	set_attr(f, DN("gmsa-web"), "pwdLastSet", old);
+	/* RC4 explicitly allowed next to AES still counts */
+	set_attr(f, DN("svc-good"), "pwdLastSet", old);
+	set_attr(f, DN("svc-good"), "msDS-SupportedEncryptionTypes", "28");
+
+	assert_int_equal(spnpool_op_audit(f, f->sdir, &req, &r), LDB_SUCCESS);
+	assert_int_equal(count_kind(r, SPNPOOL_FINDING_KERBEROASTABLE), 2);
+	k = find(r, SPNPOOL_FINDING_KERBEROASTABLE, "http/roast01");
+	assert_string_equal(k->dns[0], DN("svc-roast"));
+	assert_non_null(strstr(k->detail, "366 days old (more than 365)"));
+	assert_string_equal(spnpool_finding_name(k->kind), "kerberoastable");
+
+	req.max_password_age_days = 400;
+	assert_int_equal(spnpool_op_audit(f, f->sdir, &req, &r), LDB_SUCCESS);
+	assert_int_equal(count_kind(r, SPNPOOL_FINDING_KERBEROASTABLE), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +262,7 @@ int main(void)
 		T(test_all_classes_reports_other_duplicates),
 		T(test_clean_directory_has_no_findings),
 		T(test_growth_keeps_every_spn_and_reports_progress),
+		T(test_kerberoastable_users_are_reported),
 	};
 
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);

@@ -202,6 +202,15 @@ static void test_url_parse_reads_what_browsers_read(void **state)
 	assert_url(t, "intranet", "http", "intranet", 0);
 	assert_url(t, "Intranet:8443", "http", "intranet", 8443);
 	assert_url(t, "http://web01?q", "http", "web01", 0);
+	/* WHATWG: '\\' ends the authority, userinfo is not the host, any
+	 * run of slashes and backslashes follows the scheme */
+	assert_url(t, "http://web01\\@evil/", "http", "web01", 0);
+	assert_url(t, "http://web01\\@evil.example.test:8080/", "http",
+		   "web01", 0);
+	assert_url(t, "http://user@web01\\x@evil/", "http", "web01", 0);
+	assert_url(t, "http:\\\\web01\\app", "http", "web01", 0);
+	assert_url(t, "https:/\\web01:8443/", "https", "web01", 8443);
+	assert_url(t, "http:///path", "http", "path", 0);
 }
 
 static void test_url_parse_rejects_each_bad_url(void **state)
@@ -216,7 +225,8 @@ static void test_url_parse_rejects_each_bad_url(void **state)
 		{"://web01/", SPNPOOL_ERR_URL_SYNTAX},
 		{"ht tp://web01/", SPNPOOL_ERR_URL_SYNTAX},
 		{"http://", SPNPOOL_ERR_EMPTY_HOST},
-		{"http:///path", SPNPOOL_ERR_EMPTY_HOST},
+		{"http:///", SPNPOOL_ERR_EMPTY_HOST},
+		{"http://\\?q", SPNPOOL_ERR_EMPTY_HOST},
 		{"http://[::1]/", SPNPOOL_ERR_HOST_NUMERIC},
 		{"http://203.0.113.7/", SPNPOOL_ERR_HOST_NUMERIC},
 		{"http://web01:0/", SPNPOOL_ERR_PORT_RANGE},

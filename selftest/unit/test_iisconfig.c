@@ -976,6 +976,74 @@ static void test_other_documents_are_not_application_host_configs(
 		       "none)");
 }
 
+static void test_only_the_root_iis_reads_is_accepted(void **state)
+{
+	struct test_ctx *t = talloc_get_type_abort(*state, struct test_ctx);
+
+	assert_refused(t,
+		       "<x:configuration xmlns:x=\"urn:evil\">\n"
+		       "<x:system.applicationHost/></x:configuration>",
+		       "line 1: the root element <configuration> is in the "
+		       "namespace \"urn:evil\"");
+	assert_refused(t,
+		       "<configuration xmlns=\"urn:evil\">\n"
+		       "<system.applicationHost/></configuration>",
+		       "namespace \"urn:evil\"");
+	assert_refused(t,
+		       "<?xml version=\"1.1\"?>\n<configuration>\n"
+		       "<system.applicationHost/></configuration>",
+		       "line 1: XML version 1.1; IIS reads only XML 1.0");
+	assert_no_new_blocks(t);
+}
+
+/* head, then n times pre INDEX post, then tail: built in one buffer
+ * (appending would copy the whole text each time, which under valgrind
+ * takes hours). */
+static char *repeat(TALLOC_CTX *mem_ctx, const char *head, const char *pre,
+		    const char *post, int n, const char *tail)
+{
+	size_t cap = strlen(head) +
+		     (size_t)n * (strlen(pre) + strlen(post) + 10) +
+		     strlen(tail) + 1;
+	char *buf = talloc_array(mem_ctx, char, cap);
+	size_t used;
+	int i;
+
+	assert_non_null(buf);
+	used = (size_t)snprintf(buf, cap, "%s", head);
+	for (i = 0; i < n; i++) {
+		used += (size_t)snprintf(buf + used, cap - used, "%s%d%s", pre,
+					 i, post);
+	}
+	snprintf(buf + used, cap - used, "%s", tail);
+	return buf;
+}
+
+/* Bounded before libxml2: one element with 200,000 attributes took
+ * minutes in its duplicate check. */
+static void test_attribute_and_element_counts_are_bounded(void **state)
+{
+	struct test_ctx *t = talloc_get_type_abort(*state, struct test_ctx);
+	char *xml = NULL;
+
+	xml = repeat(t->mem, "<configuration>\n<x ", "a", "=\"=\" ", 200000,
+		     "/></configuration>");
+	assert_refused(t, xml,
+		       "line 2: an element with more than 256 attributes");
+	talloc_free(xml);
+	/* 256 are fine as far as the count goes; quoted '=' and '>' and
+	 * comments do not count */
+	xml = repeat(t->mem, "<configuration>\n<!-- <a b=c> -->\n<x ", "a",
+		     "='=>' ", 256, "/></configuration>");
+	assert_refused(t, xml, "no <system.applicationHost>");
+	talloc_free(xml);
+	xml = repeat(t->mem, "<configuration>\n", "<a", "/>", 500001,
+		     "</configuration>");
+	assert_refused(t, xml, "line 2: more than 500000 elements");
+	talloc_free(xml);
+	assert_no_new_blocks(t);
+}
+
 static void test_more_than_100000_pairs_are_refused(void **state)
 {
 	struct test_ctx *t = talloc_get_type_abort(*state, struct test_ctx);
@@ -1062,6 +1130,8 @@ int main(void)
 		TEST(test_bad_attribute_values_are_refused),
 		TEST(test_sections_kept_elsewhere_are_refused),
 		TEST(test_other_documents_are_not_application_host_configs),
+		TEST(test_only_the_root_iis_reads_is_accepted),
+		TEST(test_attribute_and_element_counts_are_bounded),
 		TEST(test_more_than_100000_pairs_are_refused),
 		TEST(test_result_belongs_to_mem_ctx_only),
 	};

@@ -71,7 +71,7 @@ static struct spnpool_plan *plan(struct ad_fixture *f,
 					 .bindings = b,
 					 .num_bindings = n};
 	struct spnpool_plan *p = NULL;
-	int ret = spnpool_op_plan(f, f->sdir, &cfg, servers, ns, &p);
+	int ret = spnpool_op_plan(f, f->sdir, &cfg, servers, ns, false, &p);
 
 	if (ret != LDB_SUCCESS) {
 		fail_msg("plan: %s", ldb_errstring(f->ldb));
@@ -311,11 +311,11 @@ static void test_bad_plans_are_refused(void **state)
 	struct spnpool_web_config cfg = {.bindings = any, .num_bindings = 1};
 	struct spnpool_plan *p = NULL;
 
-	assert_int_equal(spnpool_op_plan(f, f->sdir, &cfg, NULL, 0, &p),
+	assert_int_equal(spnpool_op_plan(f, f->sdir, &cfg, NULL, 0, false, &p),
 			 LDB_ERR_INVALID_ATTRIBUTE_SYNTAX);
 	assert_non_null(strstr(ldb_errstring(f->ldb), "--server"));
 	cfg.bindings = unknown;
-	assert_int_equal(spnpool_op_plan(f, f->sdir, &cfg, web01_only, 1, &p),
+	assert_int_equal(spnpool_op_plan(f, f->sdir, &cfg, web01_only, 1, false, &p),
 			 LDB_ERR_NO_SUCH_OBJECT);
 	assert_non_null(strstr(ldb_errstring(f->ldb), "pool Shop of site Shop"));
 	assert_null(p);
