@@ -56,28 +56,23 @@ HOSTS = {'dc1': dcmod.HOSTNAME, 'dc2': dcmod.HOSTNAME[:14] + '2'}
 FQDNS = {role: '%s.%s' % (host, dcmod.DNSNAME)
          for role, host in HOSTS.items()}
 DOMAIN_NC = ','.join('DC=' + part for part in dcmod.DNSNAME.split('.'))
-PASSWORD_FILE = 'password'
+
+
+def password():
+    """The admin password: the same as the single throwaway DC's (the
+    environment's, else the one its template was made with), so every
+    helper of dc.py that logs in works on the pair too."""
+    if not dcmod._given_password():
+        dcmod.ensure_template()
+    return dcmod.password()
 
 
 def template_dir():
     key = '\0'.join([dcmod.REALM, dcmod.DOMAIN, dcmod.HOSTNAME,
-                      dcmod.USERNAME, dcmod._given_password() or ''])
+                      dcmod.USERNAME, password()])
     return os.path.join(CACHE, 'dcpair-%s-r%d-%s' % (
         samba.version, RECIPE,
         hashlib.sha256(key.encode()).hexdigest()[:12]))
-
-
-_building = {}
-
-
-def password():
-    """The pair's admin password: the environment's, else the one the
-    pair was provisioned with (kept in the cached pair)."""
-    given = dcmod._given_password() or _building.get('password')
-    if given:
-        return given
-    with open(os.path.join(template_dir(), PASSWORD_FILE)) as f:
-        return f.read().strip()
 
 
 def add_loopback_address():
@@ -220,7 +215,7 @@ def _build_pair(build):
             'samba-tool', 'domain', 'join', dcmod.DNSNAME, 'DC',
             '--targetdir=' + dc2.root, '--server=' + dc1.fqdn,
             '--site=Default-First-Site-Name', '--dns-backend=NONE',
-            '-U%s%%%s' % (dcmod.USERNAME, password()),
+            '-U%s\\%s%%%s' % (dcmod.DOMAIN, dcmod.USERNAME, password()),
             '--option=netbios name=' + HOSTS['dc2'].upper(),
             '--option=interfaces=' + IPS['dc2'],
             '--option=bind interfaces only=yes'])
@@ -266,13 +261,8 @@ def ensure_pair():
         build = tempfile.mkdtemp(prefix='spnpool-pair-')
         incoming = os.path.join(CACHE, '.incoming-pair-%d' % os.getpid())
         try:
-            _building['password'] = (dcmod._given_password() or
-                                     dcmod._strong_password())
             guids = _build_pair(build)
             os.makedirs(incoming)
-            with open(os.path.join(incoming, PASSWORD_FILE), 'w') as f:
-                os.fchmod(f.fileno(), 0o600)
-                f.write(_building['password'] + '\n')
             for name in NAMES:
                 shutil.copytree(os.path.join(build, name),
                                 os.path.join(incoming, name), symlinks=True,
@@ -285,7 +275,6 @@ def ensure_pair():
                     f.write('%s %s\n' % (name, guids[name]))
             os.rename(incoming, final)
         finally:
-            _building.clear()
             if not os.environ.get('SPNPOOL_KEEP_PAIR_BUILD'):
                 shutil.rmtree(build, ignore_errors=True)
             shutil.rmtree(incoming, ignore_errors=True)
