@@ -1,5 +1,5 @@
 /*
- * libspnpool: the uniqueness rules of AD (FIELD-NOTES.md section 2) as a
+ * libspnpool: the uniqueness rules of AD (docs/design.md) as a
  * pure decision over the holders a directory search found.
  */
 

@@ -1,6 +1,6 @@
 /*
  * libspnpool: operations.  Register, remove and list HTTP SPNs of pool
- * identities with the guarantees of ARCHITECTURE.md: input validated
+ * identities with the guarantees of docs/design.md: input validated
  * before the directory is read, exact values added or deleted inside one
  * modify (never read-modify-write), uniqueness checked before and after
  * the write, all or nothing.
@@ -82,7 +82,7 @@ int spnpool_exit_code(int ldb_ret)
 	}
 }
 
-/* ---- privileged targets (ARCHITECTURE invariant 6) ---- */
+/* ---- privileged targets (docs/design.md, privileged accounts) ---- */
 
 int spnpool_refuse_privileged(struct spnpool_dir *dir,
 			      struct spnpool_account *a,

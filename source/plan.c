@@ -2,7 +2,7 @@
  * libspnpool: plan.  From a web server's configuration (IIS
  * applicationHost.config or a pools file) to the names browsers use, the
  * account that must answer for each (the pool's account, or the
- * machine's for built-in identities and kernel mode), the seed's
+ * machine's for built-in identities and kernel mode), the
  * several-pools-one-name conflicts with ranked resolutions, and the exact
  * directory changes.  Decides only; apply.c writes.
  */

@@ -997,7 +997,7 @@ struct spnpool_scope_name {
 };
 
 /**
- * What a plan may touch (ARCHITECTURE invariant 6: a file never makes
+ * What a plan may touch (a file never makes
  * the tool do what its own commands would refuse): only http/<NetBIOS>
  * and http/<FQDN> of these names (no port, no service name), adds only on
  * an account one of the name's identities resolves to now, never on a

@@ -1,6 +1,7 @@
 """Trust boundaries against a real Samba AD DC, through the embedded
 sam.ldb and over LDAP: a plan file can never make `apply` do what `add`
-and `remove` would refuse (ARCHITECTURE invariant 6), and privileged
+and `remove` would refuse (docs/design.md, "A plan is untrusted"), and
+privileged
 accounts never receive SPNs unless the admin says so (exit 9).
 
 Every tampered plan of issue 10 is here: ldap/, HOST/, cifs/ and krbtgt/

@@ -731,8 +731,8 @@ def dns_record(rtype, data, ttl=900, serial=1):
 
 def add_dns_record(dc, name, packed):
     """Add one record to the node of ``name``, creating the node.  Uses
-    dc.samdb(): the local sam.ldb while the DC is stopped (as FIELD-NOTES
-    describes), LDAP as Administrator while it runs."""
+    dc.samdb(): the local sam.ldb while the DC is stopped (adding a dnsNode
+    through a SamDB on sam.ldb works), LDAP as Administrator while it runs."""
     import ldb
     db = dc.samdb()
     dn = dns_node_dn(db, name)

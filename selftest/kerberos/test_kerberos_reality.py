@@ -1,7 +1,9 @@
 """Ground truth for `check`: what a real KDC (the throwaway Samba DC), real
 MIT clients (kvno, curl --negotiate) and a real SPNEGO web server (python3
 -gssapi acceptor, and Apache with mod_auth_gssapi) do in each scenario of
-the seed (FIELD-NOTES.md sections 1, 3, 4, 7).
+the admin guide (docs/admin-guide.md: a site name other than the
+computer's, a pool account on the computer's name, several pools on one
+name).
 
 No product code runs here: SPNs are written straight through a SamDB, so
 these tests establish what really happens, and the `check` tests can be
@@ -360,7 +362,7 @@ class SeedScenarios(RealityBase):
         self.add_spns(pool.dn, 'http/intranet', f'http/intranet.{DNSNAME}')
         # Samba let Administrator add http/X although HOST/X is on
         # another object, after rewriting that object's values (proof of
-        # write access, FIELD-NOTES section 2): they come back lower-case.
+        # write access, docs/design.md): they come back lower-case.
         self.assertEqual(self.spns_of(host.dn),
                          ['host/intranet', f'host/intranet.{DNSNAME}'])
         # The old ccache still holds the computer's ticket...
@@ -511,8 +513,8 @@ class CnameThroughSambaDns(RealityBase):
 
 
 class DnsRecordLayout(unittest.TestCase):
-    """The dnsRecord bytes add_a/add_cname write are FIELD-NOTES
-    section 7's (MS-DNSP 2.3.2.2), byte for byte."""
+    """The dnsRecord bytes add_a/add_cname write follow MS-DNSP
+    2.3.2.2 (as source/dns.c documents the layout), byte for byte."""
 
     def test_a_record_matches_the_observed_bytes(self):
         from samba.dcerpc import dnsp
