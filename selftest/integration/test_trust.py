@@ -29,6 +29,7 @@ from common import (EXIT_BAD_INPUT, EXIT_OK, DCTestCase,  # noqa: E402
 EXIT_PRIVILEGED = 9
 
 DC_FQDN = dcmod.SERVER_FQDN
+DC_ACCOUNT = dcmod.HOSTNAME.upper() + '$'
 ADMINISTRATOR = 'CN=Administrator,CN=Users,' + DOMAIN_DN
 KRBTGT = 'CN=krbtgt,CN=Users,' + DOMAIN_DN
 GUEST = 'CN=Guest,CN=Users,' + DOMAIN_DN
@@ -141,7 +142,7 @@ class TrustTests:
         for identity, dn, why in (
                 ('Administrator', ADMINISTRATOR, "Administrator"),
                 ('krbtgt', KRBTGT, 'krbtgt'),
-                ('DC1$', DC, 'a domain controller'),
+                (DC_ACCOUNT, DC, 'a domain controller'),
                 ('svc-da', self.admin.dn, 'Domain Admins'),
                 ('svc-off', self.off.dn, 'disabled')):
             tampered(why, EXIT_PRIVILEGED, identity=identity,
@@ -215,7 +216,7 @@ class TrustTests:
     def test_add_refuses_privileged_accounts_with_exit_9(self):
         before = self.snapshot()
         runs = [('add', identity, 'privweb') for identity in (
-            'Administrator', 'krbtgt', 'DC1$', 'Guest', 'svc-da',
+            'Administrator', 'krbtgt', DC_ACCOUNT, 'Guest', 'svc-da',
             'svc-off')]
         runs.append(('add', 'krbtgt', 'privweb', '--dry-run'))
         whys = ["the domain's Administrator", 'krbtgt', 'a domain controller',
@@ -428,8 +429,11 @@ class TrustTests:
                           (f'http://user:pw@web01\\x@evil.{DNSNAME}/',
                            'web01'),
                           ('http:\\\\web01\\app', 'web01')):
+            # as-typed: the SPN shows the host exactly as split from the
+            # URL (the browser model would add the domain to web01)
             rc, out, err = self.tool('check', url, '--identity',
-                                     self.svc.name, '--json')
+                                     self.svc.name, '--client-model',
+                                     'as-typed', '--json')
             self.assertNotIn(rc, (1, 2), out + err)
             doc = json.loads(out)
             self.assertEqual(doc['host'], host, url)
