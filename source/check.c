@@ -396,6 +396,25 @@ static int add_fix(struct spnpool_check_result *r, char *fix)
 	return LDB_SUCCESS;
 }
 
+/* The fixes that register the SPN on the pool's account WHO: our command
+ * and setspn's equivalent. */
+static int add_register_fixes(struct spnpool_check_result *r,
+			      const char *who,
+			      const char *host,
+			      const char *dom)
+{
+	int ret;
+
+	ret = add_fix(r, talloc_asprintf(
+			      r, "samba-tool spn http-pool add '%s' %s",
+			      who, host));
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	return add_fix(r, talloc_asprintf(r, "setspn -S %s %s\\%s",
+					  r->spn, dom, who));
+}
+
 static const char *via_words(enum spnpool_via via)
 {
 	switch (via) {
@@ -493,14 +512,7 @@ static int decide(TALLOC_CTX *mem_ctx,
 			"when only Negotiate is offered)",
 			r->spn, r->num_answerers);
 		/* an explicit SPN is found before the fallback runs */
-		ret = add_fix(r, talloc_asprintf(
-				      r, "samba-tool spn http-pool add '%s' %s",
-				      who, host));
-		if (ret == LDB_SUCCESS) {
-			ret = add_fix(r, talloc_asprintf(r,
-							 "setspn -S %s %s\\%s",
-							 r->spn, dom, who));
-		}
+		ret = add_register_fixes(r, who, host, dom);
 		if (ret == LDB_SUCCESS) {
 			ret = add_fix(r, talloc_strdup(
 						 r, "or delete the stale "
@@ -548,14 +560,7 @@ static int decide(TALLOC_CTX *mem_ctx,
 			"answers 'principal unknown' and browsers silently "
 			"fall back to NTLM",
 			r->spn);
-		ret = add_fix(r, talloc_asprintf(
-				      r, "samba-tool spn http-pool add '%s' %s",
-				      who, host));
-		if (ret == LDB_SUCCESS) {
-			ret = add_fix(r, talloc_asprintf(r,
-							 "setspn -S %s %s\\%s",
-							 r->spn, dom, who));
-		}
+		ret = add_register_fixes(r, who, host, dom);
 		return ret;
 	}
 	if (strcasecmp(r->answerers[0].dn, r->expected->dn) == 0) {
