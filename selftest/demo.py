@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""The main job: the seed's three situations, walked through with the real
-commands against a throwaway domain on local disk.
+"""The main job: the three situations of docs/admin-guide.md (a pool on
+the computer's own name, a site name that is not the computer's, several
+pools behind one name), walked through with the real commands against a
+throwaway domain on local disk.
 
 Provisions (or copies the cached) Samba AD domain the environment names
 (else the harness's own; see selftest/dc.py) into a temp folder, creates
-the accounts of the story, and runs `samba-tool spn http-pool` on its
+the accounts of those situations, and runs `samba-tool spn http-pool` on its
 sam.ldb exactly as an admin on a DC would, printing what the admin sees.
 Nothing listens on any network: the domain is used through its database
 file, inside the private namespace of selftest/netns-run.

@@ -1,6 +1,7 @@
 /*
- * libspnpool: the uniqueness rules of AD (docs/design.md) as a
- * pure decision over the holders a directory search found.
+ * libspnpool: the uniqueness rules of AD (docs/design.md, "The
+ * invariants", 2) as a pure decision over the holders a directory
+ * search found.
  */
 
 #include <string.h>

@@ -1491,7 +1491,7 @@ int spnpool_dir_transaction_cancel(struct spnpool_dir *dir)
 	return dir->local ? ldb_transaction_cancel(dir->ldb) : LDB_SUCCESS;
 }
 
-/* ---- privileged accounts (docs/design.md, privileged accounts) ---- */
+/* ---- privileged accounts (docs/design.md, "Privileged accounts") ---- */
 
 #define UF_SERVER_TRUST_ACCOUNT 0x00002000
 #define UF_PARTIAL_SECRETS_ACCOUNT 0x04000000

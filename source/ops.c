@@ -82,7 +82,7 @@ int spnpool_exit_code(int ldb_ret)
 	}
 }
 
-/* ---- privileged targets (docs/design.md, privileged accounts) ---- */
+/* ---- privileged targets (docs/design.md, "Privileged accounts") ---- */
 
 int spnpool_refuse_privileged(struct spnpool_dir *dir,
 			      struct spnpool_account *a,

@@ -949,7 +949,7 @@ struct spnpool_plan {
  * changes.  servers names the web server(s) the config belongs to: their
  * computer accounts serve built-in identities, kernel mode and bindings
  * without a host header.  Several accounts behind one name are the
- * seed's conflict: the resolutions are ranked and the plan's changes
+ * conflict of docs/admin-guide.md, situation 3: the resolutions are ranked and the plan's changes
  * implement the chosen one (the root application's pool keeps Kerberos,
  * the others get NTLM-only commands).  A name whose account would be a
  * privileged one (spnpool_plan_name.privileged) gets no changes and a

@@ -10,11 +10,11 @@ domain again (both listen on 127.0.0.1, so they cannot run at once; the
 one-DC rounds bracket the pair's).  Each repetition runs one `samba-tool
 spn http-pool add USER HOST` over LDAP (2 SPNs, fresh host names) against
 the single DC, through DC2 of the pair (written through the PDC emulator
-DC1, holders searched on both) and through DC1.  Target (issue 11):
+DC1, holders searched on both) and through DC1.  Target:
 two DCs / one DC <= 1.3.
 
-The audit half of issue 11's benchmark (10,000 accounts on two DCs vs
-one) is not here yet: it needs a cached pair populated with 10,000
+The audit half of this benchmark (10,000 accounts on two DCs vs one)
+is not here yet: it needs a cached pair populated with 10,000
 replicated accounts.
 
 Exits 0 whatever the numbers; fails only if it cannot run.

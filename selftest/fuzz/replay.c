@@ -3,7 +3,7 @@
  * (selftest/fuzz/corpus/<target>/) and over deterministic mutations of it,
  * as one cmocka test per target.  This is what the test suites run (under
  * ASan and valgrind too); real coverage-guided fuzzing uses the same
- * targets with libFuzzer (docs/design.md).
+ * targets with libFuzzer (docs/design.md, "Tests").
  */
 
 #include <dirent.h>

@@ -177,7 +177,7 @@ class PlanApplyTests:
             self.assertEqual(rc, EXIT_OK, out + err)
             self.assertEqual(err, '')
 
-        # the seed's conflict: why, who keeps the name, the ranked ways
+        # situation 3 of docs/admin-guide.md: why, who keeps the name, the ranked ways
         # out with the chosen one marked, what to run on IIS, the changes
         out = two[1]
         self.assertIn(f'1. shop.{DNSNAME} (SHOP): CONFLICT', out)

@@ -4,7 +4,7 @@ and `remove` would refuse (docs/design.md, "A plan is untrusted"), and
 privileged
 accounts never receive SPNs unless the admin says so (exit 9).
 
-Every tampered plan of issue 10 is here: ldap/, HOST/, cifs/ and krbtgt/
+Every way of tampering with a plan is here: ldap/, HOST/, cifs/ and krbtgt/
 SPNs, Administrator, krbtgt and the DC as targets, deletes of the DC's
 own HOST/ and ldap/ SPNs, a duplicate JSON key smuggling a value past
 the reviewer, and changes that differ from the digest reviewed.

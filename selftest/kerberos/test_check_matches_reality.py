@@ -1,5 +1,5 @@
 """`samba-tool spn http-pool check` held against reality: for each of the
-seed's situations the verdict `check` predicts from the directory must be
+three situations of docs/admin-guide.md the verdict `check` predicts from the directory must be
 what a real KDC, real MIT clients (kvno, curl --negotiate) and a real
 SPNEGO server holding the pool's keytab then do.  The directory is shaped
 through our own commands (add, remove), so this also proves that their

@@ -170,8 +170,9 @@ class RealityBase(DCTestCase):
                       result.stderr)
 
 
-class SeedScenarios(RealityBase):
-    """Scenarios a-d of the brief (seed situations 1-3), one DC.
+class SituationScenarios(RealityBase):
+    """Scenarios a-d (situations 1-3 of docs/admin-guide.md, and a
+    duplicate), one DC.
 
     web01: computer WEB01$ (HOST/web01, HOST/web01.DOMAIN) whose
            site runs as pool user pool-web01 holding http/web01 and
@@ -349,7 +350,8 @@ class SeedScenarios(RealityBase):
                          [(200, f'WEB02$@{REALM}')])
 
     def test_c_fix_registering_http_on_the_pool_makes_it_work(self):
-        """The seed's fix, on host 'intranet' (not to disturb web02)."""
+        """The fix of situation 1 (docs/admin-guide.md), on host
+        'intranet' (not to disturb web02)."""
         host = self.dc.create_computer(
             'intranet', spns=['HOST/intranet', f'HOST/intranet.{DNSNAME}'])
         pool = self.dc.create_user('pool-intranet', attrs=krb.AES_ONLY)
@@ -362,7 +364,8 @@ class SeedScenarios(RealityBase):
         self.add_spns(pool.dn, 'http/intranet', f'http/intranet.{DNSNAME}')
         # Samba let Administrator add http/X although HOST/X is on
         # another object, after rewriting that object's values (proof of
-        # write access, docs/design.md): they come back lower-case.
+        # write access; docs/design.md, "A Samba DC rewrites an alias
+        # holder's SPNs"): they come back lower-case.
         self.assertEqual(self.spns_of(host.dn),
                          ['host/intranet', f'host/intranet.{DNSNAME}'])
         # The old ccache still holds the computer's ticket...
