@@ -1391,8 +1391,8 @@ The workflow: plan, review, apply, and undo if needed.
   samba-tool spn http-pool apply web01.plan    (prints its journal)
   samba-tool spn http-pool undo spnpool-apply-20240101-120000.journal"""
 
-# Copied from the comment at the top of source/poolsfile.c (the parser
-# is the authority; keep the two in step).
+# The blocks of docs/formats.md, "Pools file" (the one definition of the
+# format; selftest/formats_check.py fails the build when this differs).
 _POOLS_FILE_HELP = """\
 POOLS FILE: for HTTP services that are not IIS (Apache httpd with
 mod_auth_gssapi, nginx with SPNEGO, ...), the account each service runs
@@ -1408,19 +1408,32 @@ as and the names browsers reach it by, optionally with the ports:
     identity = NetworkService
     hosts = intranet.example.test
 
+Grammar (ABNF, RFC 5234):
+
+    file     = [BOM] *(line EOL) [line]
+    line     = *WSP [(section / setting / comment) *WSP]
+    section  = "[" *WSP "pool" 1*WSP name *WSP "]"
+    name     = 1*64(ALPHA / DIGIT / "-" / "_" / ".")
+    setting  = key *WSP "=" *WSP value
+    key      = "identity" / "hosts" / "ports"
+    value    = 1*VCHAR-OR-UTF8 *(*WSP 1*VCHAR-OR-UTF8)
+    comment  = ("#" / ";") *(WSP / VCHAR-OR-UTF8)
+    EOL      = LF / CR LF
+    WSP      = SP / HTAB
+    BOM      = %xEF.BB.BF
+
 Keys and the word "pool" are matched without case, and so are pool
-names (two pools may not differ only in case). Comments ('#' or ';')
-take whole lines: a '#' after a value is part of the value. The file is
-UTF-8 (a BOM is allowed) without NUL bytes or control characters other
-than tab; a line has at most 4096 bytes, the file at most 10000 pools,
-100000 bindings and 16 MiB. In each pool, in any order, each key at most
-once:
+names (two pools may not differ only in case). Comments take whole
+lines: a '#' after a value is part of the value. The file is UTF-8
+without NUL bytes or control characters other than tab; a line has at
+most 4096 bytes, the file at most 10000 pools and 100000 bindings, and
+at most 16 MiB. In each pool, in any order, each key at most once:
   identity  required: the account the service runs as (DOMAIN\\name,
             name@realm, name, NAME$, a DN), or NetworkService,
             LocalSystem or ApplicationPoolIdentity (and their Windows
             spellings such as "NT AUTHORITY\\NETWORK SERVICE"), which
-            mean the computer account of --server. LocalService is
-            refused: it has no network credentials.
+            mean the computer account of the web server (--server).
+            LocalService is refused: it has no network credentials.
   hosts     required: one or more host names, separated by commas
             and/or blanks: short names or FQDNs (letters, digits, '-'
             and '.'; IDNA "xn--" form for international names), each at
@@ -1431,6 +1444,30 @@ once:
             "no port in the SPN"; 443 is taken as https.
 The same host may appear in several pools: that is the conflict the
 plan resolves, not a syntax error."""
+
+# The blocks of docs/formats.md, "Journal" (checked like the above).
+_JOURNAL_HELP = """\
+JOURNAL: one record per line, each fsync'd before the change it
+announces is made:
+
+    spnpool-journal\t2
+    begin\t<local|ldap>\t<number of changes>
+    intent\t<i>\t<add|delete>\t<dn>\t<value>
+    done\t<i>
+    reversed\t<i>\t\t(taken back by apply itself)
+    end\t<ok|aborted>
+    undo-begin
+    undo-intent\t<i>\t(before undo reverses change i)
+    undo-done\t<i>
+    undo-reversed\t<i>\t(undo put change i back after a failure)
+    undo-end\t<ok|aborted>
+
+Fields are separated by TAB; '%', TAB, CR and LF inside a field are
+written as %25, %09, %0D, %0A. Every record (the first line included)
+ends in one more field, its checksum: eight lower-case hex digits of
+the CRC-32 of the previous record's checksum (its eight hex digits;
+"00000000" before the first record) followed by the record's text up
+to the TAB before the checksum."""
 
 
 def _wrap(text, indent, width=78):
@@ -2187,6 +2224,8 @@ the one before, so an edited, removed, inserted or reordered record
 refuses the journal, and so do an empty journal, loose numbers and any
 change apply would not make (only http/ SPNs without port); giving an
 SPN back to a privileged account needs --allow-privileged.
+
+""" + _JOURNAL_HELP + """
 
 Exit codes: 0 undone, or nothing to undo; 2 the journal cannot be read,
 is not a journal, is damaged or holds a change apply would refuse; 9 a
