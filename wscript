@@ -4,6 +4,9 @@
 
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 
 from waflib import Context, Errors, Logs, Options
@@ -17,10 +20,12 @@ out = 'build'
 sys.path.insert(0, os.path.join(Context.run_dir, 'selftest'))
 import runner  # noqa: E402  (selftest/runner.py: runs the suites)
 
-# (pkg-config name, uselib name, Debian package that provides it)
+# (pkg-config name, uselib name, Debian package that provides it).  Only
+# what source/ and python-glue/ include or link: tevent comes with
+# libldb-dev (ldb.h includes tevent.h) and is not used directly; no
+# other Samba library is (docs/design.md, "Build dependencies").
 PKG_DEPS = [
     ('talloc', 'TALLOC', 'libtalloc-dev'),
-    ('tevent', 'TEVENT', 'libtevent-dev'),
     ('ldb', 'LDB', 'libldb-dev'),
     ('cmocka', 'CMOCKA', 'libcmocka-dev'),
     ('libxml-2.0', 'XML2', 'libxml2-dev'),
@@ -75,6 +80,11 @@ def configure(conf):
         conf.env.SANITIZE = True
     else:
         conf.env.append_value('CFLAGS', ['-O2'])
+    if conf.find_program('clang-format', var='CLANG_FORMAT',
+                         mandatory=False):
+        conf.env.CLANG_FORMAT_MAJOR = clang_format_major(
+            conf.cmd_and_log(conf.env.CLANG_FORMAT + ['--version'],
+                             quiet=Context.BOTH))
     conf.define('SPNPOOL_VERSION', VERSION)
     conf.env.SPNPOOL_VERSION = VERSION
     configure_python(conf)
@@ -162,17 +172,17 @@ FIXTURE_TESTS = ['test_ops', 'test_check', 'test_audit', 'test_plan',
 
 
 def build(bld):
-    # One set of objects for the shared library and the unit tests, so the
-    # tests can reach static-free internals without exporting them.
+    # One set of objects for the Python extension, the unit tests, the
+    # fuzz replay and the benchmark driver.  libspnpool is not a public
+    # library: no shared object and no header are built or installed
+    # (docs/design.md, "libspnpool is internal").
     bld.objects(source=LIB_SOURCES, target='spnpool_objs',
                 includes='source', export_includes='source',
                 cflags=['-fPIC'], uselib='TALLOC LDB XML2')
-    bld.shlib(source=[], target='spnpool', vnum=VERSION, features='c cshlib',
-              use='spnpool_objs', uselib='TALLOC LDB XML2')
-    bld.install_files('${PREFIX}/include', ['source/spnpool.h'])
     bld.install_files('${PREFIX}/share/man/man8',
                       ['docs/samba-tool-spn-http-pool.8'])
     build_python(bld)
+    _build_checks(bld)
 
     for name in UNIT_TESTS:
         sources = ['selftest/unit/%s.c' % name]
@@ -207,6 +217,92 @@ def build(bld):
         bld.add_post_fun(runner.run_demo)
 
 
+# The C files .clang-format governs (the house style: docs/design.md,
+# "C layout").
+FORMAT_GLOBS = ['source/*.c', 'source/*.h', 'python-glue/*.c']
+
+# The one switch of the layout check.  False until the tree has been
+# reformatted once (`clang-format -i source/*.c source/*.h
+# python-glue/*.c`); then True, and every `./waf build` (so every
+# `./waf test`) fails on a file clang-format would change.
+# `./waf format-check` runs the check whatever this says.
+FORMAT_ENFORCED = False
+
+# clang-format's layout can change between major versions; the build
+# enforces the layout only with the reference one (Debian 12's), so that
+# Debian 13's clang-format 19 cannot fail a build of a formatted tree.
+FORMAT_REFERENCE_MAJOR = 14
+
+
+def clang_format_major(version_text):
+    m = re.search(r'clang-format version (\d+)', version_text)
+    return int(m.group(1)) if m else 0
+
+
+def format_files(path):
+    return sorted((n for g in FORMAT_GLOBS for n in path.ant_glob(g)),
+                  key=lambda n: n.abspath())
+
+
+def _build_checks(bld):
+    """Checks run by every build: the copies of the file formats agree
+    with docs/formats.md; with FORMAT_ENFORCED and clang-format found by
+    configure, each C file is laid out as .clang-format says."""
+    deps = ['docs/formats.md', 'docs/samba-tool-spn-http-pool.8',
+            'plugins/http_pool.py', 'source/poolsfile.c',
+            'source/journal.c', 'selftest/formats_check.py']
+    bld(rule='${PYTHON} ${SRC[-1].abspath()} --top %s --stamp ${TGT}' %
+        bld.path.abspath(), source=deps, target='checks/formats.ok')
+    if (not FORMAT_ENFORCED or not bld.env.CLANG_FORMAT or
+            bld.env.CLANG_FORMAT_MAJOR != FORMAT_REFERENCE_MAJOR):
+        return
+    style = bld.path.find_node('.clang-format')
+    for node in format_files(bld.path):
+        bld(rule='${CLANG_FORMAT} --dry-run --Werror ${SRC[0].abspath()} '
+                 '&& touch ${TGT}',
+            source=[node, style],
+            target='checks/' + node.path_from(bld.path) + '.formatted')
+
+
+def _format_check(ctx):
+    '''checks that the C files are laid out as .clang-format says'''
+    tool = shutil.which('clang-format')
+    if not tool:
+        ctx.fatal('clang-format not found: install the Debian package '
+                  'clang-format (selftest/install-deps.sh does)')
+    major = clang_format_major(subprocess.run(
+        [tool, '--version'], stdout=subprocess.PIPE,
+        universal_newlines=True).stdout)
+    if major != FORMAT_REFERENCE_MAJOR:
+        Logs.warn('format-check: clang-format %d, the reference is %d: '
+                  'differences may be the version\'s' %
+                  (major, FORMAT_REFERENCE_MAJOR))
+    files = [n.abspath() for n in format_files(ctx.path)]
+    proc = subprocess.run([tool, '--dry-run', '--Werror'] + files,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True)
+    shown = proc.stdout.split('\n')
+    sys.stdout.write('\n'.join(shown[:60]) + '\n')
+    if len(shown) > 60:
+        Logs.warn('(%d more lines)' % (len(shown) - 60))
+    bad = sorted(set(re.findall(r'^(\S+?):\d+:\d+: error', proc.stdout,
+                                re.M)))
+    if proc.returncode != 0:
+        ctx.fatal('%d of %d files are not formatted (%s); reformat with: '
+                  'clang-format -i %s' %
+                  (len(bad), len(files),
+                   ', '.join(os.path.relpath(f) for f in bad) or '?',
+                   ' '.join(FORMAT_GLOBS)))
+    Logs.info('format-check: %d files laid out as .clang-format says' %
+              len(files))
+
+
+class FormatCheckContext(Context.Context):
+    '''checks that source/ and python-glue/ C files match .clang-format'''
+    cmd = 'format-check'
+    fun = '_format_check'
+
+
 class TestContext(BuildContext):
     '''builds, then runs the test suites (--valgrind, --suite NAME, --all)'''
     cmd = 'test'
@@ -214,7 +310,7 @@ class TestContext(BuildContext):
 
 
 class DemoContext(BuildContext):
-    '''builds, then walks the seed's situations on a throwaway domain'''
+    '''builds, then walks the admin guide's situations on a scratch domain'''
     cmd = 'demo'
     fun = 'build'
 

@@ -13,15 +13,16 @@
 # keeps them down; one that was already there is left alone.
 set -eu
 
-# The same names on Debian 12 and 13.  python3-ldb-dev (pyldb.h), gone
+# The same names on Debian 12 and 13; why each is here is in
+# docs/design.md, "Build dependencies".  python3-ldb-dev (pyldb.h), gone
 # from Samba 4.21 on, is not needed: the glue reads the ldb context of an
 # ldb.Ldb itself (docs/design.md, "Samba interfaces").  Samba 4.22's
 # option parser warns on stderr without python3-setproctitle.
 PKGS="gcc pkg-config python3-dev
-samba samba-ad-dc samba-ad-provision samba-dev python3-samba ldb-tools
-libldb-dev libtalloc-dev libtevent-dev libcmocka-dev python3-setproctitle
+samba samba-ad-dc samba-ad-provision python3-samba ldb-tools
+libldb-dev libtalloc-dev libcmocka-dev python3-setproctitle
 libxml2-dev krb5-user valgrind iproute2 util-linux
-apache2 libapache2-mod-auth-gssapi curl python3-gssapi"
+apache2 libapache2-mod-auth-gssapi curl python3-gssapi clang-format"
 
 if [ "${1:-}" = --list ]; then
 	for p in $PKGS; do
