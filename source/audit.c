@@ -95,30 +95,6 @@ static const char *slot_str(const struct audit *a, uint32_t ref)
 	return a->chunks[(ref >> 20) - 1] + (ref & (ARENA_CHUNK - 1));
 }
 
-static uint64_t hash_spn(const char *s)
-{
-	/* FNV-1a over the folding of spnpool_spn_compare() */
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const char *p = s;
-	bool space = false;
-
-	while (*p == ' ') {
-		p++;
-	}
-	for (; *p != '\0'; p++) {
-		if (*p == ' ') {
-			space = true;
-			continue;
-		}
-		if (space) {
-			h = (h ^ (uint8_t)' ') * 0x100000001b3ULL;
-			space = false;
-		}
-		h = (h ^ (uint8_t)spnpool_ascii_lower(*p)) * 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static int arena_add(struct audit *a, const char *s, size_t len,
 		     uint32_t *_ref)
 {
@@ -154,7 +130,7 @@ static int arena_add(struct audit *a, const char *s, size_t len,
 /* The slot holding an SPN equal to s, or the empty slot where it goes. */
 static uint32_t find_slot(const struct audit *a, const char *s)
 {
-	uint32_t i = (uint32_t)hash_spn(s) & a->mask;
+	uint32_t i = (uint32_t)spnpool_spn_fold_hash(s) & a->mask;
 
 	while (a->slots[i].ref != 0 &&
 	       !spnpool_spn_equal(slot_str(a, a->slots[i].ref), s)) {

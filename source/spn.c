@@ -330,3 +330,20 @@ char *spnpool_spn_fold(TALLOC_CTX *mem_ctx, const char *text)
 	out[n] = '\0';
 	return out;
 }
+
+/* FNV-1a, 64 bits */
+#define FOLD_HASH_BASIS 0xcbf29ce484222325ULL
+#define FOLD_HASH_PRIME 0x100000001b3ULL
+
+uint64_t spnpool_spn_fold_hash(const char *text)
+{
+	struct fold_cursor c;
+	uint64_t h = FOLD_HASH_BASIS;
+	int ch;
+
+	fold_start(&c, text);
+	while ((ch = fold_next(&c)) != -1) {
+		h = (h ^ (uint8_t)ch) * FOLD_HASH_PRIME;
+	}
+	return h;
+}

@@ -55,6 +55,13 @@ enum spnpool_status spnpool_port_parse(const char *s, size_t len,
 enum spnpool_status spnpool_host_check_len(const char *host, size_t len,
 					   enum spnpool_host_kind *_kind);
 
+/*
+ * A 64-bit hash (FNV-1a) of spnpool_spn_fold(text), computed without
+ * copying: SPNs that spnpool_spn_equal() calls equal hash alike.  audit's
+ * duplicate table keys on it, so the folding rule lives in spn.c alone.
+ */
+uint64_t spnpool_spn_fold_hash(const char *text);
+
 /* ---- identity.c: IDENTITY text, pure ---- */
 
 enum spnpool_identity_kind {
