@@ -755,7 +755,7 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 	};
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct audit *a = NULL;
-	unsigned saved_page = dir->page_size;
+	struct spnpool_search_opts opts = {.page_size = req->page_size};
 	const char *target = NULL;
 	size_t i;
 	uint32_t s;
@@ -788,9 +788,6 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 	}
 	a->result->findings = talloc_array(a->result, struct spnpool_finding,
 					   0);
-	if (req->page_size != 0) {
-		dir->page_size = req->page_size;
-	}
 	for (i = 0; i < dir->num_naming_contexts; i++) {
 		struct ldb_dn *base = ldb_dn_new(tmp_ctx, dir->ldb,
 						 dir->naming_contexts[i]);
@@ -802,7 +799,7 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 		a->base = dir->naming_contexts[i];
 		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE,
 					 "(servicePrincipalName=*)", attrs,
-					 scan_entry, a);
+					 &opts, scan_entry, a);
 		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 			ret = LDB_SUCCESS;
 		}
@@ -851,7 +848,6 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 	      sizeof(struct spnpool_finding), compare_findings);
 	*_result = talloc_move(mem_ctx, &a->result);
 done:
-	dir->page_size = saved_page;
 	talloc_free(tmp_ctx);
 	return ret;
 }

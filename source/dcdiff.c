@@ -122,7 +122,7 @@ static int scan_dc(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		}
 		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE,
 					 "(servicePrincipalName=*)", attrs,
-					 scan_entry, sc);
+					 NULL, scan_entry, sc);
 		talloc_free(base);
 		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 			ret = LDB_SUCCESS;

@@ -97,12 +97,19 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 		       int scope,
 		       const char *filter,
 		       const char *const *attrs,
+		       const struct spnpool_search_opts *opts,
 		       spnpool_entry_fn fn,
 		       void *private_data)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(dir);
 	struct paged_state *st = NULL;
+	unsigned page_size = dir->page_size;
+	size_t c;
 	int ret = LDB_SUCCESS;
+
+	if (opts != NULL && opts->page_size != 0) {
+		page_size = opts->page_size;
+	}
 
 	if (tmp_ctx == NULL) {
 		return ldb_oom(dir->ldb);
@@ -143,13 +150,21 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 				ret = ldb_oom(dir->ldb);
 				goto done;
 			}
-			pc->size = (int)dir->page_size;
+			pc->size = (int)page_size;
 			pc->cookie = st->cookie;
 			pc->cookie_len = st->cookie_len;
 			/* Not critical: a backend without paging answers in
 			 * one go and sends no cookie back. */
 			ret = ldb_request_add_control(
 				req, LDB_CONTROL_PAGED_RESULTS_OID, false, pc);
+		}
+		for (c = 0; ret == LDB_SUCCESS && opts != NULL &&
+			    opts->controls != NULL && opts->controls[c] != NULL;
+		     c++) {
+			ret = ldb_request_add_control(
+				req, opts->controls[c]->oid,
+				opts->controls[c]->critical,
+				opts->controls[c]->data);
 		}
 		if (ret == LDB_SUCCESS) {
 			ret = ldb_request(dir->ldb, req);
@@ -410,9 +425,36 @@ int spnpool_dir_init(TALLOC_CTX *mem_ctx,
 	return LDB_SUCCESS;
 }
 
+bool spnpool_dir_ldb_is_local(struct ldb_context *ldb)
+{
+	/* ldb_connect() records the URL it picked the backend by; the
+	 * backend is the scheme before ':', a plain path is a tdb file */
+	static const char *const local_backends[] = {"tdb", "mdb", "ldb"};
+	const char *url = ldb_get_opaque(ldb, "ldb_url");
+	const char *colon = NULL;
+	size_t len;
+	size_t i;
+
+	if (url == NULL) {
+		return false;
+	}
+	colon = strchr(url, ':');
+	if (colon == NULL) {
+		return true;
+	}
+	len = (size_t)(colon - url);
+	for (i = 0; i < sizeof(local_backends) / sizeof(local_backends[0]);
+	     i++) {
+		if (len == strlen(local_backends[i]) &&
+		    strncasecmp(url, local_backends[i], len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 		     struct ldb_context *ldb,
-		     bool local,
 		     struct spnpool_dir **_dir)
 {
 	static const char *const attrs[] = {"namingContexts",
@@ -470,7 +512,7 @@ int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 		}
 	}
 	ret = spnpool_dir_init(
-		mem_ctx, ldb, local,
+		mem_ctx, ldb, spnpool_dir_ldb_is_local(ldb),
 		ldb_msg_find_attr_as_string(root, "defaultNamingContext", NULL),
 		ldb_msg_find_attr_as_string(root, "configurationNamingContext",
 					    NULL),
@@ -989,7 +1031,7 @@ static int holders_on(TALLOC_CTX *mem_ctx,
 			return ldb_oom(dir->ldb);
 		}
 		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
-					 attrs, collect_holder, st);
+					 attrs, NULL, collect_holder, st);
 		talloc_free(base);
 		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 			ret = LDB_SUCCESS; /* an NC this backend lacks */
@@ -1223,7 +1265,7 @@ int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx,
 			goto done;
 		}
 		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
-					 attrs, collect_kdc_match, st);
+					 attrs, NULL, collect_kdc_match, st);
 		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 			ret = LDB_SUCCESS; /* an NC this backend lacks */
 		}

@@ -1050,7 +1050,7 @@ static int list_host(TALLOC_CTX *mem_ctx,
 			return ldb_oom(dir->ldb);
 		}
 		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
-					 attrs, collect_host_entry, st);
+					 attrs, NULL, collect_host_entry, st);
 		if (ret != LDB_SUCCESS && ret != LDB_ERR_NO_SUCH_OBJECT) {
 			return ret;
 		}

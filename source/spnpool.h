@@ -317,39 +317,33 @@ spnpool_conflict_decide(const struct spnpool_alias_map *map,
 struct ldb_context;
 
 /**
- * What the library knows of the directory behind a borrowed ldb context.
- * Read once by spnpool_dir_open(); the ldb context must outlive it.
+ * What the library knows of the directory behind a borrowed ldb context:
+ * opaque, read once by spnpool_dir_open(); the ldb context must outlive
+ * it.  Only the directory layer (source/dir.c) reads its fields.
  */
-struct spnpool_dir {
-	struct ldb_context *ldb; /* borrowed */
-	bool local;		 /* sam.ldb opened directly: real transactions */
-	char *default_nc;	 /* "DC=example,DC=test" */
-	char *config_nc;
-	char *dns_domain;	 /* "example.test" */
-	char *netbios_domain;	 /* "EXAMPLE" */
-	char **naming_contexts;	 /* every NC the server holds */
-	size_t num_naming_contexts;
-	struct spnpool_alias_map *aliases; /* from sPNMappings */
-	unsigned page_size;		   /* paged searches; default 500 */
-	char *dc_name;			   /* rootDSE dnsHostName, or NULL */
-	/* The other writable DCs of the domain (spnpool_dir_add_peer()):
-	 * every holder search also runs on each of them. */
-	struct spnpool_dir **peers;
-	size_t num_peers;
-};
+struct spnpool_dir;
 
 /**
- * Read the rootDSE, the domain's names and sPNMappings.
+ * Whether ldb is a local database file opened directly (tdb or mdb: ldb
+ * transactions are real) rather than a directory server reached over
+ * LDAP (ldap://, ldaps://, ldapi://: a transaction does nothing, one
+ * modify is the unit of atomicity).  Decided from the URL ldb_connect()
+ * chose the backend by, with ldb's own rule (no scheme: a tdb file).
+ *
+ * @return true for a local file; false over LDAP or when ldb was not
+ *         opened by ldb_connect()
+ */
+SPNPOOL_PUBLIC bool spnpool_dir_ldb_is_local(struct ldb_context *ldb);
+
+/**
+ * Read the rootDSE, the domain's names and sPNMappings.  The transaction
+ * model follows the backend (spnpool_dir_ldb_is_local()).
  *
  * @param ldb    a connected context (a SamDB's); borrowed
- * @param local  true when ldb is a local sam.ldb (transactions are real);
- *               false over ldap://, where one modify is the unit of
- *               atomicity
  * @return LDB_SUCCESS, or an LDB error with ldb_errstring() set
  */
 SPNPOOL_PUBLIC int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 				    struct ldb_context *ldb,
-				    bool local,
 				    struct spnpool_dir **_dir);
 
 /**

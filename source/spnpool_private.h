@@ -91,19 +91,49 @@ enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
 
 struct ldb_message;
 struct ldb_dn;
+struct ldb_control;
+
+/* The directory handle (opaque in spnpool.h).  Fields are set when it is
+ * opened and read by the directory layer; the operations ask it through
+ * the spnpool_dir_* functions below. */
+struct spnpool_dir {
+	struct ldb_context *ldb; /* borrowed */
+	bool local;		 /* sam.ldb opened directly: real transactions */
+	char *default_nc;	 /* "DC=example,DC=test" */
+	char *config_nc;
+	char *dns_domain;	 /* "example.test" */
+	char *netbios_domain;	 /* "EXAMPLE" */
+	char **naming_contexts;	 /* every NC the server holds */
+	size_t num_naming_contexts;
+	struct spnpool_alias_map *aliases; /* from sPNMappings */
+	unsigned page_size;		   /* paged searches; default 500 */
+	char *dc_name;			   /* rootDSE dnsHostName, or NULL */
+	/* The other writable DCs of the domain (spnpool_dir_add_peer()):
+	 * every holder search also runs on each of them. */
+	struct spnpool_dir **peers;
+	size_t num_peers;
+};
+
+/* Options of one search, given per call (the handle is never changed for
+ * one caller's sake). */
+struct spnpool_search_opts {
+	unsigned page_size;	      /* 0: the handle's (500) */
+	struct ldb_control **controls; /* added to each request; or NULL */
+};
 
 /* Called for each entry of a paged search; a non-zero return stops the
  * search and becomes its result. */
 typedef int (*spnpool_entry_fn)(struct ldb_message *msg, void *private_data);
 
-/* Subtree search of base in pages of dir->page_size, streaming entries to
- * fn.  The paging control is not critical: a backend without it returns
- * everything at once. */
+/* Subtree search of base in pages (opts->page_size, else the handle's),
+ * streaming entries to fn.  The paging control is not critical: a backend
+ * without it returns everything at once.  opts may be NULL. */
 int spnpool_dir_search(struct spnpool_dir *dir,
 		       struct ldb_dn *base,
 		       int scope,
 		       const char *filter,
 		       const char *const *attrs,
+		       const struct spnpool_search_opts *opts,
 		       spnpool_entry_fn fn,
 		       void *private_data);
 

@@ -94,6 +94,47 @@ static void test_dir_reads_domain_names_and_mappings(void **state)
 	assert_null(spnpool_dn_to_dns_domain(t->mem, "CN=x,O=y"));
 }
 
+/*
+ * The transaction model comes from the backend ldb_connect() chose:
+ * the fixture's tdb:// file is local; the URL ldb records decides for
+ * other contexts, by ldb's rule (no scheme: a tdb file).
+ */
+static void test_dir_decides_local_from_the_backend(void **state)
+{
+	struct ops_ctx *t = *state;
+	static const struct {
+		const char *url;
+		bool local;
+	} cases[] = {
+		{"/var/lib/samba/private/sam.ldb", true},
+		{"tdb:///tmp/x.ldb", true},
+		{"MDB:///tmp/x.ldb", true},
+		{"ldb:///tmp/x.ldb", true},
+		{"ldap://dc1.example.test", false},
+		{"LDAPS://dc1.example.test", false},
+		{"ldapi:///run/samba/ldapi", false},
+		{"tdbx://x", false},
+	};
+	struct ldb_context *ldb = NULL;
+	size_t i;
+
+	assert_true(spnpool_dir_ldb_is_local(t->f->ldb));
+	ldb = ldb_init(t->mem, NULL);
+	assert_non_null(ldb);
+	assert_false(spnpool_dir_ldb_is_local(ldb)); /* never connected */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(ldb_set_opaque(ldb, "ldb_url",
+						(void *)discard_const(
+								cases[i].url)),
+				 LDB_SUCCESS);
+		if (spnpool_dir_ldb_is_local(ldb) != cases[i].local) {
+			fail_msg("%s: expected %s", cases[i].url,
+				 cases[i].local ? "local" : "LDAP");
+		}
+	}
+	talloc_free(ldb);
+}
+
 static void assert_resolves(struct ops_ctx *t, const char *identity,
 			    const char *server, const char *dn)
 {
@@ -647,6 +688,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		BOTH(test_dir_reads_domain_names_and_mappings),
+		cmocka_unit_test_setup_teardown(
+			test_dir_decides_local_from_the_backend,
+			setup_local, teardown),
 		BOTH(test_identity_every_form_resolves),
 		BOTH(test_identity_builtin_means_the_servers_computer),
 		BOTH(test_identity_refusals_are_precise),
