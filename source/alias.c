@@ -134,28 +134,10 @@ static enum spnpool_status add_form(TALLOC_CTX *mem_ctx,
 				    const char *cls,
 				    const char *tail)
 {
-	char *form = talloc_asprintf(mem_ctx, "%s/%s", cls, tail);
-	char **grown = NULL;
-	size_t i;
-
-	if (form == NULL) {
-		return SPNPOOL_ERR_NO_MEMORY;
-	}
-	for (i = 0; i < *num; i++) {
-		if (spnpool_spn_equal((*forms)[i], form)) {
-			TALLOC_FREE(form);
-			return SPNPOOL_OK;
-		}
-	}
-	grown = talloc_realloc(mem_ctx, *forms, char *, *num + 1);
-	if (grown == NULL) {
-		TALLOC_FREE(form);
-		return SPNPOOL_ERR_NO_MEMORY;
-	}
-	grown[*num] = talloc_steal(grown, form);
-	*forms = grown;
-	(*num)++;
-	return SPNPOOL_OK;
+	return spnpool_spn_list_add(mem_ctx, forms, num,
+				    talloc_asprintf(mem_ctx, "%s/%s", cls,
+						    tail),
+				    NULL);
 }
 
 enum spnpool_status spnpool_alias_forms(TALLOC_CTX *mem_ctx,

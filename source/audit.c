@@ -345,16 +345,10 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 
 /* ---- findings ---- */
 
-struct account_names {
-	char *dn;
-	char *sam;
-	bool disabled;
-};
-
 static int compare_names(const void *x, const void *y)
 {
-	const struct account_names *a = x;
-	const struct account_names *b = y;
+	const struct spnpool_holder_name *a = x;
+	const struct spnpool_holder_name *b = y;
 
 	return strcasecmp(a->dn, b->dn);
 }
@@ -364,67 +358,15 @@ static int compare_names(const void *x, const void *y)
  * search per naming context, only for the SPNs of findings.
  */
 static int holders_named(TALLOC_CTX *mem_ctx, struct audit *a,
-			 const char *spn, struct account_names *out,
+			 const char *spn, struct spnpool_holder_name *out,
 			 size_t max, size_t *_n)
 {
-	static const char *const attrs[] = {"sAMAccountName",
-					    "userAccountControl", NULL};
-	const char *enc = ldb_binary_encode_string(mem_ctx, spn);
 	size_t n = 0;
-	size_t i;
+	int ret;
 
-	if (enc == NULL) {
-		return ldb_oom(a->dir->ldb);
-	}
-	/* the default NC first: accounts live there; stop once max found */
-	for (i = 0; i <= a->dir->num_naming_contexts && n < max; i++) {
-		const char *nc = (i == 0) ? a->dir->default_nc
-					  : a->dir->naming_contexts[i - 1];
-		struct ldb_result *res = NULL;
-		struct ldb_dn *base = NULL;
-		unsigned k;
-		int ret;
-
-		if (i > 0 && strcasecmp(nc, a->dir->default_nc) == 0) {
-			continue;
-		}
-		base = ldb_dn_new(mem_ctx, a->dir->ldb, nc);
-		ret = ldb_search(a->dir->ldb, mem_ctx, &res, base,
-				     LDB_SCOPE_SUBTREE, (const char **)attrs,
-				     "(servicePrincipalName=%s)", enc);
-
-		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
-			continue;
-		}
-		if (ret != LDB_SUCCESS) {
-			return ret;
-		}
-		for (k = 0; k < res->count && n < max; k++) {
-			const struct ldb_message *m = res->msgs[k];
-			const char *dn = ldb_dn_get_linearized(m->dn);
-			const char *sam = ldb_msg_find_attr_as_string(
-				m, "sAMAccountName", NULL);
-			size_t j;
-			bool seen = false;
-
-			/* child partitions show up under their parent */
-			for (j = 0; j < n; j++) {
-				seen |= strcasecmp(out[j].dn, dn) == 0;
-			}
-			if (seen) {
-				continue;
-			}
-			out[n].dn = talloc_strdup(mem_ctx, dn);
-			out[n].sam = talloc_strdup(mem_ctx,
-						   sam != NULL ? sam : dn);
-			out[n].disabled = (ldb_msg_find_attr_as_uint(
-						   m, "userAccountControl", 0) &
-					   UF_ACCOUNTDISABLE) != 0;
-			if (out[n].dn == NULL || out[n].sam == NULL) {
-				return ldb_oom(a->dir->ldb);
-			}
-			n++;
-		}
+	ret = spnpool_dir_holders_named(mem_ctx, a->dir, spn, out, max, &n);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
 	qsort(out, n, sizeof(out[0]), compare_names);
 	if (n == 0) {
@@ -443,7 +385,7 @@ static int add_finding(struct audit *a,
 		       enum spnpool_finding_kind kind,
 		       const char *spn,
 		       size_t num_accounts,
-		       struct account_names *names,
+		       struct spnpool_holder_name *names,
 		       char *detail,
 		       char *fix)
 {
@@ -483,7 +425,7 @@ static int add_finding(struct audit *a,
 static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 			     uint32_t s)
 {
-	struct account_names names[64];
+	struct spnpool_holder_name names[64];
 	const char *spn = slot_str(a, a->slots[s].ref);
 	char *list = NULL;
 	char *fix = NULL;
@@ -565,7 +507,7 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 	const char *spn = slot_str(a, a->slots[s].ref);
 	const char *tail = strchr(spn, '/') + 1;
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
-	struct account_names names[2];
+	struct spnpool_holder_name names[2];
 	size_t n = 0;
 	size_t host_len = strcspn(tail, ":/");
 	char *host = talloc_strndup(mem_ctx, tail, host_len);
@@ -655,7 +597,7 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 {
 	const char *spn = slot_str(a, a->slots[s].ref);
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
-	struct account_names names[64];
+	struct spnpool_holder_name names[64];
 	size_t n = 0;
 	size_t i;
 	int ret;
@@ -701,7 +643,7 @@ static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 	const char *spn = slot_str(a, a->slots[s].ref);
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
 	struct audit_account *acct = &a->accounts[holder];
-	struct account_names names[1];
+	struct spnpool_holder_name names[1];
 	size_t n = 0;
 	int ret;
 

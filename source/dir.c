@@ -1667,3 +1667,315 @@ done:
 	talloc_free(tmp_ctx);
 	return ret;
 }
+
+/* ---- AD-integrated DNS ---- */
+
+/* DC=DomainDnsZones,... or DC=ForestDnsZones,...: an application
+ * partition of DNS zones (its first component, not a text prefix). */
+static bool is_dns_partition(struct ldb_dn *nc)
+{
+	const char *name = ldb_dn_get_component_name(nc, 0);
+	const struct ldb_val *v = ldb_dn_get_component_val(nc, 0);
+
+	if (name == NULL || v == NULL || strcasecmp(name, "DC") != 0) {
+		return false;
+	}
+	return (v->length == 14 &&
+		(strncasecmp((const char *)v->data, "DomainDnsZones", 14) ==
+			 0 ||
+		 strncasecmp((const char *)v->data, "ForestDnsZones", 14) ==
+			 0));
+}
+
+/* Append the dnsZone entries directly under base to zones. */
+static int read_zones_under(struct spnpool_dir *dir,
+			    struct ldb_dn *base,
+			    struct spnpool_dns_zones *zones)
+{
+	static const char *const attrs[] = {"name", NULL};
+	TALLOC_CTX *tmp_ctx = talloc_new(zones);
+	struct ldb_result *res = NULL;
+	unsigned k;
+	int ret;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	ret = ldb_search(dir->ldb, tmp_ctx, &res, base, LDB_SCOPE_ONELEVEL,
+			 (const char **)attrs, "(objectClass=dnsZone)");
+	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		ret = LDB_SUCCESS; /* no DNS in this partition */
+		goto done;
+	}
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	for (k = 0; k < res->count; k++) {
+		const struct ldb_val *v = ldb_dn_get_rdn_val(res->msgs[k]->dn);
+		struct spnpool_dns_zone *z =
+			SPNPOOL_APPEND(zones, zones->zones, zones->num);
+
+		if (z == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+		z->dn = talloc_steal(zones->zones, res->msgs[k]->dn);
+		z->name = talloc_strndup(zones->zones,
+					 v != NULL ? (const char *)v->data : "",
+					 v != NULL ? v->length : 0);
+		if (z->name == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+	}
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+int spnpool_dir_dns_zones(TALLOC_CTX *mem_ctx,
+			  struct spnpool_dir *dir,
+			  struct spnpool_dns_zones **_zones)
+{
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct spnpool_dns_zones *zones = NULL;
+	struct ldb_dn *base = NULL;
+	size_t i;
+	int ret;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	zones = talloc_zero(tmp_ctx, struct spnpool_dns_zones);
+	if (zones == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	for (i = 0; i < dir->num_naming_contexts; i++) {
+		base = ldb_dn_new(tmp_ctx, dir->ldb, dir->naming_contexts[i]);
+		if (base == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+		if (!is_dns_partition(base)) {
+			continue;
+		}
+		if (!ldb_dn_add_child_fmt(base, "CN=MicrosoftDNS")) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+		ret = read_zones_under(dir, base, zones);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
+	}
+	/* the legacy place, in the domain partition */
+	base = ldb_dn_new(tmp_ctx, dir->ldb, dir->default_nc);
+	if (base == NULL ||
+	    !ldb_dn_add_child_fmt(base, "CN=MicrosoftDNS,CN=System")) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	ret = read_zones_under(dir, base, zones);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	*_zones = talloc_move(mem_ctx, &zones);
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* The zone of zones that holds name (the longest suffix), or NULL. */
+static const struct spnpool_dns_zone *
+zone_of(const struct spnpool_dns_zones *zones, const char *name)
+{
+	const struct spnpool_dns_zone *best = NULL;
+	size_t best_len = 0;
+	size_t name_len = strlen(name);
+	size_t i;
+
+	for (i = 0; i < zones->num; i++) {
+		const char *z = zones->zones[i].name;
+		size_t zl = strlen(z);
+
+		if (zl <= best_len || zl > name_len) {
+			continue;
+		}
+		if (strcasecmp(name + name_len - zl, z) == 0 &&
+		    (zl == name_len || name[name_len - zl - 1] == '.')) {
+			best = &zones->zones[i];
+			best_len = zl;
+		}
+	}
+	return best;
+}
+
+int spnpool_dir_dns_lookup(TALLOC_CTX *mem_ctx,
+			   struct spnpool_dir *dir,
+			   const struct spnpool_dns_zones *zones,
+			   const char *name,
+			   enum spnpool_dir_dns_answer *_answer,
+			   char **_target)
+{
+	static const char *const attrs[] = {"dnsRecord", NULL};
+	const struct spnpool_dns_zone *zone = zone_of(zones, name);
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_message *msg = NULL;
+	struct ldb_message_element *el = NULL;
+	struct ldb_dn *node = NULL;
+	char *relative = NULL;
+	size_t zl;
+	unsigned i;
+	int ret;
+
+	*_answer = SPNPOOL_DIR_DNS_NO_ZONE;
+	*_target = NULL;
+	if (zone == NULL) {
+		return LDB_SUCCESS;
+	}
+	*_answer = SPNPOOL_DIR_DNS_NO_RECORD;
+	tmp_ctx = talloc_new(mem_ctx);
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	zl = strlen(zone->name);
+	relative = (zl == strlen(name))
+			   ? talloc_strdup(tmp_ctx, "@")
+			   : talloc_strndup(tmp_ctx, name,
+					    strlen(name) - zl - 1);
+	node = ldb_dn_copy(tmp_ctx, zone->dn);
+	if (relative == NULL || node == NULL ||
+	    !ldb_dn_add_child_fmt(node, "DC=%s", relative)) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	ret = read_object(tmp_ctx, dir, node, attrs, &msg);
+	if (ret != LDB_SUCCESS || msg == NULL) {
+		goto done;
+	}
+	el = ldb_msg_find_element(msg, "dnsRecord");
+	for (i = 0; el != NULL && i < el->num_values; i++) {
+		struct spnpool_dns_record *rec = NULL;
+		size_t k;
+
+		if (spnpool_dns_record_parse(tmp_ctx, el->values[i].data,
+					     el->values[i].length,
+					     &rec) != SPNPOOL_OK) {
+			ldb_debug(dir->ldb, LDB_DEBUG_WARNING,
+				  "spnpool: ignoring a malformed dnsRecord "
+				  "of %s",
+				  ldb_dn_get_linearized(node));
+			continue;
+		}
+		if (rec->type == SPNPOOL_DNS_TYPE_A ||
+		    rec->type == SPNPOOL_DNS_TYPE_AAAA) {
+			*_answer = SPNPOOL_DIR_DNS_ADDRESS;
+			continue;
+		}
+		if (rec->type != SPNPOOL_DNS_TYPE_CNAME) {
+			continue;
+		}
+		for (k = 0; rec->target[k] != '\0'; k++) {
+			rec->target[k] = spnpool_ascii_lower(rec->target[k]);
+		}
+		*_target = talloc_steal(mem_ctx, rec->target);
+		*_answer = SPNPOOL_DIR_DNS_CNAME;
+		break;
+	}
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* ---- the accounts holding one exact value ---- */
+
+int spnpool_dir_holders_named(TALLOC_CTX *mem_ctx,
+			      struct spnpool_dir *dir,
+			      const char *spn,
+			      struct spnpool_holder_name *out,
+			      size_t max,
+			      size_t *_n)
+{
+	static const char *const attrs[] = {"sAMAccountName",
+					    "userAccountControl", NULL};
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct ldb_dn *default_nc = NULL;
+	struct ldb_dn **seen = NULL;
+	const char *enc = NULL;
+	size_t n = 0;
+	size_t i;
+	int ret = LDB_SUCCESS;
+
+	*_n = 0;
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	enc = ldb_binary_encode_string(tmp_ctx, spn);
+	default_nc = ldb_dn_new(tmp_ctx, dir->ldb, dir->default_nc);
+	seen = talloc_zero_array(tmp_ctx, struct ldb_dn *, max + 1);
+	if (enc == NULL || default_nc == NULL || seen == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	/* the default NC first: accounts live there; stop once max found */
+	for (i = 0; i <= dir->num_naming_contexts && n < max; i++) {
+		struct ldb_dn *base = default_nc;
+		struct ldb_result *res = NULL;
+		unsigned k;
+
+		if (i > 0) {
+			base = ldb_dn_new(tmp_ctx, dir->ldb,
+					  dir->naming_contexts[i - 1]);
+			if (base == NULL) {
+				ret = ldb_oom(dir->ldb);
+				goto done;
+			}
+			if (ldb_dn_compare(base, default_nc) == 0) {
+				continue;
+			}
+		}
+		ret = ldb_search(dir->ldb, tmp_ctx, &res, base,
+				 LDB_SCOPE_SUBTREE, (const char **)attrs,
+				 "(servicePrincipalName=%s)", enc);
+		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+			ret = LDB_SUCCESS;
+			continue;
+		}
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
+		for (k = 0; k < res->count && n < max; k++) {
+			const struct ldb_message *m = res->msgs[k];
+			const char *sam = ldb_msg_find_attr_as_string(
+				m, "sAMAccountName", NULL);
+			bool dup = false;
+			size_t j;
+
+			/* child partitions show up under their parent */
+			for (j = 0; j < n && !dup; j++) {
+				dup = ldb_dn_compare(seen[j], m->dn) == 0;
+			}
+			if (dup) {
+				continue;
+			}
+			seen[n] = m->dn;
+			out[n].dn = talloc_strdup(mem_ctx,
+						  ldb_dn_get_linearized(m->dn));
+			out[n].sam = talloc_strdup(
+				mem_ctx, sam != NULL ? sam : out[n].dn);
+			out[n].disabled = (ldb_msg_find_attr_as_uint(
+						   m, "userAccountControl", 0) &
+					   UF_ACCOUNTDISABLE) != 0;
+			if (out[n].dn == NULL || out[n].sam == NULL) {
+				ret = ldb_oom(dir->ldb);
+				goto done;
+			}
+			n++;
+		}
+	}
+	*_n = n;
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}

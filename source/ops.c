@@ -116,35 +116,12 @@ enum candidate_mode {
 	CANDIDATES_REMOVE, /* :port forms with a port, else plain forms */
 };
 
-static bool already_listed(char *const *list, size_t n, const char *spn)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (spnpool_spn_equal(list[i], spn)) {
-			return true;
-		}
-	}
-	return false;
-}
-
 static int append_spn(struct spnpool_dir *dir, TALLOC_CTX *mem_ctx,
 		      char ***list, size_t *n, char *spn)
 {
-	char **grown = NULL;
-
-	if (spn == NULL) {
+	if (spnpool_spn_list_add(mem_ctx, list, n, spn, NULL) != SPNPOOL_OK) {
 		return ldb_oom(dir->ldb);
 	}
-	if (already_listed(*list, *n, spn)) {
-		return LDB_SUCCESS;
-	}
-	grown = talloc_realloc(mem_ctx, *list, char *, *n + 1);
-	if (grown == NULL) {
-		return ldb_oom(dir->ldb);
-	}
-	grown[(*n)++] = spn;
-	*list = grown;
 	return LDB_SUCCESS;
 }
 

@@ -347,3 +347,34 @@ uint64_t spnpool_spn_fold_hash(const char *text)
 	}
 	return h;
 }
+
+enum spnpool_status spnpool_spn_list_add(TALLOC_CTX *ctx, char ***list,
+					 size_t *num, char *spn,
+					 bool *_added)
+{
+	char **slot = NULL;
+	size_t i;
+
+	if (_added != NULL) {
+		*_added = false;
+	}
+	if (spn == NULL) {
+		return SPNPOOL_ERR_NO_MEMORY;
+	}
+	for (i = 0; i < *num; i++) {
+		if (spnpool_spn_equal((*list)[i], spn)) {
+			talloc_free(spn);
+			return SPNPOOL_OK;
+		}
+	}
+	slot = SPNPOOL_APPEND(ctx, *list, *num);
+	if (slot == NULL) {
+		talloc_free(spn);
+		return SPNPOOL_ERR_NO_MEMORY;
+	}
+	*slot = talloc_steal(*list, spn);
+	if (_added != NULL) {
+		*_added = true;
+	}
+	return SPNPOOL_OK;
+}

@@ -6,6 +6,8 @@
 #define SPNPOOL_PRIVATE_H
 
 #include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "spnpool.h"
 
@@ -36,6 +38,56 @@ static inline bool spnpool_class_char(char c)
 {
 	return spnpool_ascii_alnum(c) || c == '-' || c == '_' || c == '.';
 }
+
+/*
+ * The one array-growth helper: make room for one more element at the end
+ * of the talloc array *array of *num elements (allocated on ctx, or NULL),
+ * zero it, count it and return it.  The capacity is the array's talloc
+ * size, doubled when full, so no caller keeps a capacity of its own.
+ * Returns NULL when out of memory, leaving *array and *num as they were.
+ * Use it through SPNPOOL_APPEND(ctx, array, num).
+ */
+static inline void *spnpool_append(TALLOC_CTX *ctx, void **array,
+				   size_t *num, size_t el_size,
+				   const char *name)
+{
+	size_t cap = (*array == NULL) ? 0 : talloc_get_size(*array) / el_size;
+	char *p = *array;
+
+	if (*num >= cap) {
+		size_t want = (*num < 4) ? 4 : *num * 2;
+
+		if (want > SIZE_MAX / el_size) {
+			return NULL;
+		}
+		p = talloc_realloc_size(ctx, *array, want * el_size);
+		if (p == NULL) {
+			return NULL;
+		}
+		talloc_set_name_const(p, name);
+		*array = p;
+	}
+	p += *num * el_size;
+	memset(p, 0, el_size);
+	(*num)++;
+	return p;
+}
+
+#define SPNPOOL_APPEND(ctx, array, num)                                   \
+	((__typeof__(&(array)[0]))spnpool_append(                          \
+		(ctx), (void **)&(array), &(num), sizeof((array)[0]),       \
+		#array))
+
+/*
+ * The one "append unless present" helper, for lists of SPNs: steal spn
+ * into *list (a talloc array on ctx of *num strings) unless a value
+ * spnpool_spn_equal() to it is there already, in which case spn is
+ * freed.  *_added (may be NULL) says which.  SPNPOOL_ERR_NO_MEMORY when
+ * spn is NULL or the list cannot grow (spn is freed).
+ */
+enum spnpool_status spnpool_spn_list_add(TALLOC_CTX *ctx, char ***list,
+					 size_t *num, char *spn,
+					 bool *_added);
 
 /* True if [s, s + len) is well-formed UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF). */
@@ -202,6 +254,58 @@ int spnpool_dir_find_computer_by_dns(TALLOC_CTX *mem_ctx,
 				     struct spnpool_dir *dir,
 				     const char *fqdn,
 				     struct ldb_message **_msg);
+
+/* The zones of AD-integrated DNS: every dnsZone under CN=MicrosoftDNS of
+ * the DomainDnsZones and ForestDnsZones partitions and of the legacy
+ * CN=MicrosoftDNS,CN=System of the domain. */
+struct spnpool_dns_zone {
+	struct ldb_dn *dn;
+	char *name; /* the zone's name: its first RDN's value */
+};
+
+struct spnpool_dns_zones {
+	struct spnpool_dns_zone *zones;
+	size_t num;
+};
+
+int spnpool_dir_dns_zones(TALLOC_CTX *mem_ctx,
+			  struct spnpool_dir *dir,
+			  struct spnpool_dns_zones **_zones);
+
+/* What AD DNS says of one name. */
+enum spnpool_dir_dns_answer {
+	SPNPOOL_DIR_DNS_NO_ZONE,   /* no AD zone holds the name */
+	SPNPOOL_DIR_DNS_NO_RECORD, /* a zone does; no A, AAAA or CNAME */
+	SPNPOOL_DIR_DNS_ADDRESS,   /* A or AAAA records, no CNAME */
+	SPNPOOL_DIR_DNS_CNAME,	   /* a CNAME: *_target, lower case */
+};
+
+/* Read the node of name in the zone holding it (the longest suffix) and
+ * classify its dnsRecord values; a malformed value is logged and
+ * skipped.  *_target is the CNAME's target (on mem_ctx) or NULL. */
+int spnpool_dir_dns_lookup(TALLOC_CTX *mem_ctx,
+			   struct spnpool_dir *dir,
+			   const struct spnpool_dns_zones *zones,
+			   const char *name,
+			   enum spnpool_dir_dns_answer *_answer,
+			   char **_target);
+
+/* An account holding one exact SPN value, as audit names it. */
+struct spnpool_holder_name {
+	char *dn;
+	char *sam; /* sAMAccountName, else the DN */
+	bool disabled;
+};
+
+/* Up to max accounts whose servicePrincipalName matches spn on the server
+ * (its own comparison), the default naming context first, each object
+ * once (child partitions show under their parent); strings on mem_ctx. */
+int spnpool_dir_holders_named(TALLOC_CTX *mem_ctx,
+			      struct spnpool_dir *dir,
+			      const char *spn,
+			      struct spnpool_holder_name *out,
+			      size_t max,
+			      size_t *_n);
 
 /* Transactions: real on a local sam.ldb, no-ops over LDAP. */
 /*
