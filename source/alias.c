@@ -42,22 +42,20 @@ static enum spnpool_status parse_value(TALLOC_CTX *mem_ctx,
 	p = eq + 1;
 	for (;;) {
 		size_t n = strcspn(p, ",");
-		char **aliases = NULL;
+		char **alias = NULL;
 
 		if (spnpool_class_check(p, n) != SPNPOOL_OK) {
 			return SPNPOOL_ERR_MAPPING_SYNTAX;
 		}
-		aliases = talloc_realloc(mem_ctx, entry->aliases, char *,
-					 entry->num_aliases + 1);
-		if (aliases == NULL) {
+		alias = SPNPOOL_APPEND(mem_ctx, entry->aliases,
+				       entry->num_aliases);
+		if (alias == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
-		entry->aliases = aliases;
-		aliases[entry->num_aliases] = talloc_strndup(aliases, p, n);
-		if (aliases[entry->num_aliases] == NULL) {
+		*alias = talloc_strndup(entry->aliases, p, n);
+		if (*alias == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
-		entry->num_aliases++;
 		if (p[n] == '\0') {
 			break;
 		}

@@ -299,16 +299,16 @@ static int execute(struct exec *x, bool dry_run)
 			ret = append_ldif(x, c);
 			if (ret == LDB_SUCCESS &&
 			    c->action == SPNPOOL_CHANGE_DELETE) {
-				x->planned_deletes = talloc_realloc(
-					x->tmp, x->planned_deletes,
-					const struct spnpool_change *,
-					x->num_planned_deletes + 1);
-				if (x->planned_deletes == NULL) {
+				const struct spnpool_change **slot =
+					SPNPOOL_APPEND(x->tmp,
+						       x->planned_deletes,
+						       x->num_planned_deletes);
+
+				if (slot == NULL) {
 					ret = ldb_oom(x->dir->ldb);
 					break;
 				}
-				x->planned_deletes[x->num_planned_deletes++] =
-					c;
+				*slot = c;
 			}
 			continue;
 		}

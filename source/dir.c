@@ -954,13 +954,10 @@ static int collect_holder(struct ldb_message *msg, void *private_data)
 			talloc_free(value);
 			continue;
 		}
-		h = talloc_realloc(st->mem_ctx, st->holders,
-				   struct spnpool_holder, st->num_holders + 1);
+		h = SPNPOOL_APPEND(st->mem_ctx, st->holders, st->num_holders);
 		if (h == NULL) {
 			return ldb_oom(st->dir->ldb);
 		}
-		st->holders = h;
-		h = &st->holders[st->num_holders++];
 		h->account = guid;
 		h->dn = talloc_strdup(st->mem_ctx,
 				      ldb_dn_get_linearized(msg->dn));
@@ -1045,7 +1042,7 @@ static int holders_on(TALLOC_CTX *mem_ctx,
 
 int spnpool_dir_add_peer(struct spnpool_dir *dir, struct spnpool_dir *peer)
 {
-	struct spnpool_dir **peers = NULL;
+	struct spnpool_dir **slot = NULL;
 	size_t i;
 
 	if (peer == dir || peer->num_peers != 0) {
@@ -1058,13 +1055,11 @@ int spnpool_dir_add_peer(struct spnpool_dir *dir, struct spnpool_dir *peer)
 			return LDB_SUCCESS;
 		}
 	}
-	peers = talloc_realloc(dir, dir->peers, struct spnpool_dir *,
-			       dir->num_peers + 1);
-	if (peers == NULL) {
+	slot = SPNPOOL_APPEND(dir, dir->peers, dir->num_peers);
+	if (slot == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	peers[dir->num_peers++] = peer;
-	dir->peers = peers;
+	*slot = peer;
 	return LDB_SUCCESS;
 }
 
@@ -1172,14 +1167,10 @@ static int collect_kdc_match(struct ldb_message *msg, void *private_data)
 			return LDB_SUCCESS;
 		}
 	}
-	m = talloc_realloc(st->mem_ctx, st->matches, struct spnpool_kdc_match,
-			   st->num + 1);
+	m = SPNPOOL_APPEND(st->mem_ctx, st->matches, st->num);
 	if (m == NULL) {
 		return ldb_oom(st->dir->ldb);
 	}
-	st->matches = m;
-	m = &st->matches[st->num++];
-	*m = (struct spnpool_kdc_match){0};
 	m->dn = talloc_strdup(st->matches, dn);
 	m->sam_account_name = talloc_strdup(
 		st->matches,

@@ -642,34 +642,6 @@ static enum spnpool_status iis_check_inline(struct iis_state *s,
 	return SPNPOOL_OK;
 }
 
-/* Append one zeroed element to a talloc array; NULL on failure. */
-static void *iis_grow(struct iis_state *s, void **array, size_t *count,
-		      size_t size, const char *type)
-{
-	size_t n = *count;
-	char *p = NULL;
-
-	/* capacity doubles; the array never shrinks */
-	if (n == 0 || (n & (n - 1)) == 0) {
-		size_t cap = (n == 0) ? 4 : n * 2;
-
-		p = talloc_realloc_size(s->mem, *array, cap * size);
-		if (p == NULL) {
-			return NULL;
-		}
-		talloc_set_name_const(p, type);
-		*array = p;
-	}
-	p = (char *)*array + n * size;
-	memset(p, 0, size);
-	*count = n + 1;
-	return p;
-}
-
-#define IIS_APPEND(s, array, count)                                      \
-	iis_grow((s), (void **)&(array), &(count), sizeof(*(array)),    \
-		 #array)
-
 /* ---- applicationPools ---- */
 
 static enum spnpool_status iis_read_process_model(struct iis_state *s,
@@ -740,7 +712,7 @@ static enum spnpool_status iis_read_pools(struct iis_state *s,
 		if (!iis_is(n, "add")) {
 			continue;
 		}
-		pool = IIS_APPEND(s, s->pools, s->num_pools);
+		pool = SPNPOOL_APPEND(s->mem, s->pools, s->num_pools);
 		if (pool == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
@@ -1061,7 +1033,7 @@ static enum spnpool_status iis_read_bindings(struct iis_state *s,
 					 strcasecmp(protocol, "https") != 0)) {
 			continue;
 		}
-		b = IIS_APPEND(s, site->bindings, site->num_bindings);
+		b = SPNPOOL_APPEND(s->mem, site->bindings, site->num_bindings);
 		if (b == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
@@ -1112,7 +1084,7 @@ static enum spnpool_status iis_read_site(struct iis_state *s,
 	struct iis_site *site = NULL;
 	xmlNodePtr n = NULL;
 
-	site = IIS_APPEND(s, s->sites, s->num_sites);
+	site = SPNPOOL_APPEND(s->mem, s->sites, s->num_sites);
 	if (site == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
@@ -1152,7 +1124,7 @@ static enum spnpool_status iis_read_site(struct iis_state *s,
 		if (!iis_is(n, "application")) {
 			continue;
 		}
-		app = IIS_APPEND(s, site->apps, site->num_apps);
+		app = SPNPOOL_APPEND(s->mem, site->apps, site->num_apps);
 		if (app == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
@@ -1414,7 +1386,7 @@ static enum spnpool_status iis_read_providers(struct iis_state *s,
 				 IIS_MAX_PROVIDERS);
 			return SPNPOOL_ERR_CONFIG;
 		}
-		slot = IIS_APPEND(s, auth->ops, auth->num_ops);
+		slot = SPNPOOL_APPEND(s->mem, auth->ops, auth->num_ops);
 		if (slot == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
@@ -1437,7 +1409,7 @@ static enum spnpool_status iis_read_windows_auth(struct iis_state *s,
 	if (st != SPNPOOL_OK) {
 		return st;
 	}
-	auth = IIS_APPEND(s, s->auths, s->num_auths);
+	auth = SPNPOOL_APPEND(s->mem, s->auths, s->num_auths);
 	if (auth == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
@@ -1850,7 +1822,7 @@ static enum spnpool_status iis_emit(struct iis_state *s,
 			 IIS_MAX_BINDINGS);
 		return SPNPOOL_ERR_CONFIG;
 	}
-	w = IIS_APPEND(s, s->out, s->num_out);
+	w = SPNPOOL_APPEND(s->mem, s->out, s->num_out);
 	if (w == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}

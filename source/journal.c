@@ -403,15 +403,11 @@ int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 			    idx >= st->announced) {
 				goto bad;
 			}
-			st->entries = talloc_realloc(
-				st, st->entries, struct spnpool_journal_entry,
-				st->num_entries + 1);
-			if (st->entries == NULL) {
+			e = SPNPOOL_APPEND(st, st->entries, st->num_entries);
+			if (e == NULL) {
 				ret = ENOMEM;
 				goto done;
 			}
-			e = &st->entries[st->num_entries++];
-			memset(e, 0, sizeof(*e));
 			if (strcmp(fields[2], "add") == 0) {
 				e->change.action = SPNPOOL_CHANGE_ADD;
 			} else if (strcmp(fields[2], "delete") == 0) {

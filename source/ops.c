@@ -839,21 +839,18 @@ static int add_entry(struct spnpool_dir *dir,
 			return LDB_SUCCESS;
 		}
 	}
-	e = talloc_realloc(r, r->entries, struct spnpool_list_entry,
-			   r->num_entries + 1);
+	e = SPNPOOL_APPEND(r, r->entries, r->num_entries);
 	if (e == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	r->entries = e;
-	e = &r->entries[r->num_entries];
 	e->spn = talloc_strdup(r->entries, spn);
 	e->dn = talloc_strdup(r->entries, dn);
 	e->sam_account_name = dup_or_null(r->entries, sam);
 	e->via = via;
 	if (e->spn == NULL || e->dn == NULL) {
+		r->num_entries--;
 		return ldb_oom(dir->ldb);
 	}
-	r->num_entries++;
 	return LDB_SUCCESS;
 }
 

@@ -178,21 +178,12 @@ static enum spnpool_status pf_emit(struct pf_state *s,
 				   uint16_t port,
 				   bool https)
 {
-	struct spnpool_web_binding *w = NULL;
+	struct spnpool_web_binding *w = SPNPOOL_APPEND(s->mem, s->out,
+						       s->num_out);
 
-	if ((s->num_out & (s->num_out - 1)) == 0) {
-		size_t cap = (s->num_out == 0) ? 4 : s->num_out * 2;
-		struct spnpool_web_binding *grown = NULL;
-
-		grown = talloc_realloc(s->mem, s->out,
-				       struct spnpool_web_binding, cap);
-		if (grown == NULL) {
-			return SPNPOOL_ERR_NO_MEMORY;
-		}
-		s->out = grown;
+	if (w == NULL) {
+		return SPNPOOL_ERR_NO_MEMORY;
 	}
-	w = &s->out[s->num_out++];
-	memset(w, 0, sizeof(*w));
 	w->site = talloc_strdup(s->mem, pool->name);
 	w->pool = talloc_strdup(s->mem, pool->name);
 	w->identity_type = pool->type;
@@ -435,11 +426,12 @@ static enum spnpool_status pf_split(struct pf_state *s, char *value,
 		if (*p != '\0') {
 			*p++ = '\0';
 		}
-		items = talloc_realloc(s->mem, items, char *, num + 1);
-		if (items == NULL) {
+		char **item = SPNPOOL_APPEND(s->mem, items, num);
+
+		if (item == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
-		items[num++] = start;
+		*item = start;
 	}
 	*_items = items;
 	*_num = num;
