@@ -27,43 +27,93 @@
 #define SPNPOOL_LABEL_MAX_LEN 63
 #define SPNPOOL_NETBIOS_MAX_LEN 15
 
+/*
+ * Every status: its enum value, its name (for scripts and bindings) and
+ * the rule an input broke, as one sentence without a trailing period.
+ * The enum, spnpool_status_name() and spnpool_status_string() are all
+ * generated from this one list.
+ */
+#define SPNPOOL_STATUS_LIST(X) \
+	X(SPNPOOL_OK, "ok", "success")                                        \
+	X(SPNPOOL_ERR_EMPTY, "empty", "the value is empty")                   \
+	X(SPNPOOL_ERR_TOO_LONG, "too_long",                                   \
+	  "an SPN may be at most 1024 bytes long")                            \
+	X(SPNPOOL_ERR_BAD_UTF8, "bad_utf8", "the value is not valid UTF-8")   \
+	X(SPNPOOL_ERR_CONTROL_CHAR, "control_char",                           \
+	  "control characters (including NUL) are not allowed")               \
+	X(SPNPOOL_ERR_WHITESPACE, "whitespace", "whitespace is not allowed")  \
+	X(SPNPOOL_ERR_NO_SLASH, "no_slash",                                   \
+	  "an SPN has the form class/host[:port][/service-name]")             \
+	X(SPNPOOL_ERR_TOO_MANY_PARTS, "too_many_parts",                       \
+	  "an SPN has at most three '/'-separated parts")                     \
+	X(SPNPOOL_ERR_EMPTY_CLASS, "empty_class",                             \
+	  "the service class before '/' is empty")                            \
+	X(SPNPOOL_ERR_BAD_CLASS, "bad_class",                                 \
+	  "a service class may contain only letters, digits, '-', "           \
+	  "'_' and '.'")                                                      \
+	X(SPNPOOL_ERR_EMPTY_HOST, "empty_host", "the host name is empty")     \
+	X(SPNPOOL_ERR_EMPTY_SERVICE_NAME, "empty_service_name",               \
+	  "the service name after the second '/' is empty")                   \
+	X(SPNPOOL_ERR_BAD_SERVICE_NAME, "bad_service_name",                   \
+	  "the service name must obey the host name rules")                   \
+	X(SPNPOOL_ERR_BAD_PORT, "bad_port",                                   \
+	  "the port must be a decimal number without sign or "                \
+	  "leading zeros")                                                    \
+	X(SPNPOOL_ERR_PORT_RANGE, "port_range",                               \
+	  "the port must be from 1 to 65535")                                 \
+	X(SPNPOOL_ERR_HOST_NON_ASCII, "host_non_ascii",                       \
+	  "a host name must be ASCII; give an international name in "         \
+	  "its IDNA form (xn--...), which is what browsers request")          \
+	X(SPNPOOL_ERR_HOST_CHAR, "host_char",                                 \
+	  "a host name may contain only letters, digits, '-' and "            \
+	  "'.'")                                                              \
+	X(SPNPOOL_ERR_HOST_LABEL_EMPTY, "host_label_empty",                   \
+	  "a host name may not have an empty label (leading dot or "          \
+	  "'..')")                                                            \
+	X(SPNPOOL_ERR_HOST_LABEL_TOO_LONG, "host_label_too_long",             \
+	  "each label of a host name may be at most 63 characters "           \
+	  "long")                                                             \
+	X(SPNPOOL_ERR_HOST_TOO_LONG, "host_too_long",                         \
+	  "a host name may be at most 253 characters long")                   \
+	X(SPNPOOL_ERR_HOST_HYPHEN, "host_hyphen",                             \
+	  "a host name label may not start or end with '-'")                  \
+	X(SPNPOOL_ERR_HOST_NUMERIC, "host_numeric",                           \
+	  "an IP address or all-numeric name is not a host name; "            \
+	  "browsers request SPNs for names (Windows tries an IP SPN "         \
+	  "only when TryIPSPN is configured)")                                \
+	X(SPNPOOL_ERR_HOST_TRAILING_DOT, "host_trailing_dot",                 \
+	  "a trailing dot is only allowed after a name of two or "            \
+	  "more labels")                                                      \
+	X(SPNPOOL_ERR_NETBIOS_TOO_LONG, "netbios_too_long",                   \
+	  "a NetBIOS name may be at most 15 characters long")                 \
+	X(SPNPOOL_ERR_NO_DOMAIN, "no_domain",                                 \
+	  "a short host name needs the domain's DNS name to form "            \
+	  "the FQDN")                                                         \
+	X(SPNPOOL_ERR_URL_SCHEME, "url_scheme",                               \
+	  "only http:// and https:// URLs are served by HTTP SPNs")           \
+	X(SPNPOOL_ERR_URL_SYNTAX, "url_syntax",                               \
+	  "a URL has the form http[s]://host[:port][/path]")                  \
+	X(SPNPOOL_ERR_MAPPING_SYNTAX, "mapping_syntax",                       \
+	  "an sPNMappings value has the form "                                \
+	  "target=alias[,alias...]")                                          \
+	X(SPNPOOL_ERR_IDENTITY, "identity",                                   \
+	  "an identity is name, DOMAIN\\name, name@realm, a DN, "             \
+	  "NAME$ or an IIS built-in identity")                                \
+	X(SPNPOOL_ERR_DNS_RECORD, "dns_record",                               \
+	  "a dnsRecord value must follow MS-DNSP 2.3.2.2")                    \
+	X(SPNPOOL_ERR_CONFIG, "config",                                       \
+	  "the web server configuration is malformed")                        \
+	X(SPNPOOL_ERR_NO_MEMORY, "no_memory", "out of memory")
+
 /**
- * Why an input was refused.  Every value has a one-sentence rule from
+ * Why an input was refused: the error domain of the pure functions (see
+ * docs/design.md, "Errors").  Every value has a one-sentence rule from
  * spnpool_status_string(); callers add the offending input.
  */
 enum spnpool_status {
-	SPNPOOL_OK = 0,
-	SPNPOOL_ERR_EMPTY,
-	SPNPOOL_ERR_TOO_LONG,
-	SPNPOOL_ERR_BAD_UTF8,
-	SPNPOOL_ERR_CONTROL_CHAR,
-	SPNPOOL_ERR_WHITESPACE,
-	SPNPOOL_ERR_NO_SLASH,
-	SPNPOOL_ERR_TOO_MANY_PARTS,
-	SPNPOOL_ERR_EMPTY_CLASS,
-	SPNPOOL_ERR_BAD_CLASS,
-	SPNPOOL_ERR_EMPTY_HOST,
-	SPNPOOL_ERR_EMPTY_SERVICE_NAME,
-	SPNPOOL_ERR_BAD_SERVICE_NAME,
-	SPNPOOL_ERR_BAD_PORT,
-	SPNPOOL_ERR_PORT_RANGE,
-	SPNPOOL_ERR_HOST_NON_ASCII,
-	SPNPOOL_ERR_HOST_CHAR,
-	SPNPOOL_ERR_HOST_LABEL_EMPTY,
-	SPNPOOL_ERR_HOST_LABEL_TOO_LONG,
-	SPNPOOL_ERR_HOST_TOO_LONG,
-	SPNPOOL_ERR_HOST_HYPHEN,
-	SPNPOOL_ERR_HOST_NUMERIC,
-	SPNPOOL_ERR_HOST_TRAILING_DOT,
-	SPNPOOL_ERR_NETBIOS_TOO_LONG,
-	SPNPOOL_ERR_NO_DOMAIN,
-	SPNPOOL_ERR_URL_SCHEME,
-	SPNPOOL_ERR_URL_SYNTAX,
-	SPNPOOL_ERR_MAPPING_SYNTAX,
-	SPNPOOL_ERR_IDENTITY,
-	SPNPOOL_ERR_DNS_RECORD,
-	SPNPOOL_ERR_CONFIG,
-	SPNPOOL_ERR_NO_MEMORY,
+#define SPNPOOL_STATUS_ENUM(value, name, rule) value,
+	SPNPOOL_STATUS_LIST(SPNPOOL_STATUS_ENUM)
+#undef SPNPOOL_STATUS_ENUM
 	SPNPOOL_STATUS_COUNT
 };
 
@@ -73,6 +123,12 @@ enum spnpool_status {
  * static storage.
  */
 SPNPOOL_PUBLIC const char *spnpool_status_string(enum spnpool_status status);
+
+/**
+ * The status's name from SPNPOOL_STATUS_LIST ("bad_port"), or "unknown".
+ * Static storage.
+ */
+SPNPOOL_PUBLIC const char *spnpool_status_name(enum spnpool_status status);
 
 /** The library's version, "MAJOR.MINOR.PATCH". */
 SPNPOOL_PUBLIC const char *spnpool_version(void);

@@ -381,6 +381,21 @@ static void test_every_status_has_a_rule(void **state)
 	}
 	assert_string_equal(spnpool_status_string(SPNPOOL_STATUS_COUNT),
 			    "unknown status");
+	/* names come from the same list: one per value, all different */
+	for (i = 0; i < SPNPOOL_STATUS_COUNT; i++) {
+		int k;
+
+		assert_string_not_equal(spnpool_status_name(i), "unknown");
+		for (k = 0; k < i; k++) {
+			assert_string_not_equal(spnpool_status_name(i),
+						spnpool_status_name(k));
+		}
+	}
+	assert_string_equal(spnpool_status_name(SPNPOOL_OK), "ok");
+	assert_string_equal(spnpool_status_name(SPNPOOL_ERR_BAD_PORT),
+			    "bad_port");
+	assert_string_equal(spnpool_status_name(SPNPOOL_STATUS_COUNT),
+			    "unknown");
 	assert_string_equal(spnpool_version(), SPNPOOL_VERSION);
 }
 
