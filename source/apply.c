@@ -56,7 +56,8 @@ static bool planned_delete(const struct exec *x, const char *dn,
 	size_t i;
 
 	for (i = 0; i < x->num_planned_deletes; i++) {
-		if (strcasecmp(x->planned_deletes[i]->dn, dn) == 0 &&
+		if (spnpool_dir_dn_equal(x->dir, x->planned_deletes[i]->dn,
+					 dn) &&
 		    spnpool_spn_equal(x->planned_deletes[i]->spn, spn)) {
 			return true;
 		}

@@ -224,28 +224,6 @@ static bool class_is(const char *spn, size_t len, const char *cls)
 	return len > n && spn[n] == '/' && strncasecmp(spn, cls, n) == 0;
 }
 
-/* The NC an entry belongs to: the longest naming context it ends with. */
-static const char *owning_nc(const struct spnpool_dir *dir, const char *dn)
-{
-	const char *best = NULL;
-	size_t best_len = 0;
-	size_t dn_len = strlen(dn);
-	size_t i;
-
-	for (i = 0; i < dir->num_naming_contexts; i++) {
-		const char *nc = dir->naming_contexts[i];
-		size_t n = strlen(nc);
-
-		if (n > best_len && n <= dn_len &&
-		    strcasecmp(dn + dn_len - n, nc) == 0 &&
-		    (n == dn_len || dn[dn_len - n - 1] == ',')) {
-			best = nc;
-			best_len = n;
-		}
-	}
-	return best;
-}
-
 /*
  * Kerberoasting: any domain user can ask for a ticket to an SPN and
  * attack its key offline.  Cheap when the key is RC4 (the NT hash) and
@@ -294,7 +272,7 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 	int ret;
 
 	if (el == NULL ||
-	    owning_nc(a->dir, ldb_dn_get_linearized(msg->dn)) != a->base) {
+	    spnpool_dir_owning_nc(a->dir, msg->dn) != a->base) {
 		return LDB_SUCCESS; /* seen in its own NC's scan */
 	}
 	r->entries_read++;

@@ -398,15 +398,19 @@ int spnpool_dir_init(TALLOC_CTX *mem_ctx,
 	dir->config_nc = talloc_strdup(dir, config_nc);
 	dir->naming_contexts = talloc_zero_array(dir, char *,
 						 num_naming_contexts + 1);
+	dir->nc_dns = talloc_zero_array(dir, struct ldb_dn *,
+					num_naming_contexts + 1);
 	if (dir->default_nc == NULL || dir->config_nc == NULL ||
-	    dir->naming_contexts == NULL) {
+	    dir->naming_contexts == NULL || dir->nc_dns == NULL) {
 		talloc_free(dir);
 		return ldb_oom(ldb);
 	}
 	for (i = 0; i < num_naming_contexts; i++) {
 		dir->naming_contexts[i] =
 			talloc_strdup(dir->naming_contexts, naming_contexts[i]);
-		if (dir->naming_contexts[i] == NULL) {
+		dir->nc_dns[i] = ldb_dn_new(dir->nc_dns, ldb,
+					    naming_contexts[i]);
+		if (dir->naming_contexts[i] == NULL || dir->nc_dns[i] == NULL) {
 			talloc_free(dir);
 			return ldb_oom(ldb);
 		}
@@ -1163,7 +1167,7 @@ static int collect_kdc_match(struct ldb_message *msg, void *private_data)
 
 	/* Child partitions show up under their parent's subtree. */
 	for (k = 0; k < st->num; k++) {
-		if (strcasecmp(st->matches[k].dn, dn) == 0) {
+		if (spnpool_dir_dn_equal(st->dir, st->matches[k].dn, dn)) {
 			return LDB_SUCCESS;
 		}
 	}
@@ -1969,4 +1973,47 @@ int spnpool_dir_holders_named(TALLOC_CTX *mem_ctx,
 done:
 	talloc_free(tmp_ctx);
 	return ret;
+}
+
+/* ---- DN rules ---- */
+
+bool spnpool_dir_dn_equal(struct spnpool_dir *dir, const char *a,
+			  const char *b)
+{
+	TALLOC_CTX *tmp_ctx = talloc_new(dir);
+	struct ldb_dn *da = NULL;
+	struct ldb_dn *db = NULL;
+	bool equal;
+
+	if (tmp_ctx == NULL) {
+		return strcasecmp(a, b) == 0;
+	}
+	da = ldb_dn_new(tmp_ctx, dir->ldb, a);
+	db = ldb_dn_new(tmp_ctx, dir->ldb, b);
+	if (da == NULL || db == NULL || !ldb_dn_validate(da) ||
+	    !ldb_dn_validate(db)) {
+		equal = strcasecmp(a, b) == 0;
+	} else {
+		equal = ldb_dn_compare(da, db) == 0;
+	}
+	talloc_free(tmp_ctx);
+	return equal;
+}
+
+const char *spnpool_dir_owning_nc(struct spnpool_dir *dir, struct ldb_dn *dn)
+{
+	const char *best = NULL;
+	int best_depth = -1;
+	size_t i;
+
+	for (i = 0; i < dir->num_naming_contexts; i++) {
+		int depth = ldb_dn_get_comp_num(dir->nc_dns[i]);
+
+		if (depth > best_depth &&
+		    ldb_dn_compare_base(dir->nc_dns[i], dn) == 0) {
+			best = dir->naming_contexts[i];
+			best_depth = depth;
+		}
+	}
+	return best;
 }

@@ -835,7 +835,7 @@ static int add_entry(struct spnpool_dir *dir,
 
 	for (i = 0; i < r->num_entries; i++) {
 		if (strcmp(r->entries[i].spn, spn) == 0 &&
-		    strcasecmp(r->entries[i].dn, dn) == 0) {
+		    spnpool_dir_dn_equal(dir, r->entries[i].dn, dn)) {
 			return LDB_SUCCESS;
 		}
 	}

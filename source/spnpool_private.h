@@ -156,6 +156,7 @@ struct spnpool_dir {
 	char *dns_domain;	 /* "example.test" */
 	char *netbios_domain;	 /* "EXAMPLE" */
 	char **naming_contexts;	 /* every NC the server holds */
+	struct ldb_dn **nc_dns;	 /* the same, parsed */
 	size_t num_naming_contexts;
 	struct spnpool_alias_map *aliases; /* from sPNMappings */
 	unsigned page_size;		   /* paged searches; default 500 */
@@ -306,6 +307,21 @@ int spnpool_dir_holders_named(TALLOC_CTX *mem_ctx,
 			      struct spnpool_holder_name *out,
 			      size_t max,
 			      size_t *_n);
+
+/*
+ * DN rules: DNs are compared as DNs (ldb_dn_compare(): per component,
+ * case-folded by the schema's rules), never as text.
+ */
+
+/* True if the DN texts a and b name the same object; texts that do not
+ * parse as DNs are equal only if equal ignoring ASCII case. */
+bool spnpool_dir_dn_equal(struct spnpool_dir *dir, const char *a,
+			  const char *b);
+
+/* The naming context of dir that holds dn (the deepest one it is under,
+ * ldb_dn_compare_base()), as the string in dir->naming_contexts, or
+ * NULL. */
+const char *spnpool_dir_owning_nc(struct spnpool_dir *dir, struct ldb_dn *dn);
 
 /* Transactions: real on a local sam.ldb, no-ops over LDAP. */
 /*
