@@ -796,7 +796,6 @@ int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
 	struct spnpool_identity *id = NULL;
 	struct ldb_message *msg = NULL;
 	struct spnpool_account *account = NULL;
-	const char *why = NULL;
 	const char *hint = "";
 	enum spnpool_status st;
 	int ret = LDB_ERR_OPERATIONS_ERROR;
@@ -804,10 +803,11 @@ int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
 	if (tmp_ctx == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	st = spnpool_identity_parse(tmp_ctx, identity, &id, &why);
+	st = spnpool_identity_parse(tmp_ctx, identity, &id);
 	if (st != SPNPOOL_OK) {
 		ldb_asprintf_errstring(dir->ldb, "invalid identity '%s': %s",
-				       identity != NULL ? identity : "", why);
+				       identity != NULL ? identity : "",
+				       spnpool_status_string(st));
 		ret = (st == SPNPOOL_ERR_NO_MEMORY)
 			      ? LDB_ERR_OPERATIONS_ERROR
 			      : LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;

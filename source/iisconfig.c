@@ -753,7 +753,7 @@ static enum spnpool_status iis_resolve_pool(struct iis_state *s,
 	const char *type = pool->identity_type;
 	const char *user = pool->user_name;
 	struct spnpool_identity *id = NULL;
-	const char *why = NULL;
+	enum spnpool_status st;
 	size_t i;
 
 	if (type == NULL) {
@@ -795,12 +795,13 @@ static enum spnpool_status iis_resolve_pool(struct iis_state *s,
 			 iis_show(s, pool->name));
 		return SPNPOOL_ERR_CONFIG;
 	}
-	if (spnpool_identity_parse(s->mem, user, &id, &why) != SPNPOOL_OK) {
+	st = spnpool_identity_parse(s->mem, user, &id);
+	if (st != SPNPOOL_OK) {
 		iis_fail(s, pool->line,
 			 "application pool \"%s\": userName \"%s\" is not an "
 			 "account name: %s",
 			 iis_show(s, pool->name), iis_show(s, user),
-			 why != NULL ? why : "malformed");
+			 spnpool_status_string(st));
 		return SPNPOOL_ERR_CONFIG;
 	}
 	TALLOC_FREE(id);

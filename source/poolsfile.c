@@ -372,17 +372,16 @@ static enum spnpool_status pf_identity(struct pf_state *s,
 				       const char *value)
 {
 	struct spnpool_identity *id = NULL;
-	const char *why = NULL;
 	enum spnpool_status st;
 
-	st = spnpool_identity_parse(s->mem, value, &id, &why);
+	st = spnpool_identity_parse(s->mem, value, &id);
 	if (st == SPNPOOL_ERR_NO_MEMORY) {
 		return st;
 	}
 	if (st != SPNPOOL_OK) {
 		pf_fail(s, s->line, "identity \"%s\" of pool \"%s\": %s",
 			pf_show(s, value, strlen(value)), pool->name,
-			why != NULL ? why : spnpool_status_string(st));
+			spnpool_status_string(st));
 		return SPNPOOL_ERR_CONFIG;
 	}
 	if (id->kind != SPNPOOL_IDENTITY_BUILTIN) {

@@ -99,6 +99,28 @@
 	X(SPNPOOL_ERR_IDENTITY, "identity",                                   \
 	  "an identity is name, DOMAIN\\name, name@realm, a DN, "             \
 	  "NAME$ or an IIS built-in identity")                                \
+	X(SPNPOOL_ERR_IDENTITY_EMPTY, "identity_empty",                       \
+	  "the identity is empty")                                            \
+	X(SPNPOOL_ERR_IDENTITY_SPACE, "identity_space",                       \
+	  "the identity may not start or end with a space")                   \
+	X(SPNPOOL_ERR_IDENTITY_ANONYMOUS, "identity_anonymous",               \
+	  "LocalService authenticates anonymously on the network and "        \
+	  "can never use Kerberos; run the pool as a domain account "         \
+	  "or as NetworkService")                                             \
+	X(SPNPOOL_ERR_APPPOOL_NAME_EMPTY, "apppool_name_empty",               \
+	  "IIS APPPOOL\\ must be followed by the pool's name")                \
+	X(SPNPOOL_ERR_DOMAIN_EMPTY, "domain_empty",                           \
+	  "the domain before '\\' is empty")                                  \
+	X(SPNPOOL_ERR_UPN_SYNTAX, "upn_syntax",                               \
+	  "a UPN has the form name@realm")                                    \
+	X(SPNPOOL_ERR_ACCOUNT_EMPTY, "account_empty",                         \
+	  "the account name is empty")                                        \
+	X(SPNPOOL_ERR_ACCOUNT_CHAR, "account_char",                           \
+	  "an account name may not contain any of "                           \
+	  "\" / \\ [ ] : ; | = , + * ? < >")                                  \
+	X(SPNPOOL_ERR_ACCOUNT_SPACE_DOT, "account_space_dot",                 \
+	  "an account name may not start or end with a space or "             \
+	  "end with '.'")                                                     \
 	X(SPNPOOL_ERR_DNS_RECORD, "dns_record",                               \
 	  "a dnsRecord value must follow MS-DNSP 2.3.2.2")                    \
 	X(SPNPOOL_ERR_CONFIG, "config",                                       \

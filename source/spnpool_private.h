@@ -133,11 +133,11 @@ struct spnpool_identity {
 	enum spnpool_pool_identity_type builtin_type;
 };
 
-/* Parse IDENTITY; *_why receives the rule broken on failure. */
+/* Parse IDENTITY; on failure the status names the rule broken
+ * (spnpool_status_string()). */
 enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
 					   const char *text,
-					   struct spnpool_identity **_id,
-					   const char **_why);
+					   struct spnpool_identity **_id);
 
 /* ---- dir.c: directory access ---- */
 
