@@ -915,16 +915,20 @@ static enum spnpool_status iis_read_app_defaults(struct iis_state *s,
 
 /*
  * bindingInformation "IP:port:host": IP is '*', IPv4 or [IPv6]; host may
- * be empty (any name).  NULL on success, else the rule broken.
+ * be empty (any name).  The status names the rule broken; *_bad_host is
+ * the host header (in b->info) when it is what broke it, else NULL.
  */
-static const char *iis_parse_binding(struct iis_state *s,
-				     struct iis_binding *b)
+static enum spnpool_status iis_parse_binding(struct iis_state *s,
+					     struct iis_binding *b,
+					     const char **_bad_host)
 {
 	const char *info = b->info;
 	const char *ip_end = NULL;
 	const char *port_end = NULL;
 	const char *host = NULL;
 	enum spnpool_status st;
+
+	*_bad_host = NULL;
 	char ip[INET6_ADDRSTRLEN + 1];
 	unsigned char addr[16];
 	size_t ip_len;
@@ -934,43 +938,41 @@ static const char *iis_parse_binding(struct iis_state *s,
 		const char *close = strchr(info, ']');
 
 		if (close == NULL || close[1] != ':') {
-			return "an IPv6 address is written [address]:port:host";
+			return SPNPOOL_ERR_BINDING_IPV6_SYNTAX;
 		}
 		ip_len = (size_t)(close - info - 1);
 		if (ip_len >= sizeof(ip)) {
-			return "the IPv6 address is malformed";
+			return SPNPOOL_ERR_BINDING_IPV6;
 		}
 		memcpy(ip, info + 1, ip_len);
 		ip[ip_len] = '\0';
 		if (inet_pton(AF_INET6, ip, addr) != 1) {
-			return "the IPv6 address is malformed";
+			return SPNPOOL_ERR_BINDING_IPV6;
 		}
 		ip_end = close + 1;
 	} else {
 		ip_end = strchr(info, ':');
 		if (ip_end == NULL) {
-			return "bindingInformation has the form IP:port:host";
+			return SPNPOOL_ERR_BINDING_SYNTAX;
 		}
 		ip_len = (size_t)(ip_end - info);
 		if (ip_len == 0 || ip_len >= sizeof(ip)) {
-			return "the IP address must be '*', an IPv4 address "
-			       "or an IPv6 address in brackets";
+			return SPNPOOL_ERR_BINDING_IP;
 		}
 		memcpy(ip, info, ip_len);
 		ip[ip_len] = '\0';
 		if (strcmp(ip, "*") != 0 && inet_pton(AF_INET, ip, addr) != 1) {
-			return "the IP address must be '*', an IPv4 address "
-			       "or an IPv6 address in brackets";
+			return SPNPOOL_ERR_BINDING_IP;
 		}
 	}
 	port_end = strchr(ip_end + 1, ':');
 	if (port_end == NULL) {
-		return "bindingInformation has the form IP:port:host";
+		return SPNPOOL_ERR_BINDING_SYNTAX;
 	}
 	st = spnpool_port_parse(ip_end + 1, (size_t)(port_end - ip_end - 1),
 				&b->port);
 	if (st != SPNPOOL_OK) {
-		return spnpool_status_string(st);
+		return st;
 	}
 	if (b->port == (b->https ? 443 : 80)) {
 		b->port = 0;
@@ -979,31 +981,24 @@ static const char *iis_parse_binding(struct iis_state *s,
 	n = strlen(host);
 	if (n == 0) {
 		b->host = NULL;
-		return NULL;
+		return SPNPOOL_OK;
 	}
 	st = spnpool_host_check(host, NULL);
 	if (st != SPNPOOL_OK) {
-		const char *rule = spnpool_status_string(st);
-
-		if (host[0] == '*') {
-			rule = "a wildcard host header has no SPN of its own; "
-			       "bind each name Kerberos must work for";
-		}
-		return talloc_asprintf(s->mem, "the host header \"%s\" is not "
-					       "a valid host name: %s",
-				       iis_show(s, host), rule);
+		*_bad_host = host;
+		return (host[0] == '*') ? SPNPOOL_ERR_HOST_WILDCARD : st;
 	}
 	if (host[n - 1] == '.') {
 		n--;
 	}
 	b->host = talloc_strndup(s->mem, host, n);
 	if (b->host == NULL) {
-		return "out of memory";
+		return SPNPOOL_ERR_NO_MEMORY;
 	}
 	for (n = 0; b->host[n] != '\0'; n++) {
 		b->host[n] = spnpool_ascii_lower(b->host[n]);
 	}
-	return NULL;
+	return SPNPOOL_OK;
 }
 
 static enum spnpool_status iis_read_bindings(struct iis_state *s,
@@ -1016,7 +1011,7 @@ static enum spnpool_status iis_read_bindings(struct iis_state *s,
 	for (n = section->children; n != NULL; n = n->next) {
 		struct iis_binding *b = NULL;
 		char *protocol = NULL;
-		const char *why = NULL;
+		const char *bad_host = NULL;
 
 		if (iis_is(n, "clear")) {
 			site->num_bindings = 0;
@@ -1052,14 +1047,22 @@ static enum spnpool_status iis_read_bindings(struct iis_state *s,
 				 iis_show(s, protocol));
 			return SPNPOOL_ERR_CONFIG;
 		}
-		why = iis_parse_binding(s, b);
-		if (why != NULL) {
+		st = iis_parse_binding(s, b, &bad_host);
+		if (st == SPNPOOL_ERR_NO_MEMORY) {
+			return st;
+		}
+		if (st != SPNPOOL_OK) {
 			iis_fail(s, b->line,
 				 "site \"%s\": <binding protocol=\"%s\" "
-				 "bindingInformation=\"%s\">: %s",
+				 "bindingInformation=\"%s\">: %s%s%s%s",
 				 iis_show(s, site->name),
 				 iis_show(s, protocol), iis_show(s, b->info),
-				 why);
+				 bad_host != NULL ? "the host header \"" : "",
+				 bad_host != NULL ? iis_show(s, bad_host) : "",
+				 bad_host != NULL ? "\" is not a valid host "
+						    "name: "
+						  : "",
+				 spnpool_status_string(st));
 			return SPNPOOL_ERR_CONFIG;
 		}
 	}

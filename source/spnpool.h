@@ -121,6 +121,18 @@
 	X(SPNPOOL_ERR_ACCOUNT_SPACE_DOT, "account_space_dot",                 \
 	  "an account name may not start or end with a space or "             \
 	  "end with '.'")                                                     \
+	X(SPNPOOL_ERR_BINDING_SYNTAX, "binding_syntax",                       \
+	  "bindingInformation has the form IP:port:host")                     \
+	X(SPNPOOL_ERR_BINDING_IPV6_SYNTAX, "binding_ipv6_syntax",             \
+	  "an IPv6 address is written [address]:port:host")                   \
+	X(SPNPOOL_ERR_BINDING_IPV6, "binding_ipv6",                           \
+	  "the IPv6 address is malformed")                                    \
+	X(SPNPOOL_ERR_BINDING_IP, "binding_ip",                               \
+	  "the IP address must be '*', an IPv4 address or an IPv6 "           \
+	  "address in brackets")                                              \
+	X(SPNPOOL_ERR_HOST_WILDCARD, "host_wildcard",                         \
+	  "a wildcard host header has no SPN of its own; bind each "          \
+	  "name Kerberos must work for")                                      \
 	X(SPNPOOL_ERR_DNS_RECORD, "dns_record",                               \
 	  "a dnsRecord value must follow MS-DNSP 2.3.2.2")                    \
 	X(SPNPOOL_ERR_CONFIG, "config",                                       \
