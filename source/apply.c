@@ -148,21 +148,60 @@ static int append_ldif(struct exec *x, const struct spnpool_change *c)
 						    : LDB_SUCCESS;
 }
 
+/*
+ * The boundary between the journal's statuses and this layer's LDB code
+ * and errstring: what was being done (doing: "writing the journal
+ * failed", "cannot create the journal X") and why.
+ */
+static int journal_failed(struct ldb_context *ldb, enum spnpool_status st,
+			  int os_error, const char *doing)
+{
+	if (st == SPNPOOL_ERR_NO_MEMORY) {
+		return ldb_oom(ldb);
+	}
+	ldb_asprintf_errstring(ldb, "%s: %s", doing,
+			       (st == SPNPOOL_ERR_JOURNAL_IO && os_error != 0)
+				       ? strerror(os_error)
+				       : spnpool_status_string(st));
+	return LDB_ERR_OPERATIONS_ERROR;
+}
+
+/* A journal that cannot be read or is malformed: "cannot read X: why",
+ * "X line N: rule" or "X is <rule>". */
+static int journal_unreadable(struct ldb_context *ldb, const char *path,
+			      enum spnpool_status st,
+			      const struct spnpool_journal_fault *fault)
+{
+	if (st == SPNPOOL_ERR_NO_MEMORY) {
+		return ldb_oom(ldb);
+	}
+	if (st == SPNPOOL_ERR_JOURNAL_IO) {
+		ldb_asprintf_errstring(ldb, "cannot read %s: %s", path,
+				       strerror(fault->os_error));
+	} else if (fault->line != 0) {
+		ldb_asprintf_errstring(ldb, "%s line %zu: %s", path,
+				       fault->line, spnpool_status_string(st));
+	} else {
+		ldb_asprintf_errstring(ldb, "%s is %s", path,
+				       spnpool_status_string(st));
+	}
+	return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+}
+
 static int journal(struct exec *x, const char *what, size_t i)
 {
-	int err;
+	enum spnpool_status st;
 
 	if (x->journal == NULL) {
 		return LDB_SUCCESS;
 	}
-	err = spnpool_journal_write(x->journal, "%s%s\t%zu",
-				    x->undo ? "undo-" : "", what,
-				    x->journal_index[i]);
-	if (err != 0) {
-		ldb_asprintf_errstring(x->dir->ldb,
-				       "writing the journal failed: %s",
-				       strerror(err));
-		return LDB_ERR_OPERATIONS_ERROR;
+	st = spnpool_journal_write(x->journal, "%s%s\t%zu",
+				   x->undo ? "undo-" : "", what,
+				   x->journal_index[i]);
+	if (st != SPNPOOL_OK) {
+		return journal_failed(x->dir->ldb, st,
+				      spnpool_journal_os_error(x->journal),
+				      "writing the journal failed");
 	}
 	return LDB_SUCCESS;
 }
@@ -314,16 +353,14 @@ static int execute(struct exec *x, bool dry_run)
 			continue;
 		}
 		if (!x->undo && x->journal != NULL) {
-			int err = spnpool_journal_intent(x->journal,
-							 x->journal_index[i],
-							 c);
+			enum spnpool_status st = spnpool_journal_intent(
+				x->journal, x->journal_index[i], c);
 
-			if (err != 0) {
-				ldb_asprintf_errstring(
-					x->dir->ldb,
-					"writing the journal failed: %s",
-					strerror(err));
-				ret = LDB_ERR_OPERATIONS_ERROR;
+			if (st != SPNPOOL_OK) {
+				ret = journal_failed(
+					x->dir->ldb, st,
+					spnpool_journal_os_error(x->journal),
+					"writing the journal failed");
 				break;
 			}
 		} else if (x->undo) {
@@ -676,7 +713,9 @@ int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 		ret = copy_change(&x, i, &changes[i], changes[i].action);
 	}
 	if (ret == LDB_SUCCESS && !dry_run) {
-		int err;
+		struct spnpool_journal_fault fault;
+		enum spnpool_status st;
+		char *doing = NULL;
 
 		if (journal_path == NULL) {
 			ldb_set_errstring(dir->ldb, "apply needs a journal "
@@ -684,25 +723,31 @@ int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 			ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 			goto done;
 		}
-		err = spnpool_journal_open(x.tmp, journal_path, true, NULL,
-					   &x.journal);
-		if (err == 0) {
-			err = spnpool_journal_write(x.journal,
-						    "spnpool-journal\t2");
+		st = spnpool_journal_open(x.tmp, journal_path, true, NULL,
+					  &x.journal, &fault);
+		if (st == SPNPOOL_OK) {
+			st = spnpool_journal_write(
+				x.journal,
+				"spnpool-journal\t" SPNPOOL_JOURNAL_VERSION);
 		}
-		if (err == 0) {
-			err = spnpool_journal_write(x.journal,
-						    "begin\t%s\t%zu",
-						    dir->local ? "local"
-							       : "ldap",
-						    num_changes);
+		if (st == SPNPOOL_OK) {
+			st = spnpool_journal_write(x.journal,
+						   "begin\t%s\t%zu",
+						   dir->local ? "local"
+							      : "ldap",
+						   num_changes);
 		}
-		if (err != 0) {
-			ldb_asprintf_errstring(dir->ldb,
-					       "cannot create the journal %s: "
-					       "%s",
-					       journal_path, strerror(err));
-			ret = LDB_ERR_OPERATIONS_ERROR;
+		if (st != SPNPOOL_OK) {
+			doing = talloc_asprintf(x.tmp,
+						"cannot create the journal %s",
+						journal_path);
+			ret = journal_failed(
+				dir->ldb, st,
+				x.journal != NULL
+					? spnpool_journal_os_error(x.journal)
+					: fault.os_error,
+				doing != NULL ? doing
+					      : "cannot create the journal");
 			goto done;
 		}
 	}
@@ -944,23 +989,22 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 {
 	TALLOC_CTX *tmp = talloc_new(mem_ctx);
 	struct spnpool_journal_state *st = NULL;
-	char *error = NULL;
+	struct spnpool_journal_fault fault;
+	enum spnpool_status status;
 	char *why = NULL;
 	size_t *effective = NULL;
 	size_t num = 0;
 	size_t i;
 	struct exec x;
 	int ret;
-	int err;
 
 	if (tmp == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	err = spnpool_journal_read(tmp, journal_path, &st, &error);
-	if (err != 0) {
-		ldb_asprintf_errstring(dir->ldb, "%s",
-				       error != NULL ? error : strerror(err));
-		ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+	status = spnpool_journal_read(tmp, journal_path, &st, &fault);
+	if (status != SPNPOOL_OK) {
+		ret = journal_unreadable(dir->ldb, journal_path, status,
+					 &fault);
 		goto done;
 	}
 	if (st->undone) {
@@ -1046,16 +1090,24 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 	if (!dry_run) {
-		err = spnpool_journal_open(tmp, journal_path, false, st,
-					   &x.journal);
-		if (err == 0) {
-			err = spnpool_journal_write(x.journal, "undo-begin");
+		status = spnpool_journal_open(tmp, journal_path, false, st,
+					      &x.journal, &fault);
+		if (status == SPNPOOL_OK) {
+			status = spnpool_journal_write(x.journal,
+						       "undo-begin");
 		}
-		if (err != 0) {
-			ldb_asprintf_errstring(dir->ldb,
-					       "cannot write the journal %s: %s",
-					       journal_path, strerror(err));
-			ret = LDB_ERR_OPERATIONS_ERROR;
+		if (status != SPNPOOL_OK) {
+			char *doing = talloc_asprintf(
+				tmp, "cannot write the journal %s",
+				journal_path);
+
+			ret = journal_failed(
+				dir->ldb, status,
+				x.journal != NULL
+					? spnpool_journal_os_error(x.journal)
+					: fault.os_error,
+				doing != NULL ? doing
+					      : "cannot write the journal");
 			goto done;
 		}
 	}

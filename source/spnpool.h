@@ -27,6 +27,9 @@
 #define SPNPOOL_LABEL_MAX_LEN 63
 #define SPNPOOL_NETBIOS_MAX_LEN 15
 
+/* The version of apply's journal format (the first record's). */
+#define SPNPOOL_JOURNAL_VERSION "2"
+
 /*
  * Every status: its enum value, its name (for scripts and bindings) and
  * the rule an input broke, as one sentence without a trailing period.
@@ -133,6 +136,25 @@
 	X(SPNPOOL_ERR_HOST_WILDCARD, "host_wildcard",                         \
 	  "a wildcard host header has no SPN of its own; bind each "          \
 	  "name Kerberos must work for")                                      \
+	X(SPNPOOL_ERR_JOURNAL_IO, "journal_io",                               \
+	  "the journal cannot be opened, read or written")                    \
+	X(SPNPOOL_ERR_JOURNAL_NOT_JOURNAL, "journal_not_journal",             \
+	  "not a journal")                                                    \
+	X(SPNPOOL_ERR_JOURNAL_VERSION, "journal_version",                     \
+	  "not a journal of this version (spnpool-journal "                   \
+	  SPNPOOL_JOURNAL_VERSION " with a checksum per record)")             \
+	X(SPNPOOL_ERR_JOURNAL_EMPTY, "journal_empty",                         \
+	  "empty: not a journal of an apply")                                 \
+	X(SPNPOOL_ERR_JOURNAL_NO_BEGIN, "journal_no_begin",                   \
+	  "without a begin record: not a journal of an apply")                \
+	X(SPNPOOL_ERR_JOURNAL_RECORD, "journal_record",                       \
+	  "not a journal record")                                             \
+	X(SPNPOOL_ERR_JOURNAL_BEGIN_EXPECTED, "journal_begin_expected",       \
+	  "expected the begin record")                                        \
+	X(SPNPOOL_ERR_JOURNAL_CHECKSUM, "journal_checksum",                   \
+	  "checksum mismatch: the journal was changed or damaged after "      \
+	  "it was written (a record edited, removed, inserted or "            \
+	  "reordered)")                                                       \
 	X(SPNPOOL_ERR_DNS_RECORD, "dns_record",                               \
 	  "a dnsRecord value must follow MS-DNSP 2.3.2.2")                    \
 	X(SPNPOOL_ERR_CONFIG, "config",                                       \

@@ -381,29 +381,48 @@ struct spnpool_journal_state {
 };
 
 /*
+ * The journal reports in the pure domain: a status, plus the facts a
+ * caller needs for its sentence.
+ */
+struct spnpool_journal_fault {
+	size_t line;  /* the malformed record's line (1-based), or 0 */
+	int os_error; /* the system's error number for JOURNAL_IO, or 0 */
+};
+
+/*
  * Open for appending; create: O_EXCL, mode 0600, starting a new checksum
  * chain; otherwise continue st's chain after its last complete record.
- * errno on failure.
+ * SPNPOOL_ERR_JOURNAL_IO with _fault->os_error set on failure.
  */
-int spnpool_journal_open(TALLOC_CTX *mem_ctx, const char *path, bool create,
-			 const struct spnpool_journal_state *st,
-			 struct spnpool_journal **_j);
+enum spnpool_status spnpool_journal_open(TALLOC_CTX *mem_ctx,
+					 const char *path, bool create,
+					 const struct spnpool_journal_state *st,
+					 struct spnpool_journal **_j,
+					 struct spnpool_journal_fault *_fault);
 
 /* CRC-32 (IEEE 802.3) of len bytes, continuing from crc (0 to start). */
 uint32_t spnpool_crc32(uint32_t crc, const void *data, size_t len);
 
-/* Append one record and fsync; errno on failure. */
-int spnpool_journal_write(struct spnpool_journal *j, const char *fmt, ...)
+/* Append one record and fsync.  SPNPOOL_ERR_JOURNAL_IO on failure, with
+ * the system's error number from spnpool_journal_os_error(). */
+enum spnpool_status spnpool_journal_write(struct spnpool_journal *j,
+					  const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* "intent	i	add|delete	dn	value" */
-int spnpool_journal_intent(struct spnpool_journal *j, size_t i,
-			   const struct spnpool_change *c);
+/* The system's error number of j's last failed write (0: none). */
+int spnpool_journal_os_error(const struct spnpool_journal *j);
 
-/* Read a journal; errno on failure, with *_error for format errors. */
-int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
-			 struct spnpool_journal_state **_state,
-			 char **_error);
+/* "intent	i	add|delete	dn	value" */
+enum spnpool_status spnpool_journal_intent(struct spnpool_journal *j,
+					   size_t i,
+					   const struct spnpool_change *c);
+
+/* Read a journal.  On failure the status says what is wrong, _fault
+ * where (the line) or why (the system's error number). */
+enum spnpool_status spnpool_journal_read(TALLOC_CTX *mem_ctx,
+					 const char *path,
+					 struct spnpool_journal_state **_state,
+					 struct spnpool_journal_fault *_fault);
 
 /* ---- webconfig.c: shared by iisconfig.c and poolsfile.c ---- */
 
