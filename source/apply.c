@@ -259,17 +259,21 @@ static int postcheck(struct exec *x, const struct spnpool_change *c)
 	const char *other = NULL;
 	int ret = lookup(x, c->dn, c->spn, &a, &stored);
 
-	if (ret == LDB_SUCCESS) {
-		ret = other_holder(x, a, c->spn, &other);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
-	if (ret == LDB_SUCCESS && other != NULL) {
+	ret = other_holder(x, a, c->spn, &other);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	if (other != NULL) {
 		ldb_asprintf_errstring(x->dir->ldb,
 				       "another writer registered %s on %s "
 				       "during the apply: stopped",
 				       c->spn, other);
-		ret = LDB_ERR_CONSTRAINT_VIOLATION;
+		return LDB_ERR_CONSTRAINT_VIOLATION;
 	}
-	return ret;
+	return LDB_SUCCESS;
 }
 
 /* Over LDAP: take back, in reverse order, what this run did. */
@@ -705,14 +709,21 @@ int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 	int ret;
 
 	ret = new_exec(mem_ctx, dir, num_changes, &x);
-	if (ret == LDB_SUCCESS) {
-		ret = check_scope(x.tmp, dir, scope, changes, num_changes);
+	if (ret != LDB_SUCCESS) {
+		goto done;
 	}
-	for (i = 0; i < num_changes && ret == LDB_SUCCESS; i++) {
+	ret = check_scope(x.tmp, dir, scope, changes, num_changes);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	for (i = 0; i < num_changes; i++) {
 		x.journal_index[i] = i;
 		ret = copy_change(&x, i, &changes[i], changes[i].action);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
 	}
-	if (ret == LDB_SUCCESS && !dry_run) {
+	if (!dry_run) {
 		struct spnpool_journal_fault fault;
 		enum spnpool_status st;
 		char *doing = NULL;
@@ -737,6 +748,7 @@ int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 							      : "ldap",
 						   num_changes);
 		}
+		/* one sentence for the three steps of creating it */
 		if (st != SPNPOOL_OK) {
 			doing = talloc_asprintf(x.tmp,
 						"cannot create the journal %s",
@@ -751,11 +763,9 @@ int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 			goto done;
 		}
 	}
-	if (ret == LDB_SUCCESS) {
-		ret = execute(&x, dry_run);
-		/* the states matter most when the run failed */
-		*_result = talloc_move(mem_ctx, &x.r);
-	}
+	ret = execute(&x, dry_run);
+	/* the states matter most when the run failed */
+	*_result = talloc_move(mem_ctx, &x.r);
 done:
 	talloc_free(x.tmp);
 	return ret;
@@ -788,11 +798,11 @@ static int in_effect(struct exec *x, const struct spnpool_journal_state *st,
 	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 		return LDB_SUCCESS;
 	}
-	if (ret == LDB_SUCCESS) {
-		*_yes = (e->change.action == SPNPOOL_CHANGE_ADD) ==
-			(stored != NULL);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
-	return ret;
+	*_yes = (e->change.action == SPNPOOL_CHANGE_ADD) == (stored != NULL);
+	return LDB_SUCCESS;
 }
 
 /*
@@ -903,10 +913,12 @@ static int check_give_back(struct exec *x, const struct spnpool_change *rev,
 		return ldb_oom(x->dir->ldb);
 	}
 	ret = spnpool_dir_find_account(one, x->dir, rev->dn, NULL, &a);
+	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		talloc_free(one);
+		return LDB_SUCCESS; /* undo_check() names it */
+	}
 	if (ret == LDB_SUCCESS) {
 		ret = spnpool_refuse_privileged(x->dir, a, allow_privileged);
-	} else if (ret == LDB_ERR_NO_SUCH_OBJECT) {
-		ret = LDB_SUCCESS; /* undo_check() names it */
 	}
 	talloc_free(one);
 	return ret;
@@ -1022,12 +1034,19 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 	}
 	x.undo = true;
 	ret = check_journal(&x, journal_path, st);
-	for (i = 0; i < st->num_entries && ret == LDB_SUCCESS; i++) {
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	for (i = 0; i < st->num_entries; i++) {
 		bool yes = false;
 
 		ret = next_scratch(&x);
-		if (ret == LDB_SUCCESS) {
-			ret = in_effect(&x, st, &st->entries[i], &yes);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
+		ret = in_effect(&x, st, &st->entries[i], &yes);
+		if (ret != LDB_SUCCESS) {
+			goto done;
 		}
 		if (yes) {
 			effective[num++] = i;
@@ -1039,8 +1058,9 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 					      num + 1);
 	if (x.planned_deletes == NULL) {
 		ret = ldb_oom(dir->ldb);
+		goto done;
 	}
-	for (i = 0; i < num && ret == LDB_SUCCESS; i++) {
+	for (i = 0; i < num; i++) {
 		const struct spnpool_journal_entry *e =
 			&st->entries[effective[num - 1 - i]];
 
@@ -1049,33 +1069,37 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 				  e->change.action == SPNPOOL_CHANGE_ADD
 					  ? SPNPOOL_CHANGE_DELETE
 					  : SPNPOOL_CHANGE_ADD);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
 		if (x.r->changes[i].action == SPNPOOL_CHANGE_DELETE) {
 			/* re-adding elsewhere may rely on this delete */
 			x.planned_deletes[x.num_planned_deletes++] =
 				&x.r->changes[i];
 		}
 	}
-	for (i = 0; i < num && ret == LDB_SUCCESS; i++) {
+	for (i = 0; i < num; i++) {
 		if (x.r->changes[i].action == SPNPOOL_CHANGE_ADD) {
 			ret = check_give_back(&x, &x.r->changes[i],
 					      allow_privileged);
+			if (ret != LDB_SUCCESS) {
+				goto done;
+			}
 		}
-		if (ret == LDB_SUCCESS) {
-			ret = next_scratch(&x);
+		ret = next_scratch(&x);
+		if (ret != LDB_SUCCESS) {
+			goto done;
 		}
-		if (ret == LDB_SUCCESS) {
-			ret = undo_check(
-				&x, &x.r->changes[i],
-				st->entries[x.journal_index[i]].undo_intended,
-				&why);
+		ret = undo_check(&x, &x.r->changes[i],
+				 st->entries[x.journal_index[i]].undo_intended,
+				 &why);
+		if (ret != LDB_SUCCESS) {
+			goto done;
 		}
 	}
 	TALLOC_FREE(x.scratch);
 	/* the run itself checks against what it really did */
 	x.num_planned_deletes = 0;
-	if (ret != LDB_SUCCESS) {
-		goto done;
-	}
 	if (why == NULL) {
 		ret = ldb_oom(dir->ldb);
 		goto done;

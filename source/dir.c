@@ -166,16 +166,21 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 				opts->controls[c]->critical,
 				opts->controls[c]->data);
 		}
-		if (ret == LDB_SUCCESS) {
-			ret = ldb_request(dir->ldb, req);
+		if (ret != LDB_SUCCESS) {
+			talloc_free(page_ctx);
+			goto done;
 		}
-		if (ret == LDB_SUCCESS) {
-			ret = ldb_wait(req->handle, LDB_WAIT_ALL);
+		ret = ldb_request(dir->ldb, req);
+		if (ret != LDB_SUCCESS) {
+			talloc_free(page_ctx);
+			goto done;
 		}
+		ret = ldb_wait(req->handle, LDB_WAIT_ALL);
 		talloc_free(page_ctx);
-		if (ret == LDB_SUCCESS) {
-			ret = st->fn_ret;
+		if (ret != LDB_SUCCESS) {
+			goto done;
 		}
+		ret = st->fn_ret;
 	} while (ret == LDB_SUCCESS && st->cookie_len > 0);
 done:
 	talloc_free(tmp_ctx);
@@ -418,9 +423,11 @@ int spnpool_dir_init(TALLOC_CTX *mem_ctx,
 	dir->num_naming_contexts = num_naming_contexts;
 
 	ret = read_domain_names(dir);
-	if (ret == LDB_SUCCESS) {
-		ret = read_spn_mappings(dir);
+	if (ret != LDB_SUCCESS) {
+		talloc_free(dir);
+		return ret;
 	}
+	ret = read_spn_mappings(dir);
 	if (ret != LDB_SUCCESS) {
 		talloc_free(dir);
 		return ret;
@@ -1492,12 +1499,10 @@ int spnpool_dir_modify(struct spnpool_dir *dir,
 		ret = ldb_oom(dir->ldb);
 		goto done;
 	}
-	ret = add_values_element(msg, LDB_FLAG_MOD_ADD, add, num_add);
-	if (ret == LDB_SUCCESS) {
-		ret = add_values_element(msg, LDB_FLAG_MOD_DELETE, del,
-					 num_del);
-	}
-	if (ret != LDB_SUCCESS) {
+	if (add_values_element(msg, LDB_FLAG_MOD_ADD, add, num_add) !=
+		    LDB_SUCCESS ||
+	    add_values_element(msg, LDB_FLAG_MOD_DELETE, del, num_del) !=
+		    LDB_SUCCESS) {
 		ret = ldb_oom(dir->ldb);
 		goto done;
 	}

@@ -1428,14 +1428,15 @@ static enum spnpool_status iis_read_windows_auth(struct iis_state *s,
 	auth->kernel_mode = -1;
 	auth->app_pool_credentials = -1;
 	st = iis_bool_attr(s, node, "enabled", &auth->enabled);
-	if (st == SPNPOOL_OK) {
-		st = iis_bool_attr(s, node, "useKernelMode",
-				   &auth->kernel_mode);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
-	if (st == SPNPOOL_OK) {
-		st = iis_bool_attr(s, node, "useAppPoolCredentials",
-				   &auth->app_pool_credentials);
+	st = iis_bool_attr(s, node, "useKernelMode", &auth->kernel_mode);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
+	st = iis_bool_attr(s, node, "useAppPoolCredentials",
+			   &auth->app_pool_credentials);
 	if (st != SPNPOOL_OK) {
 		return st;
 	}
@@ -1500,9 +1501,10 @@ static enum spnpool_status iis_read_location(struct iis_state *s,
 	xmlNodePtr c = NULL;
 
 	st = iis_attr(s, node, "path", &path);
-	if (st == SPNPOOL_OK) {
-		st = iis_attr(s, node, "inheritInChildApplications", &inherit);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
+	st = iis_attr(s, node, "inheritInChildApplications", &inherit);
 	if (st != SPNPOOL_OK) {
 		return st;
 	}
@@ -1961,16 +1963,18 @@ static enum spnpool_status iis_walk(struct iis_state *s)
 		return SPNPOOL_ERR_CONFIG;
 	}
 	st = iis_index_pools(s);
-	if (st == SPNPOOL_OK) {
-		st = iis_check_sites(s);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
-	if (st == SPNPOOL_OK) {
-		st = iis_index_auths(s);
+	st = iis_check_sites(s);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
-	if (st == SPNPOOL_OK) {
-		st = iis_build(s);
+	st = iis_index_auths(s);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
-	return st;
+	return iis_build(s);
 }
 
 enum spnpool_status
@@ -2013,15 +2017,18 @@ spnpool_iis_config_parse(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 	st = iis_check_start(s, xml, len);
-	if (st == SPNPOOL_OK) {
-		st = iis_check_counts(s, xml, len);
+	if (st != SPNPOOL_OK) {
+		goto done;
 	}
-	if (st == SPNPOOL_OK) {
-		st = iis_read_xml(s, xml, len);
+	st = iis_check_counts(s, xml, len);
+	if (st != SPNPOOL_OK) {
+		goto done;
 	}
-	if (st == SPNPOOL_OK) {
-		st = iis_walk(s);
+	st = iis_read_xml(s, xml, len);
+	if (st != SPNPOOL_OK) {
+		goto done;
 	}
+	st = iis_walk(s);
 	if (st != SPNPOOL_OK) {
 		goto done;
 	}

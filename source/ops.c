@@ -1080,9 +1080,11 @@ int spnpool_op_list(TALLOC_CTX *mem_ctx,
 	} else {
 		ret = list_host(tmp_ctx, dir, host, r);
 	}
-	if (ret == LDB_SUCCESS) {
-		*_result = talloc_move(mem_ctx, &r);
+	if (ret != LDB_SUCCESS) {
+		talloc_free(tmp_ctx);
+		return ret;
 	}
+	*_result = talloc_move(mem_ctx, &r);
 	talloc_free(tmp_ctx);
-	return ret;
+	return LDB_SUCCESS;
 }

@@ -701,8 +701,7 @@ spnpool_pools_file_parse(TALLOC_CTX *mem_ctx,
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
 		pos = 3;
 	}
-	st = SPNPOOL_OK;
-	while (pos < len && st == SPNPOOL_OK) {
+	while (pos < len) {
 		const char *line = text + pos;
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t n = (nl != NULL) ? (size_t)(nl - line) : len - pos;
@@ -713,16 +712,18 @@ spnpool_pools_file_parse(TALLOC_CTX *mem_ctx,
 			n--;
 		}
 		st = pf_line(s, line, n);
+		if (st != SPNPOOL_OK) {
+			goto done;
+		}
 	}
-	if (st == SPNPOOL_OK) {
-		st = pf_close_pool(s);
+	st = pf_close_pool(s);
+	if (st != SPNPOOL_OK) {
+		goto done;
 	}
-	if (st == SPNPOOL_OK && s->num_pools == 0) {
+	if (s->num_pools == 0) {
 		pf_fail(s, 0, "the pools file defines no pool: each starts "
 			      "with a [pool NAME] line");
 		st = SPNPOOL_ERR_CONFIG;
-	}
-	if (st != SPNPOOL_OK) {
 		goto done;
 	}
 
