@@ -573,6 +573,62 @@ static int refuse_change(struct spnpool_dir *dir, size_t i,
 }
 
 /*
+ * An add of the plan goes to an account (the target resolves), one of
+ * the accounts the name's identities resolve to, and not a privileged
+ * one unless allowed.
+ */
+static int check_add_target(TALLOC_CTX *one, struct spnpool_dir *dir,
+			    const struct spnpool_apply_scope *scope,
+			    struct scope_name *names, struct scope_name *n,
+			    size_t i, const struct spnpool_change *c)
+{
+	struct spnpool_account *a = NULL;
+	char *rule = NULL;
+	char *msg = NULL;
+	size_t k;
+	int ret;
+
+	ret = LDB_SUCCESS;
+	if (!n->resolved) {
+		ret = resolve_name(names, dir,
+				   &scope->names[(size_t)(n - names)], n);
+	}
+	/* a name whose identities cannot be resolved has no account to
+	 * receive the add either */
+	if (ret == LDB_SUCCESS) {
+		ret = spnpool_dir_find_account(one, dir, c->dn, NULL, &a);
+	}
+	if (ret == LDB_ERR_NO_SUCH_OBJECT ||
+	    ret == LDB_ERR_OBJECT_CLASS_VIOLATION ||
+	    ret == LDB_ERR_INVALID_ATTRIBUTE_SYNTAX) {
+		return refuse_change(dir, i, c, "the target is not an account");
+	}
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	for (k = 0; k < n->num_guids; k++) {
+		if (strcasecmp(n->guids[k], a->guid) == 0) {
+			break;
+		}
+	}
+	if (k == n->num_guids) {
+		rule = talloc_asprintf(one,
+				       "the target is not the account of any "
+				       "pool serving %s",
+				       n->fqdn);
+		return refuse_change(dir, i, c, rule != NULL ? rule : "");
+	}
+	ret = spnpool_refuse_privileged(dir, a, scope->allow_privileged);
+	if (ret != SPNPOOL_ERR_PRIVILEGED) {
+		return ret;
+	}
+	msg = talloc_strdup(one, ldb_errstring(dir->ldb));
+	ldb_asprintf_errstring(dir->ldb, "change %zu: %s", i + 1,
+			       msg != NULL ? msg : "");
+	return ret;
+}
+
+/*
  * Every change within scope, before anything is written: the same rules
  * as add and remove (valid http/ SPNs of the plan's names), adds only on
  * the accounts the name's identities resolve to, never on a privileged
@@ -616,10 +672,8 @@ static int check_scope(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		const struct spnpool_change *c = &changes[i];
 		TALLOC_CTX *one = talloc_new(tmp);
 		struct spnpool_spn *sp = NULL;
-		struct spnpool_account *a = NULL;
 		struct scope_name *n = NULL;
 		enum spnpool_status st;
-		size_t k;
 
 		if (one == NULL) {
 			ret = ldb_oom(dir->ldb);
@@ -642,51 +696,8 @@ static int check_scope(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 					    "its host is not one of the "
 					    "plan's names");
 		} else if (c->action == SPNPOOL_CHANGE_ADD) {
-			size_t idx = (size_t)(n - names);
-
-			if (!n->resolved) {
-				ret = resolve_name(names, dir,
-						   &scope->names[idx], n);
-			}
-			if (ret == LDB_SUCCESS) {
-				ret = spnpool_dir_find_account(one, dir, c->dn,
-							       NULL, &a);
-			}
-			if (ret == LDB_ERR_NO_SUCH_OBJECT ||
-			    ret == LDB_ERR_OBJECT_CLASS_VIOLATION ||
-			    ret == LDB_ERR_INVALID_ATTRIBUTE_SYNTAX) {
-				ret = refuse_change(dir, i, c,
-						    "the target is not an "
-						    "account");
-			}
-			for (k = 0; ret == LDB_SUCCESS && k < n->num_guids;
-			     k++) {
-				if (strcasecmp(n->guids[k], a->guid) == 0) {
-					break;
-				}
-			}
-			if (ret == LDB_SUCCESS && k == n->num_guids) {
-				char *rule = talloc_asprintf(
-					one,
-					"the target is not the account of "
-					"any pool serving %s",
-					n->fqdn);
-
-				ret = refuse_change(dir, i, c,
-						    rule != NULL ? rule : "");
-			}
-			if (ret == LDB_SUCCESS) {
-				ret = spnpool_refuse_privileged(
-					dir, a, scope->allow_privileged);
-			}
-			if (ret == SPNPOOL_ERR_PRIVILEGED) {
-				char *msg = talloc_strdup(
-					one, ldb_errstring(dir->ldb));
-
-				ldb_asprintf_errstring(dir->ldb,
-						       "change %zu: %s", i + 1,
-						       msg != NULL ? msg : "");
-			}
+			ret = check_add_target(one, dir, scope, names, n, i,
+					       c);
 		}
 		talloc_free(one);
 	}
