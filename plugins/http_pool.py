@@ -408,7 +408,7 @@ class _HttpPoolCommand(Command):
         """The _DomainDCs of samdb's domain (_Failure if unreadable)."""
         try:
             return _DomainDCs(samdb, self._lp, self._creds,
-                              samba_spnpool.is_local_url(H))
+                              samba_spnpool.is_local(samdb))
         except ldb.LdbError as err:
             code, message = _ldb_error_args(err)
             raise _Failure(code, samba_spnpool.exit_code(code),
@@ -422,7 +422,7 @@ class _HttpPoolCommand(Command):
         accept_partial."""
         dcs = self.domain_dcs(samdb, H)
         if not dcs.several:
-            return samdb, samba_spnpool.is_local_url(H), [], None
+            return samdb, samba_spnpool.is_local(samdb), [], None
         dcs.connect_all()
         dcs.require_all(accept_partial, 'write')
         name, target, local, peers = dcs.writer()
@@ -741,7 +741,7 @@ duplicate and breaks Kerberos for that name.
             samdb = self.open_samdb(H, sambaopts, credopts)
             result = self.call(samba_spnpool.list, samdb,
                                identity=identity, host=host, server=server,
-                               local=samba_spnpool.is_local_url(H))
+                               local=samba_spnpool.is_local(samdb))
         except _Failure as failure:
             return self.fail(failure, output_json, text)
         return self.finish(result, output_json, text)
@@ -897,7 +897,7 @@ the server, 7 authentication failed."""
                                  include_port=include_port, local=local,
                                  client=client_model)
 
-            result = check(samdb, samba_spnpool.is_local_url(H))
+            result = check(samdb, samba_spnpool.is_local(samdb))
             if dcs.several:
                 result = dict(result, dcs=self.per_dc(dcs, result, check))
         except _Failure as failure:
@@ -1165,7 +1165,7 @@ server, 7 authentication failed."""
                 result = self.call(samba_spnpool.audit, samdb,
                                    all_classes=all_classes, page_size=size,
                                    progress=progress,
-                                   local=samba_spnpool.is_local_url(H),
+                                   local=samba_spnpool.is_local(samdb),
                                    max_password_age=max_age)
             finally:
                 if progress is not None:
@@ -1663,7 +1663,7 @@ class _PlanCommand(_HttpPoolCommand):
         samdb = self.open_samdb(H, sambaopts, credopts)
         plan = self.call(samba_spnpool.plan, samdb, kind, data,
                          servers=list(servers or []), filename=path,
-                         local=samba_spnpool.is_local_url(H),
+                         local=samba_spnpool.is_local(samdb),
                          allow_privileged=allow_privileged)
         plan["config_file"] = path
         plan["digest"] = changes_digest(plan["changes"])

@@ -546,7 +546,6 @@ static bool hosts_from_py(TALLOC_CTX *mem_ctx,
  */
 static int open_dir_with_peers(TALLOC_CTX *mem_ctx,
 			       struct ldb_context *ldb,
-			       bool local,
 			       PyObject *py_peers,
 			       struct spnpool_dir **_dir)
 {
@@ -569,7 +568,7 @@ static int open_dir_with_peers(TALLOC_CTX *mem_ctx,
 		}
 	}
 	ldb_reset_err_string(ldb);
-	ret = spnpool_dir_open(mem_ctx, ldb, local, &dir);
+	ret = spnpool_dir_open(mem_ctx, ldb, &dir);
 	for (i = 0; ret == LDB_SUCCESS && seq != NULL &&
 		    i < PySequence_Fast_GET_SIZE(seq);
 	     i++) {
@@ -578,7 +577,7 @@ static int open_dir_with_peers(TALLOC_CTX *mem_ctx,
 		struct spnpool_dir *peer = NULL;
 
 		ldb_reset_err_string(pldb);
-		ret = spnpool_dir_open(dir, pldb, false, &peer);
+		ret = spnpool_dir_open(dir, pldb, &peer);
 		if (ret != LDB_SUCCESS) {
 			ldb_asprintf_errstring(ldb, "reading another DC: %s",
 					       ldb_errstring(pldb)
@@ -609,7 +608,6 @@ static PyObject *run_op(const char *operation,
 			const char *server,
 			bool move,
 			bool dry_run,
-			bool local,
 			PyObject *py_peers,
 			bool allow_privileged)
 {
@@ -646,7 +644,7 @@ static PyObject *run_op(const char *operation,
 	}
 
 	/* A message left over from an earlier call must not be ours. */
-	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, local, py_peers, &dir);
+	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, py_peers, &dir);
 	if (ldb_ret == -1) {
 		goto done;
 	}
@@ -726,7 +724,7 @@ static PyObject *py_add(PyObject *self, PyObject *args, PyObject *kwargs)
 		return NULL;
 	}
 	return run_op("add", spnpool_op_add, py_ldb, identity, py_hosts,
-		      py_port, server, move, dry_run, local, py_peers,
+		      py_port, server, move, dry_run, py_peers,
 		      allow_privileged);
 }
 
@@ -766,7 +764,7 @@ static PyObject *py_remove(PyObject *self, PyObject *args, PyObject *kwargs)
 		return NULL;
 	}
 	return run_op("remove", spnpool_op_remove, py_ldb, identity,
-		      py_hosts, py_port, server, false, dry_run, local,
+		      py_hosts, py_port, server, false, dry_run,
 		      py_peers, false);
 }
 
@@ -818,7 +816,7 @@ static PyObject *py_list(PyObject *self, PyObject *args, PyObject *kwargs)
 	}
 
 	ldb_reset_err_string(ldb);
-	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, &dir);
 	if (ldb_ret != LDB_SUCCESS) {
 		raise_spnpool_error(ldb, ldb_ret, NULL);
 		goto done;
@@ -1005,7 +1003,7 @@ static PyObject *py_check(PyObject *self, PyObject *args, PyObject *kwargs)
 	req.include_port = include_port;
 
 	ldb_reset_err_string(ldb);
-	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, &dir);
 	if (ldb_ret != LDB_SUCCESS) {
 		raise_spnpool_error(ldb, ldb_ret, NULL);
 		goto done;
@@ -1273,7 +1271,7 @@ static PyObject *py_audit(PyObject *self, PyObject *args, PyObject *kwargs)
 	}
 
 	ldb_reset_err_string(ldb);
-	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, &dir);
 	if (ldb_ret != LDB_SUCCESS) {
 		raise_spnpool_error(ldb, ldb_ret, NULL);
 		goto done;
@@ -1778,7 +1776,7 @@ static PyObject *py_plan_fn(PyObject *self, PyObject *args, PyObject *kwargs)
 	}
 
 	ldb_reset_err_string(ldb);
-	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, local, &dir);
+	ldb_ret = spnpool_dir_open(tmp_ctx, ldb, &dir);
 	if (ldb_ret != LDB_SUCCESS) {
 		raise_spnpool_error(ldb, ldb_ret, NULL);
 		goto done;
@@ -2231,7 +2229,7 @@ static PyObject *py_apply(PyObject *self, PyObject *args, PyObject *kwargs)
 	}
 	scope.allow_privileged = allow_privileged;
 
-	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, local, py_peers, &dir);
+	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, py_peers, &dir);
 	if (ldb_ret == -1) {
 		goto done;
 	}
@@ -2299,7 +2297,7 @@ static PyObject *py_undo(PyObject *self, PyObject *args, PyObject *kwargs)
 		return PyErr_NoMemory();
 	}
 
-	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, local, py_peers, &dir);
+	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, py_peers, &dir);
 	if (ldb_ret == -1) {
 		goto done;
 	}
@@ -2432,6 +2430,24 @@ static PyObject *py_exit_code(PyObject *self, PyObject *arg)
 	return PyLong_FromLong(spnpool_exit_code(ldb_ret));
 }
 
+PyDoc_STRVAR(py_is_local_doc,
+"is_local(samdb) -> bool\n"
+"\n"
+"True if samdb is a local database file (real transactions), False over\n"
+"LDAP: the library's own decision (spnpool_dir_ldb_is_local()).  The\n"
+"operations decide it themselves; their local= argument is ignored.");
+
+static PyObject *py_is_local(PyObject *self, PyObject *py_ldb)
+{
+	struct ldb_context *ldb = ldb_from_py(py_ldb);
+
+	(void)self;
+	if (ldb == NULL) {
+		return NULL;
+	}
+	return PyBool_FromLong(spnpool_dir_ldb_is_local(ldb));
+}
+
 PyDoc_STRVAR(py_version_doc,
 "version() -> str\n"
 "\n"
@@ -2534,7 +2550,7 @@ static PyObject *py_compare_dcs(PyObject *self, PyObject *args,
 	if (tmp_ctx == NULL) {
 		return PyErr_NoMemory();
 	}
-	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, false, py_peers, &dir);
+	ldb_ret = open_dir_with_peers(tmp_ctx, ldb, py_peers, &dir);
 	if (ldb_ret == -1) {
 		goto done;
 	}
@@ -2577,6 +2593,7 @@ static PyMethodDef spnpool_methods[] = {
 	{ "verdict_exit_code", py_verdict_exit_code, METH_O,
 	  py_verdict_exit_code_doc },
 	{ "exit_code", py_exit_code, METH_O, py_exit_code_doc },
+	{ "is_local", py_is_local, METH_O, py_is_local_doc },
 	{ "version", py_version, METH_NOARGS, py_version_doc },
 	{ NULL, NULL, 0, NULL }
 };

@@ -42,22 +42,20 @@ static enum spnpool_status parse_value(TALLOC_CTX *mem_ctx,
 	p = eq + 1;
 	for (;;) {
 		size_t n = strcspn(p, ",");
-		char **aliases = NULL;
+		char **alias = NULL;
 
 		if (spnpool_class_check(p, n) != SPNPOOL_OK) {
 			return SPNPOOL_ERR_MAPPING_SYNTAX;
 		}
-		aliases = talloc_realloc(mem_ctx, entry->aliases, char *,
-					 entry->num_aliases + 1);
-		if (aliases == NULL) {
+		alias = SPNPOOL_APPEND(mem_ctx, entry->aliases,
+				       entry->num_aliases);
+		if (alias == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
-		entry->aliases = aliases;
-		aliases[entry->num_aliases] = talloc_strndup(aliases, p, n);
-		if (aliases[entry->num_aliases] == NULL) {
+		*alias = talloc_strndup(entry->aliases, p, n);
+		if (*alias == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
-		entry->num_aliases++;
 		if (p[n] == '\0') {
 			break;
 		}
@@ -134,28 +132,10 @@ static enum spnpool_status add_form(TALLOC_CTX *mem_ctx,
 				    const char *cls,
 				    const char *tail)
 {
-	char *form = talloc_asprintf(mem_ctx, "%s/%s", cls, tail);
-	char **grown = NULL;
-	size_t i;
-
-	if (form == NULL) {
-		return SPNPOOL_ERR_NO_MEMORY;
-	}
-	for (i = 0; i < *num; i++) {
-		if (spnpool_spn_equal((*forms)[i], form)) {
-			TALLOC_FREE(form);
-			return SPNPOOL_OK;
-		}
-	}
-	grown = talloc_realloc(mem_ctx, *forms, char *, *num + 1);
-	if (grown == NULL) {
-		TALLOC_FREE(form);
-		return SPNPOOL_ERR_NO_MEMORY;
-	}
-	grown[*num] = talloc_steal(grown, form);
-	*forms = grown;
-	(*num)++;
-	return SPNPOOL_OK;
+	return spnpool_spn_list_add(mem_ctx, forms, num,
+				    talloc_asprintf(mem_ctx, "%s/%s", cls,
+						    tail),
+				    NULL);
 }
 
 enum spnpool_status spnpool_alias_forms(TALLOC_CTX *mem_ctx,

@@ -56,7 +56,8 @@ static bool planned_delete(const struct exec *x, const char *dn,
 	size_t i;
 
 	for (i = 0; i < x->num_planned_deletes; i++) {
-		if (strcasecmp(x->planned_deletes[i]->dn, dn) == 0 &&
+		if (spnpool_dir_dn_equal(x->dir, x->planned_deletes[i]->dn,
+					 dn) &&
 		    spnpool_spn_equal(x->planned_deletes[i]->spn, spn)) {
 			return true;
 		}
@@ -147,21 +148,60 @@ static int append_ldif(struct exec *x, const struct spnpool_change *c)
 						    : LDB_SUCCESS;
 }
 
+/*
+ * The boundary between the journal's statuses and this layer's LDB code
+ * and errstring: what was being done (doing: "writing the journal
+ * failed", "cannot create the journal X") and why.
+ */
+static int journal_failed(struct ldb_context *ldb, enum spnpool_status st,
+			  int os_error, const char *doing)
+{
+	if (st == SPNPOOL_ERR_NO_MEMORY) {
+		return ldb_oom(ldb);
+	}
+	ldb_asprintf_errstring(ldb, "%s: %s", doing,
+			       (st == SPNPOOL_ERR_JOURNAL_IO && os_error != 0)
+				       ? strerror(os_error)
+				       : spnpool_status_string(st));
+	return LDB_ERR_OPERATIONS_ERROR;
+}
+
+/* A journal that cannot be read or is malformed: "cannot read X: why",
+ * "X line N: rule" or "X is <rule>". */
+static int journal_unreadable(struct ldb_context *ldb, const char *path,
+			      enum spnpool_status st,
+			      const struct spnpool_journal_fault *fault)
+{
+	if (st == SPNPOOL_ERR_NO_MEMORY) {
+		return ldb_oom(ldb);
+	}
+	if (st == SPNPOOL_ERR_JOURNAL_IO) {
+		ldb_asprintf_errstring(ldb, "cannot read %s: %s", path,
+				       strerror(fault->os_error));
+	} else if (fault->line != 0) {
+		ldb_asprintf_errstring(ldb, "%s line %zu: %s", path,
+				       fault->line, spnpool_status_string(st));
+	} else {
+		ldb_asprintf_errstring(ldb, "%s is %s", path,
+				       spnpool_status_string(st));
+	}
+	return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+}
+
 static int journal(struct exec *x, const char *what, size_t i)
 {
-	int err;
+	enum spnpool_status st;
 
 	if (x->journal == NULL) {
 		return LDB_SUCCESS;
 	}
-	err = spnpool_journal_write(x->journal, "%s%s\t%zu",
-				    x->undo ? "undo-" : "", what,
-				    x->journal_index[i]);
-	if (err != 0) {
-		ldb_asprintf_errstring(x->dir->ldb,
-				       "writing the journal failed: %s",
-				       strerror(err));
-		return LDB_ERR_OPERATIONS_ERROR;
+	st = spnpool_journal_write(x->journal, "%s%s\t%zu",
+				   x->undo ? "undo-" : "", what,
+				   x->journal_index[i]);
+	if (st != SPNPOOL_OK) {
+		return journal_failed(x->dir->ldb, st,
+				      spnpool_journal_os_error(x->journal),
+				      "writing the journal failed");
 	}
 	return LDB_SUCCESS;
 }
@@ -219,17 +259,21 @@ static int postcheck(struct exec *x, const struct spnpool_change *c)
 	const char *other = NULL;
 	int ret = lookup(x, c->dn, c->spn, &a, &stored);
 
-	if (ret == LDB_SUCCESS) {
-		ret = other_holder(x, a, c->spn, &other);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
-	if (ret == LDB_SUCCESS && other != NULL) {
+	ret = other_holder(x, a, c->spn, &other);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	if (other != NULL) {
 		ldb_asprintf_errstring(x->dir->ldb,
 				       "another writer registered %s on %s "
 				       "during the apply: stopped",
 				       c->spn, other);
-		ret = LDB_ERR_CONSTRAINT_VIOLATION;
+		return LDB_ERR_CONSTRAINT_VIOLATION;
 	}
-	return ret;
+	return LDB_SUCCESS;
 }
 
 /* Over LDAP: take back, in reverse order, what this run did. */
@@ -299,30 +343,28 @@ static int execute(struct exec *x, bool dry_run)
 			ret = append_ldif(x, c);
 			if (ret == LDB_SUCCESS &&
 			    c->action == SPNPOOL_CHANGE_DELETE) {
-				x->planned_deletes = talloc_realloc(
-					x->tmp, x->planned_deletes,
-					const struct spnpool_change *,
-					x->num_planned_deletes + 1);
-				if (x->planned_deletes == NULL) {
+				const struct spnpool_change **slot =
+					SPNPOOL_APPEND(x->tmp,
+						       x->planned_deletes,
+						       x->num_planned_deletes);
+
+				if (slot == NULL) {
 					ret = ldb_oom(x->dir->ldb);
 					break;
 				}
-				x->planned_deletes[x->num_planned_deletes++] =
-					c;
+				*slot = c;
 			}
 			continue;
 		}
 		if (!x->undo && x->journal != NULL) {
-			int err = spnpool_journal_intent(x->journal,
-							 x->journal_index[i],
-							 c);
+			enum spnpool_status st = spnpool_journal_intent(
+				x->journal, x->journal_index[i], c);
 
-			if (err != 0) {
-				ldb_asprintf_errstring(
-					x->dir->ldb,
-					"writing the journal failed: %s",
-					strerror(err));
-				ret = LDB_ERR_OPERATIONS_ERROR;
+			if (st != SPNPOOL_OK) {
+				ret = journal_failed(
+					x->dir->ldb, st,
+					spnpool_journal_os_error(x->journal),
+					"writing the journal failed");
 				break;
 			}
 		} else if (x->undo) {
@@ -531,6 +573,62 @@ static int refuse_change(struct spnpool_dir *dir, size_t i,
 }
 
 /*
+ * An add of the plan goes to an account (the target resolves), one of
+ * the accounts the name's identities resolve to, and not a privileged
+ * one unless allowed.
+ */
+static int check_add_target(TALLOC_CTX *one, struct spnpool_dir *dir,
+			    const struct spnpool_apply_scope *scope,
+			    struct scope_name *names, struct scope_name *n,
+			    size_t i, const struct spnpool_change *c)
+{
+	struct spnpool_account *a = NULL;
+	char *rule = NULL;
+	char *msg = NULL;
+	size_t k;
+	int ret;
+
+	ret = LDB_SUCCESS;
+	if (!n->resolved) {
+		ret = resolve_name(names, dir,
+				   &scope->names[(size_t)(n - names)], n);
+	}
+	/* a name whose identities cannot be resolved has no account to
+	 * receive the add either */
+	if (ret == LDB_SUCCESS) {
+		ret = spnpool_dir_find_account(one, dir, c->dn, NULL, &a);
+	}
+	if (ret == LDB_ERR_NO_SUCH_OBJECT ||
+	    ret == LDB_ERR_OBJECT_CLASS_VIOLATION ||
+	    ret == LDB_ERR_INVALID_ATTRIBUTE_SYNTAX) {
+		return refuse_change(dir, i, c, "the target is not an account");
+	}
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	for (k = 0; k < n->num_guids; k++) {
+		if (strcasecmp(n->guids[k], a->guid) == 0) {
+			break;
+		}
+	}
+	if (k == n->num_guids) {
+		rule = talloc_asprintf(one,
+				       "the target is not the account of any "
+				       "pool serving %s",
+				       n->fqdn);
+		return refuse_change(dir, i, c, rule != NULL ? rule : "");
+	}
+	ret = spnpool_refuse_privileged(dir, a, scope->allow_privileged);
+	if (ret != SPNPOOL_ERR_PRIVILEGED) {
+		return ret;
+	}
+	msg = talloc_strdup(one, ldb_errstring(dir->ldb));
+	ldb_asprintf_errstring(dir->ldb, "change %zu: %s", i + 1,
+			       msg != NULL ? msg : "");
+	return ret;
+}
+
+/*
  * Every change within scope, before anything is written: the same rules
  * as add and remove (valid http/ SPNs of the plan's names), adds only on
  * the accounts the name's identities resolve to, never on a privileged
@@ -574,10 +672,8 @@ static int check_scope(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		const struct spnpool_change *c = &changes[i];
 		TALLOC_CTX *one = talloc_new(tmp);
 		struct spnpool_spn *sp = NULL;
-		struct spnpool_account *a = NULL;
 		struct scope_name *n = NULL;
 		enum spnpool_status st;
-		size_t k;
 
 		if (one == NULL) {
 			ret = ldb_oom(dir->ldb);
@@ -600,51 +696,8 @@ static int check_scope(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 					    "its host is not one of the "
 					    "plan's names");
 		} else if (c->action == SPNPOOL_CHANGE_ADD) {
-			size_t idx = (size_t)(n - names);
-
-			if (!n->resolved) {
-				ret = resolve_name(names, dir,
-						   &scope->names[idx], n);
-			}
-			if (ret == LDB_SUCCESS) {
-				ret = spnpool_dir_find_account(one, dir, c->dn,
-							       NULL, &a);
-			}
-			if (ret == LDB_ERR_NO_SUCH_OBJECT ||
-			    ret == LDB_ERR_OBJECT_CLASS_VIOLATION ||
-			    ret == LDB_ERR_INVALID_ATTRIBUTE_SYNTAX) {
-				ret = refuse_change(dir, i, c,
-						    "the target is not an "
-						    "account");
-			}
-			for (k = 0; ret == LDB_SUCCESS && k < n->num_guids;
-			     k++) {
-				if (strcasecmp(n->guids[k], a->guid) == 0) {
-					break;
-				}
-			}
-			if (ret == LDB_SUCCESS && k == n->num_guids) {
-				char *rule = talloc_asprintf(
-					one,
-					"the target is not the account of "
-					"any pool serving %s",
-					n->fqdn);
-
-				ret = refuse_change(dir, i, c,
-						    rule != NULL ? rule : "");
-			}
-			if (ret == LDB_SUCCESS) {
-				ret = spnpool_refuse_privileged(
-					dir, a, scope->allow_privileged);
-			}
-			if (ret == SPNPOOL_ERR_PRIVILEGED) {
-				char *msg = talloc_strdup(
-					one, ldb_errstring(dir->ldb));
-
-				ldb_asprintf_errstring(dir->ldb,
-						       "change %zu: %s", i + 1,
-						       msg != NULL ? msg : "");
-			}
+			ret = check_add_target(one, dir, scope, names, n, i,
+					       c);
 		}
 		talloc_free(one);
 	}
@@ -667,15 +720,24 @@ int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 	int ret;
 
 	ret = new_exec(mem_ctx, dir, num_changes, &x);
-	if (ret == LDB_SUCCESS) {
-		ret = check_scope(x.tmp, dir, scope, changes, num_changes);
+	if (ret != LDB_SUCCESS) {
+		goto done;
 	}
-	for (i = 0; i < num_changes && ret == LDB_SUCCESS; i++) {
+	ret = check_scope(x.tmp, dir, scope, changes, num_changes);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	for (i = 0; i < num_changes; i++) {
 		x.journal_index[i] = i;
 		ret = copy_change(&x, i, &changes[i], changes[i].action);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
 	}
-	if (ret == LDB_SUCCESS && !dry_run) {
-		int err;
+	if (!dry_run) {
+		struct spnpool_journal_fault fault;
+		enum spnpool_status st;
+		char *doing = NULL;
 
 		if (journal_path == NULL) {
 			ldb_set_errstring(dir->ldb, "apply needs a journal "
@@ -683,33 +745,38 @@ int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 			ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 			goto done;
 		}
-		err = spnpool_journal_open(x.tmp, journal_path, true, NULL,
-					   &x.journal);
-		if (err == 0) {
-			err = spnpool_journal_write(x.journal,
-						    "spnpool-journal\t2");
+		st = spnpool_journal_open(x.tmp, journal_path, true, NULL,
+					  &x.journal, &fault);
+		if (st == SPNPOOL_OK) {
+			st = spnpool_journal_write(
+				x.journal,
+				"spnpool-journal\t" SPNPOOL_JOURNAL_VERSION);
 		}
-		if (err == 0) {
-			err = spnpool_journal_write(x.journal,
-						    "begin\t%s\t%zu",
-						    dir->local ? "local"
-							       : "ldap",
-						    num_changes);
+		if (st == SPNPOOL_OK) {
+			st = spnpool_journal_write(x.journal,
+						   "begin\t%s\t%zu",
+						   dir->local ? "local"
+							      : "ldap",
+						   num_changes);
 		}
-		if (err != 0) {
-			ldb_asprintf_errstring(dir->ldb,
-					       "cannot create the journal %s: "
-					       "%s",
-					       journal_path, strerror(err));
-			ret = LDB_ERR_OPERATIONS_ERROR;
+		/* one sentence for the three steps of creating it */
+		if (st != SPNPOOL_OK) {
+			doing = talloc_asprintf(x.tmp,
+						"cannot create the journal %s",
+						journal_path);
+			ret = journal_failed(
+				dir->ldb, st,
+				x.journal != NULL
+					? spnpool_journal_os_error(x.journal)
+					: fault.os_error,
+				doing != NULL ? doing
+					      : "cannot create the journal");
 			goto done;
 		}
 	}
-	if (ret == LDB_SUCCESS) {
-		ret = execute(&x, dry_run);
-		/* the states matter most when the run failed */
-		*_result = talloc_move(mem_ctx, &x.r);
-	}
+	ret = execute(&x, dry_run);
+	/* the states matter most when the run failed */
+	*_result = talloc_move(mem_ctx, &x.r);
 done:
 	talloc_free(x.tmp);
 	return ret;
@@ -742,11 +809,11 @@ static int in_effect(struct exec *x, const struct spnpool_journal_state *st,
 	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 		return LDB_SUCCESS;
 	}
-	if (ret == LDB_SUCCESS) {
-		*_yes = (e->change.action == SPNPOOL_CHANGE_ADD) ==
-			(stored != NULL);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
-	return ret;
+	*_yes = (e->change.action == SPNPOOL_CHANGE_ADD) == (stored != NULL);
+	return LDB_SUCCESS;
 }
 
 /*
@@ -857,10 +924,12 @@ static int check_give_back(struct exec *x, const struct spnpool_change *rev,
 		return ldb_oom(x->dir->ldb);
 	}
 	ret = spnpool_dir_find_account(one, x->dir, rev->dn, NULL, &a);
+	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		talloc_free(one);
+		return LDB_SUCCESS; /* undo_check() names it */
+	}
 	if (ret == LDB_SUCCESS) {
 		ret = spnpool_refuse_privileged(x->dir, a, allow_privileged);
-	} else if (ret == LDB_ERR_NO_SUCH_OBJECT) {
-		ret = LDB_SUCCESS; /* undo_check() names it */
 	}
 	talloc_free(one);
 	return ret;
@@ -943,23 +1012,22 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 {
 	TALLOC_CTX *tmp = talloc_new(mem_ctx);
 	struct spnpool_journal_state *st = NULL;
-	char *error = NULL;
+	struct spnpool_journal_fault fault;
+	enum spnpool_status status;
 	char *why = NULL;
 	size_t *effective = NULL;
 	size_t num = 0;
 	size_t i;
 	struct exec x;
 	int ret;
-	int err;
 
 	if (tmp == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	err = spnpool_journal_read(tmp, journal_path, &st, &error);
-	if (err != 0) {
-		ldb_asprintf_errstring(dir->ldb, "%s",
-				       error != NULL ? error : strerror(err));
-		ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+	status = spnpool_journal_read(tmp, journal_path, &st, &fault);
+	if (status != SPNPOOL_OK) {
+		ret = journal_unreadable(dir->ldb, journal_path, status,
+					 &fault);
 		goto done;
 	}
 	if (st->undone) {
@@ -977,12 +1045,19 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 	}
 	x.undo = true;
 	ret = check_journal(&x, journal_path, st);
-	for (i = 0; i < st->num_entries && ret == LDB_SUCCESS; i++) {
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	for (i = 0; i < st->num_entries; i++) {
 		bool yes = false;
 
 		ret = next_scratch(&x);
-		if (ret == LDB_SUCCESS) {
-			ret = in_effect(&x, st, &st->entries[i], &yes);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
+		ret = in_effect(&x, st, &st->entries[i], &yes);
+		if (ret != LDB_SUCCESS) {
+			goto done;
 		}
 		if (yes) {
 			effective[num++] = i;
@@ -994,8 +1069,9 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 					      num + 1);
 	if (x.planned_deletes == NULL) {
 		ret = ldb_oom(dir->ldb);
+		goto done;
 	}
-	for (i = 0; i < num && ret == LDB_SUCCESS; i++) {
+	for (i = 0; i < num; i++) {
 		const struct spnpool_journal_entry *e =
 			&st->entries[effective[num - 1 - i]];
 
@@ -1004,33 +1080,37 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 				  e->change.action == SPNPOOL_CHANGE_ADD
 					  ? SPNPOOL_CHANGE_DELETE
 					  : SPNPOOL_CHANGE_ADD);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
 		if (x.r->changes[i].action == SPNPOOL_CHANGE_DELETE) {
 			/* re-adding elsewhere may rely on this delete */
 			x.planned_deletes[x.num_planned_deletes++] =
 				&x.r->changes[i];
 		}
 	}
-	for (i = 0; i < num && ret == LDB_SUCCESS; i++) {
+	for (i = 0; i < num; i++) {
 		if (x.r->changes[i].action == SPNPOOL_CHANGE_ADD) {
 			ret = check_give_back(&x, &x.r->changes[i],
 					      allow_privileged);
+			if (ret != LDB_SUCCESS) {
+				goto done;
+			}
 		}
-		if (ret == LDB_SUCCESS) {
-			ret = next_scratch(&x);
+		ret = next_scratch(&x);
+		if (ret != LDB_SUCCESS) {
+			goto done;
 		}
-		if (ret == LDB_SUCCESS) {
-			ret = undo_check(
-				&x, &x.r->changes[i],
-				st->entries[x.journal_index[i]].undo_intended,
-				&why);
+		ret = undo_check(&x, &x.r->changes[i],
+				 st->entries[x.journal_index[i]].undo_intended,
+				 &why);
+		if (ret != LDB_SUCCESS) {
+			goto done;
 		}
 	}
 	TALLOC_FREE(x.scratch);
 	/* the run itself checks against what it really did */
 	x.num_planned_deletes = 0;
-	if (ret != LDB_SUCCESS) {
-		goto done;
-	}
 	if (why == NULL) {
 		ret = ldb_oom(dir->ldb);
 		goto done;
@@ -1045,16 +1125,24 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 	if (!dry_run) {
-		err = spnpool_journal_open(tmp, journal_path, false, st,
-					   &x.journal);
-		if (err == 0) {
-			err = spnpool_journal_write(x.journal, "undo-begin");
+		status = spnpool_journal_open(tmp, journal_path, false, st,
+					      &x.journal, &fault);
+		if (status == SPNPOOL_OK) {
+			status = spnpool_journal_write(x.journal,
+						       "undo-begin");
 		}
-		if (err != 0) {
-			ldb_asprintf_errstring(dir->ldb,
-					       "cannot write the journal %s: %s",
-					       journal_path, strerror(err));
-			ret = LDB_ERR_OPERATIONS_ERROR;
+		if (status != SPNPOOL_OK) {
+			char *doing = talloc_asprintf(
+				tmp, "cannot write the journal %s",
+				journal_path);
+
+			ret = journal_failed(
+				dir->ldb, status,
+				x.journal != NULL
+					? spnpool_journal_os_error(x.journal)
+					: fault.os_error,
+				doing != NULL ? doing
+					      : "cannot write the journal");
 			goto done;
 		}
 	}

@@ -95,30 +95,6 @@ static const char *slot_str(const struct audit *a, uint32_t ref)
 	return a->chunks[(ref >> 20) - 1] + (ref & (ARENA_CHUNK - 1));
 }
 
-static uint64_t hash_spn(const char *s)
-{
-	/* FNV-1a over the folding of spnpool_spn_compare() */
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const char *p = s;
-	bool space = false;
-
-	while (*p == ' ') {
-		p++;
-	}
-	for (; *p != '\0'; p++) {
-		if (*p == ' ') {
-			space = true;
-			continue;
-		}
-		if (space) {
-			h = (h ^ (uint8_t)' ') * 0x100000001b3ULL;
-			space = false;
-		}
-		h = (h ^ (uint8_t)spnpool_ascii_lower(*p)) * 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static int arena_add(struct audit *a, const char *s, size_t len,
 		     uint32_t *_ref)
 {
@@ -154,7 +130,7 @@ static int arena_add(struct audit *a, const char *s, size_t len,
 /* The slot holding an SPN equal to s, or the empty slot where it goes. */
 static uint32_t find_slot(const struct audit *a, const char *s)
 {
-	uint32_t i = (uint32_t)hash_spn(s) & a->mask;
+	uint32_t i = (uint32_t)spnpool_spn_fold_hash(s) & a->mask;
 
 	while (a->slots[i].ref != 0 &&
 	       !spnpool_spn_equal(slot_str(a, a->slots[i].ref), s)) {
@@ -248,28 +224,6 @@ static bool class_is(const char *spn, size_t len, const char *cls)
 	return len > n && spn[n] == '/' && strncasecmp(spn, cls, n) == 0;
 }
 
-/* The NC an entry belongs to: the longest naming context it ends with. */
-static const char *owning_nc(const struct spnpool_dir *dir, const char *dn)
-{
-	const char *best = NULL;
-	size_t best_len = 0;
-	size_t dn_len = strlen(dn);
-	size_t i;
-
-	for (i = 0; i < dir->num_naming_contexts; i++) {
-		const char *nc = dir->naming_contexts[i];
-		size_t n = strlen(nc);
-
-		if (n > best_len && n <= dn_len &&
-		    strcasecmp(dn + dn_len - n, nc) == 0 &&
-		    (n == dn_len || dn[dn_len - n - 1] == ',')) {
-			best = nc;
-			best_len = n;
-		}
-	}
-	return best;
-}
-
 /*
  * Kerberoasting: any domain user can ask for a ticket to an SPN and
  * attack its key offline.  Cheap when the key is RC4 (the NT hash) and
@@ -318,7 +272,7 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 	int ret;
 
 	if (el == NULL ||
-	    owning_nc(a->dir, ldb_dn_get_linearized(msg->dn)) != a->base) {
+	    spnpool_dir_owning_nc(a->dir, msg->dn) != a->base) {
 		return LDB_SUCCESS; /* seen in its own NC's scan */
 	}
 	r->entries_read++;
@@ -369,16 +323,10 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 
 /* ---- findings ---- */
 
-struct account_names {
-	char *dn;
-	char *sam;
-	bool disabled;
-};
-
 static int compare_names(const void *x, const void *y)
 {
-	const struct account_names *a = x;
-	const struct account_names *b = y;
+	const struct spnpool_holder_name *a = x;
+	const struct spnpool_holder_name *b = y;
 
 	return strcasecmp(a->dn, b->dn);
 }
@@ -388,67 +336,15 @@ static int compare_names(const void *x, const void *y)
  * search per naming context, only for the SPNs of findings.
  */
 static int holders_named(TALLOC_CTX *mem_ctx, struct audit *a,
-			 const char *spn, struct account_names *out,
+			 const char *spn, struct spnpool_holder_name *out,
 			 size_t max, size_t *_n)
 {
-	static const char *const attrs[] = {"sAMAccountName",
-					    "userAccountControl", NULL};
-	const char *enc = ldb_binary_encode_string(mem_ctx, spn);
 	size_t n = 0;
-	size_t i;
+	int ret;
 
-	if (enc == NULL) {
-		return ldb_oom(a->dir->ldb);
-	}
-	/* the default NC first: accounts live there; stop once max found */
-	for (i = 0; i <= a->dir->num_naming_contexts && n < max; i++) {
-		const char *nc = (i == 0) ? a->dir->default_nc
-					  : a->dir->naming_contexts[i - 1];
-		struct ldb_result *res = NULL;
-		struct ldb_dn *base = NULL;
-		unsigned k;
-		int ret;
-
-		if (i > 0 && strcasecmp(nc, a->dir->default_nc) == 0) {
-			continue;
-		}
-		base = ldb_dn_new(mem_ctx, a->dir->ldb, nc);
-		ret = ldb_search(a->dir->ldb, mem_ctx, &res, base,
-				     LDB_SCOPE_SUBTREE, (const char **)attrs,
-				     "(servicePrincipalName=%s)", enc);
-
-		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
-			continue;
-		}
-		if (ret != LDB_SUCCESS) {
-			return ret;
-		}
-		for (k = 0; k < res->count && n < max; k++) {
-			const struct ldb_message *m = res->msgs[k];
-			const char *dn = ldb_dn_get_linearized(m->dn);
-			const char *sam = ldb_msg_find_attr_as_string(
-				m, "sAMAccountName", NULL);
-			size_t j;
-			bool seen = false;
-
-			/* child partitions show up under their parent */
-			for (j = 0; j < n; j++) {
-				seen |= strcasecmp(out[j].dn, dn) == 0;
-			}
-			if (seen) {
-				continue;
-			}
-			out[n].dn = talloc_strdup(mem_ctx, dn);
-			out[n].sam = talloc_strdup(mem_ctx,
-						   sam != NULL ? sam : dn);
-			out[n].disabled = (ldb_msg_find_attr_as_uint(
-						   m, "userAccountControl", 0) &
-					   UF_ACCOUNTDISABLE) != 0;
-			if (out[n].dn == NULL || out[n].sam == NULL) {
-				return ldb_oom(a->dir->ldb);
-			}
-			n++;
-		}
+	ret = spnpool_dir_holders_named(mem_ctx, a->dir, spn, out, max, &n);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
 	qsort(out, n, sizeof(out[0]), compare_names);
 	if (n == 0) {
@@ -467,7 +363,7 @@ static int add_finding(struct audit *a,
 		       enum spnpool_finding_kind kind,
 		       const char *spn,
 		       size_t num_accounts,
-		       struct account_names *names,
+		       struct spnpool_holder_name *names,
 		       char *detail,
 		       char *fix)
 {
@@ -507,7 +403,7 @@ static int add_finding(struct audit *a,
 static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 			     uint32_t s)
 {
-	struct account_names names[64];
+	struct spnpool_holder_name names[64];
 	const char *spn = slot_str(a, a->slots[s].ref);
 	char *list = NULL;
 	char *fix = NULL;
@@ -589,7 +485,7 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 	const char *spn = slot_str(a, a->slots[s].ref);
 	const char *tail = strchr(spn, '/') + 1;
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
-	struct account_names names[2];
+	struct spnpool_holder_name names[2];
 	size_t n = 0;
 	size_t host_len = strcspn(tail, ":/");
 	char *host = talloc_strndup(mem_ctx, tail, host_len);
@@ -679,7 +575,7 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 {
 	const char *spn = slot_str(a, a->slots[s].ref);
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
-	struct account_names names[64];
+	struct spnpool_holder_name names[64];
 	size_t n = 0;
 	size_t i;
 	int ret;
@@ -725,7 +621,7 @@ static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 	const char *spn = slot_str(a, a->slots[s].ref);
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
 	struct audit_account *acct = &a->accounts[holder];
-	struct account_names names[1];
+	struct spnpool_holder_name names[1];
 	size_t n = 0;
 	int ret;
 
@@ -779,7 +675,7 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 	};
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct audit *a = NULL;
-	unsigned saved_page = dir->page_size;
+	struct spnpool_search_opts opts = {.page_size = req->page_size};
 	const char *target = NULL;
 	size_t i;
 	uint32_t s;
@@ -812,9 +708,6 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 	}
 	a->result->findings = talloc_array(a->result, struct spnpool_finding,
 					   0);
-	if (req->page_size != 0) {
-		dir->page_size = req->page_size;
-	}
 	for (i = 0; i < dir->num_naming_contexts; i++) {
 		struct ldb_dn *base = ldb_dn_new(tmp_ctx, dir->ldb,
 						 dir->naming_contexts[i]);
@@ -826,7 +719,7 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 		a->base = dir->naming_contexts[i];
 		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE,
 					 "(servicePrincipalName=*)", attrs,
-					 scan_entry, a);
+					 &opts, scan_entry, a);
 		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 			ret = LDB_SUCCESS;
 		}
@@ -875,7 +768,6 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 	      sizeof(struct spnpool_finding), compare_findings);
 	*_result = talloc_move(mem_ctx, &a->result);
 done:
-	dir->page_size = saved_page;
 	talloc_free(tmp_ctx);
 	return ret;
 }

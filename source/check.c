@@ -50,74 +50,6 @@ const char *spnpool_client_model_name(enum spnpool_client_model m)
 
 /* ---- AD-integrated DNS ---- */
 
-/* The DNs of the zones of every DNS partition (and the legacy one). */
-static int find_zones(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
-		      struct ldb_result **_zones)
-{
-	static const char *const attrs[] = {"name", NULL};
-	struct ldb_result *all = talloc_zero(mem_ctx, struct ldb_result);
-	size_t i;
-
-	if (all == NULL) {
-		return ldb_oom(dir->ldb);
-	}
-	for (i = 0; i <= dir->num_naming_contexts; i++) {
-		struct ldb_result *res = NULL;
-		struct ldb_dn *base = NULL;
-		unsigned k;
-		int ret;
-
-		if (i < dir->num_naming_contexts) {
-			const char *nc = dir->naming_contexts[i];
-
-			if (strncasecmp(nc, "DC=DomainDnsZones,", 18) != 0 &&
-			    strncasecmp(nc, "DC=ForestDnsZones,", 18) != 0) {
-				continue;
-			}
-			base = ldb_dn_new_fmt(mem_ctx, dir->ldb,
-					      "CN=MicrosoftDNS,%s", nc);
-		} else {
-			base = ldb_dn_new_fmt(mem_ctx, dir->ldb,
-					      "CN=MicrosoftDNS,CN=System,%s",
-					      dir->default_nc);
-		}
-		if (base == NULL) {
-			return ldb_oom(dir->ldb);
-		}
-		ret = ldb_search(dir->ldb, mem_ctx, &res, base,
-				 LDB_SCOPE_ONELEVEL, (const char **)attrs,
-				 "(objectClass=dnsZone)");
-		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
-			continue;
-		}
-		if (ret != LDB_SUCCESS) {
-			return ret;
-		}
-		for (k = 0; k < res->count; k++) {
-			struct ldb_message **grown = talloc_realloc(
-				all, all->msgs, struct ldb_message *,
-				all->count + 1);
-
-			if (grown == NULL) {
-				return ldb_oom(dir->ldb);
-			}
-			all->msgs = grown;
-			all->msgs[all->count++] = talloc_steal(all,
-							       res->msgs[k]);
-		}
-	}
-	*_zones = all;
-	return LDB_SUCCESS;
-}
-
-/* The zone name of a dnsZone entry: the value of its first RDN. */
-static const char *zone_name(const struct ldb_message *zone)
-{
-	const struct ldb_val *v = ldb_dn_get_rdn_val(zone->dn);
-
-	return (v != NULL) ? (const char *)v->data : "";
-}
-
 /* The CNAME target of name in AD DNS, or NULL (no node, no CNAME). */
 /* What AD DNS says of one name (see spnpool_check_result.dns). */
 static const char dns_unknown[] = "unknown";
@@ -127,91 +59,24 @@ static const char dns_cname[] = "cname";
 
 static int lookup_cname(TALLOC_CTX *mem_ctx,
 			struct spnpool_dir *dir,
-			const struct ldb_result *zones,
+			const struct spnpool_dns_zones *zones,
 			const char *name,
 			char **_target,
 			const char **_state)
 {
-	static const char *const attrs[] = {"dnsRecord", NULL};
-	const struct ldb_message *best = NULL;
-	size_t best_len = 0;
-	size_t name_len = strlen(name);
-	struct ldb_result *res = NULL;
-	struct ldb_message_element *el = NULL;
-	struct ldb_dn *node = NULL;
-	char *relative = NULL;
-	unsigned i;
+	static const char *const states[] = {
+		[SPNPOOL_DIR_DNS_NO_ZONE] = dns_unknown,
+		[SPNPOOL_DIR_DNS_NO_RECORD] = dns_missing,
+		[SPNPOOL_DIR_DNS_ADDRESS] = dns_address,
+		[SPNPOOL_DIR_DNS_CNAME] = dns_cname,
+	};
+	enum spnpool_dir_dns_answer answer;
 	int ret;
 
-	*_target = NULL;
-	*_state = dns_unknown;
-	for (i = 0; i < zones->count; i++) {
-		const char *z = zone_name(zones->msgs[i]);
-		size_t zl = strlen(z);
-
-		if (zl <= best_len || zl > name_len) {
-			continue;
-		}
-		if (strcasecmp(name + name_len - zl, z) == 0 &&
-		    (zl == name_len || name[name_len - zl - 1] == '.')) {
-			best = zones->msgs[i];
-			best_len = zl;
-		}
-	}
-	if (best == NULL) {
-		return LDB_SUCCESS;
-	}
-	*_state = dns_missing;
-	relative = (best_len == name_len)
-			   ? talloc_strdup(mem_ctx, "@")
-			   : talloc_strndup(mem_ctx, name,
-					    name_len - best_len - 1);
-	if (relative == NULL) {
-		return ldb_oom(dir->ldb);
-	}
-	node = ldb_dn_copy(mem_ctx, best->dn);
-	if (node == NULL ||
-	    !ldb_dn_add_child_fmt(node, "DC=%s", relative)) {
-		return ldb_oom(dir->ldb);
-	}
-	ret = ldb_search(dir->ldb, mem_ctx, &res, node, LDB_SCOPE_BASE,
-			 (const char **)attrs, NULL);
-	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
-		return LDB_SUCCESS;
-	}
-	if (ret != LDB_SUCCESS || res->count != 1) {
-		return ret;
-	}
-	el = ldb_msg_find_element(res->msgs[0], "dnsRecord");
-	for (i = 0; el != NULL && i < el->num_values; i++) {
-		struct spnpool_dns_record *rec = NULL;
-
-		if (spnpool_dns_record_parse(mem_ctx, el->values[i].data,
-					     el->values[i].length,
-					     &rec) != SPNPOOL_OK) {
-			ldb_debug(dir->ldb, LDB_DEBUG_WARNING,
-				  "spnpool: ignoring a malformed dnsRecord "
-				  "of %s",
-				  ldb_dn_get_linearized(node));
-			continue;
-		}
-		if (rec->type == SPNPOOL_DNS_TYPE_CNAME) {
-			size_t k;
-
-			for (k = 0; rec->target[k] != '\0'; k++) {
-				rec->target[k] =
-					spnpool_ascii_lower(rec->target[k]);
-			}
-			*_target = rec->target;
-			*_state = dns_cname;
-			return LDB_SUCCESS;
-		}
-		if (rec->type == SPNPOOL_DNS_TYPE_A ||
-		    rec->type == SPNPOOL_DNS_TYPE_AAAA) {
-			*_state = dns_address;
-		}
-	}
-	return LDB_SUCCESS;
+	ret = spnpool_dir_dns_lookup(mem_ctx, dir, zones, name, &answer,
+				     _target);
+	*_state = states[answer];
+	return ret;
 }
 
 /* Follow CNAMEs from host; the last name is what the browser asks for. */
@@ -219,14 +84,14 @@ static int follow_cnames(TALLOC_CTX *mem_ctx,
 			 struct spnpool_dir *dir,
 			 struct spnpool_check_result *r)
 {
-	struct ldb_result *zones = NULL;
+	struct spnpool_dns_zones *zones = NULL;
 	enum spnpool_host_kind kind;
 	char *name = NULL;
 	int ret;
 
 	r->dns = dns_unknown;
-	ret = find_zones(mem_ctx, dir, &zones);
-	if (ret != LDB_SUCCESS || zones->count == 0) {
+	ret = spnpool_dir_dns_zones(mem_ctx, dir, &zones);
+	if (ret != LDB_SUCCESS || zones->num == 0) {
 		return ret;
 	}
 	/* a short name is resolved with the domain as search suffix */

@@ -27,7 +27,6 @@ struct dc_scan {
 	struct spnpool_dir *dir;
 	struct dc_value *v;
 	size_t n;
-	size_t alloc;
 };
 
 static int scan_entry(struct ldb_message *msg, void *private_data)
@@ -48,20 +47,11 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 		return ldb_oom(sc->dir->ldb);
 	}
 	for (i = 0; i < el->num_values; i++) {
-		struct dc_value *d = NULL;
+		struct dc_value *d = SPNPOOL_APPEND(sc->mem_ctx, sc->v, sc->n);
 
-		if (sc->n == sc->alloc) {
-			size_t alloc = sc->alloc ? sc->alloc * 2 : 256;
-			struct dc_value *v = talloc_realloc(
-				sc->mem_ctx, sc->v, struct dc_value, alloc);
-
-			if (v == NULL) {
-				return ldb_oom(sc->dir->ldb);
-			}
-			sc->v = v;
-			sc->alloc = alloc;
+		if (d == NULL) {
+			return ldb_oom(sc->dir->ldb);
 		}
-		d = &sc->v[sc->n];
 		memcpy(d->guid, guid->data, 16);
 		d->dn = dn;
 		d->spn = talloc_strndup(sc->mem_ctx,
@@ -70,7 +60,6 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 		if (d->spn == NULL) {
 			return ldb_oom(sc->dir->ldb);
 		}
-		sc->n++;
 	}
 	return LDB_SUCCESS;
 }
@@ -122,7 +111,7 @@ static int scan_dc(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		}
 		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE,
 					 "(servicePrincipalName=*)", attrs,
-					 scan_entry, sc);
+					 NULL, scan_entry, sc);
 		talloc_free(base);
 		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 			ret = LDB_SUCCESS;
@@ -209,17 +198,13 @@ static int merge(TALLOC_CTX *mem_ctx, struct dc_scan **scans,
 			}
 		}
 		if (count < num_dcs) {
-			struct spnpool_dc_diff *diff = NULL;
-			struct spnpool_dc_diff *diffs = talloc_realloc(
-				res, res->diffs, struct spnpool_dc_diff,
-				res->num_diffs + 1);
+			struct spnpool_dc_diff *diff =
+				SPNPOOL_APPEND(res, res->diffs, res->num_diffs);
+			struct spnpool_dc_diff *diffs = res->diffs;
 
-			if (diffs == NULL) {
+			if (diff == NULL) {
 				return LDB_ERR_OPERATIONS_ERROR;
 			}
-			res->diffs = diffs;
-			diff = &diffs[res->num_diffs++];
-			*diff = (struct spnpool_dc_diff){0};
 			diff->spn = talloc_strdup(diffs, all[num_all].spn);
 			diff->account_dn = talloc_strdup(diffs,
 							 all[num_all].dn);

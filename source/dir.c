@@ -97,12 +97,19 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 		       int scope,
 		       const char *filter,
 		       const char *const *attrs,
+		       const struct spnpool_search_opts *opts,
 		       spnpool_entry_fn fn,
 		       void *private_data)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(dir);
 	struct paged_state *st = NULL;
+	unsigned page_size = dir->page_size;
+	size_t c;
 	int ret = LDB_SUCCESS;
+
+	if (opts != NULL && opts->page_size != 0) {
+		page_size = opts->page_size;
+	}
 
 	if (tmp_ctx == NULL) {
 		return ldb_oom(dir->ldb);
@@ -143,7 +150,7 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 				ret = ldb_oom(dir->ldb);
 				goto done;
 			}
-			pc->size = (int)dir->page_size;
+			pc->size = (int)page_size;
 			pc->cookie = st->cookie;
 			pc->cookie_len = st->cookie_len;
 			/* Not critical: a backend without paging answers in
@@ -151,16 +158,29 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 			ret = ldb_request_add_control(
 				req, LDB_CONTROL_PAGED_RESULTS_OID, false, pc);
 		}
-		if (ret == LDB_SUCCESS) {
-			ret = ldb_request(dir->ldb, req);
+		for (c = 0; ret == LDB_SUCCESS && opts != NULL &&
+			    opts->controls != NULL && opts->controls[c] != NULL;
+		     c++) {
+			ret = ldb_request_add_control(
+				req, opts->controls[c]->oid,
+				opts->controls[c]->critical,
+				opts->controls[c]->data);
 		}
-		if (ret == LDB_SUCCESS) {
-			ret = ldb_wait(req->handle, LDB_WAIT_ALL);
+		if (ret != LDB_SUCCESS) {
+			talloc_free(page_ctx);
+			goto done;
 		}
+		ret = ldb_request(dir->ldb, req);
+		if (ret != LDB_SUCCESS) {
+			talloc_free(page_ctx);
+			goto done;
+		}
+		ret = ldb_wait(req->handle, LDB_WAIT_ALL);
 		talloc_free(page_ctx);
-		if (ret == LDB_SUCCESS) {
-			ret = st->fn_ret;
+		if (ret != LDB_SUCCESS) {
+			goto done;
 		}
+		ret = st->fn_ret;
 	} while (ret == LDB_SUCCESS && st->cookie_len > 0);
 done:
 	talloc_free(tmp_ctx);
@@ -383,15 +403,19 @@ int spnpool_dir_init(TALLOC_CTX *mem_ctx,
 	dir->config_nc = talloc_strdup(dir, config_nc);
 	dir->naming_contexts = talloc_zero_array(dir, char *,
 						 num_naming_contexts + 1);
+	dir->nc_dns = talloc_zero_array(dir, struct ldb_dn *,
+					num_naming_contexts + 1);
 	if (dir->default_nc == NULL || dir->config_nc == NULL ||
-	    dir->naming_contexts == NULL) {
+	    dir->naming_contexts == NULL || dir->nc_dns == NULL) {
 		talloc_free(dir);
 		return ldb_oom(ldb);
 	}
 	for (i = 0; i < num_naming_contexts; i++) {
 		dir->naming_contexts[i] =
 			talloc_strdup(dir->naming_contexts, naming_contexts[i]);
-		if (dir->naming_contexts[i] == NULL) {
+		dir->nc_dns[i] = ldb_dn_new(dir->nc_dns, ldb,
+					    naming_contexts[i]);
+		if (dir->naming_contexts[i] == NULL || dir->nc_dns[i] == NULL) {
 			talloc_free(dir);
 			return ldb_oom(ldb);
 		}
@@ -399,9 +423,11 @@ int spnpool_dir_init(TALLOC_CTX *mem_ctx,
 	dir->num_naming_contexts = num_naming_contexts;
 
 	ret = read_domain_names(dir);
-	if (ret == LDB_SUCCESS) {
-		ret = read_spn_mappings(dir);
+	if (ret != LDB_SUCCESS) {
+		talloc_free(dir);
+		return ret;
 	}
+	ret = read_spn_mappings(dir);
 	if (ret != LDB_SUCCESS) {
 		talloc_free(dir);
 		return ret;
@@ -410,9 +436,36 @@ int spnpool_dir_init(TALLOC_CTX *mem_ctx,
 	return LDB_SUCCESS;
 }
 
+bool spnpool_dir_ldb_is_local(struct ldb_context *ldb)
+{
+	/* ldb_connect() records the URL it picked the backend by; the
+	 * backend is the scheme before ':', a plain path is a tdb file */
+	static const char *const local_backends[] = {"tdb", "mdb", "ldb"};
+	const char *url = ldb_get_opaque(ldb, "ldb_url");
+	const char *colon = NULL;
+	size_t len;
+	size_t i;
+
+	if (url == NULL) {
+		return false;
+	}
+	colon = strchr(url, ':');
+	if (colon == NULL) {
+		return true;
+	}
+	len = (size_t)(colon - url);
+	for (i = 0; i < sizeof(local_backends) / sizeof(local_backends[0]);
+	     i++) {
+		if (len == strlen(local_backends[i]) &&
+		    strncasecmp(url, local_backends[i], len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 		     struct ldb_context *ldb,
-		     bool local,
 		     struct spnpool_dir **_dir)
 {
 	static const char *const attrs[] = {"namingContexts",
@@ -470,7 +523,7 @@ int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 		}
 	}
 	ret = spnpool_dir_init(
-		mem_ctx, ldb, local,
+		mem_ctx, ldb, spnpool_dir_ldb_is_local(ldb),
 		ldb_msg_find_attr_as_string(root, "defaultNamingContext", NULL),
 		ldb_msg_find_attr_as_string(root, "configurationNamingContext",
 					    NULL),
@@ -750,7 +803,6 @@ int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
 	struct spnpool_identity *id = NULL;
 	struct ldb_message *msg = NULL;
 	struct spnpool_account *account = NULL;
-	const char *why = NULL;
 	const char *hint = "";
 	enum spnpool_status st;
 	int ret = LDB_ERR_OPERATIONS_ERROR;
@@ -758,10 +810,11 @@ int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
 	if (tmp_ctx == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	st = spnpool_identity_parse(tmp_ctx, identity, &id, &why);
+	st = spnpool_identity_parse(tmp_ctx, identity, &id);
 	if (st != SPNPOOL_OK) {
 		ldb_asprintf_errstring(dir->ldb, "invalid identity '%s': %s",
-				       identity != NULL ? identity : "", why);
+				       identity != NULL ? identity : "",
+				       spnpool_status_string(st));
 		ret = (st == SPNPOOL_ERR_NO_MEMORY)
 			      ? LDB_ERR_OPERATIONS_ERROR
 			      : LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
@@ -912,13 +965,10 @@ static int collect_holder(struct ldb_message *msg, void *private_data)
 			talloc_free(value);
 			continue;
 		}
-		h = talloc_realloc(st->mem_ctx, st->holders,
-				   struct spnpool_holder, st->num_holders + 1);
+		h = SPNPOOL_APPEND(st->mem_ctx, st->holders, st->num_holders);
 		if (h == NULL) {
 			return ldb_oom(st->dir->ldb);
 		}
-		st->holders = h;
-		h = &st->holders[st->num_holders++];
 		h->account = guid;
 		h->dn = talloc_strdup(st->mem_ctx,
 				      ldb_dn_get_linearized(msg->dn));
@@ -989,7 +1039,7 @@ static int holders_on(TALLOC_CTX *mem_ctx,
 			return ldb_oom(dir->ldb);
 		}
 		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
-					 attrs, collect_holder, st);
+					 attrs, NULL, collect_holder, st);
 		talloc_free(base);
 		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 			ret = LDB_SUCCESS; /* an NC this backend lacks */
@@ -1003,7 +1053,7 @@ static int holders_on(TALLOC_CTX *mem_ctx,
 
 int spnpool_dir_add_peer(struct spnpool_dir *dir, struct spnpool_dir *peer)
 {
-	struct spnpool_dir **peers = NULL;
+	struct spnpool_dir **slot = NULL;
 	size_t i;
 
 	if (peer == dir || peer->num_peers != 0) {
@@ -1016,13 +1066,11 @@ int spnpool_dir_add_peer(struct spnpool_dir *dir, struct spnpool_dir *peer)
 			return LDB_SUCCESS;
 		}
 	}
-	peers = talloc_realloc(dir, dir->peers, struct spnpool_dir *,
-			       dir->num_peers + 1);
-	if (peers == NULL) {
+	slot = SPNPOOL_APPEND(dir, dir->peers, dir->num_peers);
+	if (slot == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	peers[dir->num_peers++] = peer;
-	dir->peers = peers;
+	*slot = peer;
 	return LDB_SUCCESS;
 }
 
@@ -1126,18 +1174,14 @@ static int collect_kdc_match(struct ldb_message *msg, void *private_data)
 
 	/* Child partitions show up under their parent's subtree. */
 	for (k = 0; k < st->num; k++) {
-		if (strcasecmp(st->matches[k].dn, dn) == 0) {
+		if (spnpool_dir_dn_equal(st->dir, st->matches[k].dn, dn)) {
 			return LDB_SUCCESS;
 		}
 	}
-	m = talloc_realloc(st->mem_ctx, st->matches, struct spnpool_kdc_match,
-			   st->num + 1);
+	m = SPNPOOL_APPEND(st->mem_ctx, st->matches, st->num);
 	if (m == NULL) {
 		return ldb_oom(st->dir->ldb);
 	}
-	st->matches = m;
-	m = &st->matches[st->num++];
-	*m = (struct spnpool_kdc_match){0};
 	m->dn = talloc_strdup(st->matches, dn);
 	m->sam_account_name = talloc_strdup(
 		st->matches,
@@ -1223,7 +1267,7 @@ int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx,
 			goto done;
 		}
 		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
-					 attrs, collect_kdc_match, st);
+					 attrs, NULL, collect_kdc_match, st);
 		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 			ret = LDB_SUCCESS; /* an NC this backend lacks */
 		}
@@ -1455,12 +1499,10 @@ int spnpool_dir_modify(struct spnpool_dir *dir,
 		ret = ldb_oom(dir->ldb);
 		goto done;
 	}
-	ret = add_values_element(msg, LDB_FLAG_MOD_ADD, add, num_add);
-	if (ret == LDB_SUCCESS) {
-		ret = add_values_element(msg, LDB_FLAG_MOD_DELETE, del,
-					 num_del);
-	}
-	if (ret != LDB_SUCCESS) {
+	if (add_values_element(msg, LDB_FLAG_MOD_ADD, add, num_add) !=
+		    LDB_SUCCESS ||
+	    add_values_element(msg, LDB_FLAG_MOD_DELETE, del, num_del) !=
+		    LDB_SUCCESS) {
 		ret = ldb_oom(dir->ldb);
 		goto done;
 	}
@@ -1624,4 +1666,359 @@ int spnpool_dir_privileged(TALLOC_CTX *mem_ctx,
 done:
 	talloc_free(tmp_ctx);
 	return ret;
+}
+
+/* ---- AD-integrated DNS ---- */
+
+/* DC=DomainDnsZones,... or DC=ForestDnsZones,...: an application
+ * partition of DNS zones (its first component, not a text prefix). */
+static bool is_dns_partition(struct ldb_dn *nc)
+{
+	const char *name = ldb_dn_get_component_name(nc, 0);
+	const struct ldb_val *v = ldb_dn_get_component_val(nc, 0);
+
+	if (name == NULL || v == NULL || strcasecmp(name, "DC") != 0) {
+		return false;
+	}
+	return (v->length == 14 &&
+		(strncasecmp((const char *)v->data, "DomainDnsZones", 14) ==
+			 0 ||
+		 strncasecmp((const char *)v->data, "ForestDnsZones", 14) ==
+			 0));
+}
+
+/* Append the dnsZone entries directly under base to zones. */
+static int read_zones_under(struct spnpool_dir *dir,
+			    struct ldb_dn *base,
+			    struct spnpool_dns_zones *zones)
+{
+	static const char *const attrs[] = {"name", NULL};
+	TALLOC_CTX *tmp_ctx = talloc_new(zones);
+	struct ldb_result *res = NULL;
+	unsigned k;
+	int ret;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	ret = ldb_search(dir->ldb, tmp_ctx, &res, base, LDB_SCOPE_ONELEVEL,
+			 (const char **)attrs, "(objectClass=dnsZone)");
+	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		ret = LDB_SUCCESS; /* no DNS in this partition */
+		goto done;
+	}
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	for (k = 0; k < res->count; k++) {
+		const struct ldb_val *v = ldb_dn_get_rdn_val(res->msgs[k]->dn);
+		struct spnpool_dns_zone *z =
+			SPNPOOL_APPEND(zones, zones->zones, zones->num);
+
+		if (z == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+		z->dn = talloc_steal(zones->zones, res->msgs[k]->dn);
+		z->name = talloc_strndup(zones->zones,
+					 v != NULL ? (const char *)v->data : "",
+					 v != NULL ? v->length : 0);
+		if (z->name == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+	}
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+int spnpool_dir_dns_zones(TALLOC_CTX *mem_ctx,
+			  struct spnpool_dir *dir,
+			  struct spnpool_dns_zones **_zones)
+{
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct spnpool_dns_zones *zones = NULL;
+	struct ldb_dn *base = NULL;
+	size_t i;
+	int ret;
+
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	zones = talloc_zero(tmp_ctx, struct spnpool_dns_zones);
+	if (zones == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	for (i = 0; i < dir->num_naming_contexts; i++) {
+		base = ldb_dn_new(tmp_ctx, dir->ldb, dir->naming_contexts[i]);
+		if (base == NULL) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+		if (!is_dns_partition(base)) {
+			continue;
+		}
+		if (!ldb_dn_add_child_fmt(base, "CN=MicrosoftDNS")) {
+			ret = ldb_oom(dir->ldb);
+			goto done;
+		}
+		ret = read_zones_under(dir, base, zones);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
+	}
+	/* the legacy place, in the domain partition */
+	base = ldb_dn_new(tmp_ctx, dir->ldb, dir->default_nc);
+	if (base == NULL ||
+	    !ldb_dn_add_child_fmt(base, "CN=MicrosoftDNS,CN=System")) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	ret = read_zones_under(dir, base, zones);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	*_zones = talloc_move(mem_ctx, &zones);
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* The zone of zones that holds name (the longest suffix), or NULL. */
+static const struct spnpool_dns_zone *
+zone_of(const struct spnpool_dns_zones *zones, const char *name)
+{
+	const struct spnpool_dns_zone *best = NULL;
+	size_t best_len = 0;
+	size_t name_len = strlen(name);
+	size_t i;
+
+	for (i = 0; i < zones->num; i++) {
+		const char *z = zones->zones[i].name;
+		size_t zl = strlen(z);
+
+		if (zl <= best_len || zl > name_len) {
+			continue;
+		}
+		if (strcasecmp(name + name_len - zl, z) == 0 &&
+		    (zl == name_len || name[name_len - zl - 1] == '.')) {
+			best = &zones->zones[i];
+			best_len = zl;
+		}
+	}
+	return best;
+}
+
+int spnpool_dir_dns_lookup(TALLOC_CTX *mem_ctx,
+			   struct spnpool_dir *dir,
+			   const struct spnpool_dns_zones *zones,
+			   const char *name,
+			   enum spnpool_dir_dns_answer *_answer,
+			   char **_target)
+{
+	static const char *const attrs[] = {"dnsRecord", NULL};
+	const struct spnpool_dns_zone *zone = zone_of(zones, name);
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_message *msg = NULL;
+	struct ldb_message_element *el = NULL;
+	struct ldb_dn *node = NULL;
+	char *relative = NULL;
+	size_t zl;
+	unsigned i;
+	int ret;
+
+	*_answer = SPNPOOL_DIR_DNS_NO_ZONE;
+	*_target = NULL;
+	if (zone == NULL) {
+		return LDB_SUCCESS;
+	}
+	*_answer = SPNPOOL_DIR_DNS_NO_RECORD;
+	tmp_ctx = talloc_new(mem_ctx);
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	zl = strlen(zone->name);
+	relative = (zl == strlen(name))
+			   ? talloc_strdup(tmp_ctx, "@")
+			   : talloc_strndup(tmp_ctx, name,
+					    strlen(name) - zl - 1);
+	node = ldb_dn_copy(tmp_ctx, zone->dn);
+	if (relative == NULL || node == NULL ||
+	    !ldb_dn_add_child_fmt(node, "DC=%s", relative)) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	ret = read_object(tmp_ctx, dir, node, attrs, &msg);
+	if (ret != LDB_SUCCESS || msg == NULL) {
+		goto done;
+	}
+	el = ldb_msg_find_element(msg, "dnsRecord");
+	for (i = 0; el != NULL && i < el->num_values; i++) {
+		struct spnpool_dns_record *rec = NULL;
+		size_t k;
+
+		if (spnpool_dns_record_parse(tmp_ctx, el->values[i].data,
+					     el->values[i].length,
+					     &rec) != SPNPOOL_OK) {
+			ldb_debug(dir->ldb, LDB_DEBUG_WARNING,
+				  "spnpool: ignoring a malformed dnsRecord "
+				  "of %s",
+				  ldb_dn_get_linearized(node));
+			continue;
+		}
+		if (rec->type == SPNPOOL_DNS_TYPE_A ||
+		    rec->type == SPNPOOL_DNS_TYPE_AAAA) {
+			*_answer = SPNPOOL_DIR_DNS_ADDRESS;
+			continue;
+		}
+		if (rec->type != SPNPOOL_DNS_TYPE_CNAME) {
+			continue;
+		}
+		for (k = 0; rec->target[k] != '\0'; k++) {
+			rec->target[k] = spnpool_ascii_lower(rec->target[k]);
+		}
+		*_target = talloc_steal(mem_ctx, rec->target);
+		*_answer = SPNPOOL_DIR_DNS_CNAME;
+		break;
+	}
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* ---- the accounts holding one exact value ---- */
+
+int spnpool_dir_holders_named(TALLOC_CTX *mem_ctx,
+			      struct spnpool_dir *dir,
+			      const char *spn,
+			      struct spnpool_holder_name *out,
+			      size_t max,
+			      size_t *_n)
+{
+	static const char *const attrs[] = {"sAMAccountName",
+					    "userAccountControl", NULL};
+	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
+	struct ldb_dn *default_nc = NULL;
+	struct ldb_dn **seen = NULL;
+	const char *enc = NULL;
+	size_t n = 0;
+	size_t i;
+	int ret = LDB_SUCCESS;
+
+	*_n = 0;
+	if (tmp_ctx == NULL) {
+		return ldb_oom(dir->ldb);
+	}
+	enc = ldb_binary_encode_string(tmp_ctx, spn);
+	default_nc = ldb_dn_new(tmp_ctx, dir->ldb, dir->default_nc);
+	seen = talloc_zero_array(tmp_ctx, struct ldb_dn *, max + 1);
+	if (enc == NULL || default_nc == NULL || seen == NULL) {
+		ret = ldb_oom(dir->ldb);
+		goto done;
+	}
+	/* the default NC first: accounts live there; stop once max found */
+	for (i = 0; i <= dir->num_naming_contexts && n < max; i++) {
+		struct ldb_dn *base = default_nc;
+		struct ldb_result *res = NULL;
+		unsigned k;
+
+		if (i > 0) {
+			base = ldb_dn_new(tmp_ctx, dir->ldb,
+					  dir->naming_contexts[i - 1]);
+			if (base == NULL) {
+				ret = ldb_oom(dir->ldb);
+				goto done;
+			}
+			if (ldb_dn_compare(base, default_nc) == 0) {
+				continue;
+			}
+		}
+		ret = ldb_search(dir->ldb, tmp_ctx, &res, base,
+				 LDB_SCOPE_SUBTREE, (const char **)attrs,
+				 "(servicePrincipalName=%s)", enc);
+		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+			ret = LDB_SUCCESS;
+			continue;
+		}
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
+		for (k = 0; k < res->count && n < max; k++) {
+			const struct ldb_message *m = res->msgs[k];
+			const char *sam = ldb_msg_find_attr_as_string(
+				m, "sAMAccountName", NULL);
+			bool dup = false;
+			size_t j;
+
+			/* child partitions show up under their parent */
+			for (j = 0; j < n && !dup; j++) {
+				dup = ldb_dn_compare(seen[j], m->dn) == 0;
+			}
+			if (dup) {
+				continue;
+			}
+			seen[n] = m->dn;
+			out[n].dn = talloc_strdup(mem_ctx,
+						  ldb_dn_get_linearized(m->dn));
+			out[n].sam = talloc_strdup(
+				mem_ctx, sam != NULL ? sam : out[n].dn);
+			out[n].disabled = (ldb_msg_find_attr_as_uint(
+						   m, "userAccountControl", 0) &
+					   UF_ACCOUNTDISABLE) != 0;
+			if (out[n].dn == NULL || out[n].sam == NULL) {
+				ret = ldb_oom(dir->ldb);
+				goto done;
+			}
+			n++;
+		}
+	}
+	*_n = n;
+done:
+	talloc_free(tmp_ctx);
+	return ret;
+}
+
+/* ---- DN rules ---- */
+
+bool spnpool_dir_dn_equal(struct spnpool_dir *dir, const char *a,
+			  const char *b)
+{
+	TALLOC_CTX *tmp_ctx = talloc_new(dir);
+	struct ldb_dn *da = NULL;
+	struct ldb_dn *db = NULL;
+	bool equal;
+
+	if (tmp_ctx == NULL) {
+		return strcasecmp(a, b) == 0;
+	}
+	da = ldb_dn_new(tmp_ctx, dir->ldb, a);
+	db = ldb_dn_new(tmp_ctx, dir->ldb, b);
+	if (da == NULL || db == NULL || !ldb_dn_validate(da) ||
+	    !ldb_dn_validate(db)) {
+		equal = strcasecmp(a, b) == 0;
+	} else {
+		equal = ldb_dn_compare(da, db) == 0;
+	}
+	talloc_free(tmp_ctx);
+	return equal;
+}
+
+const char *spnpool_dir_owning_nc(struct spnpool_dir *dir, struct ldb_dn *dn)
+{
+	const char *best = NULL;
+	int best_depth = -1;
+	size_t i;
+
+	for (i = 0; i < dir->num_naming_contexts; i++) {
+		int depth = ldb_dn_get_comp_num(dir->nc_dns[i]);
+
+		if (depth > best_depth &&
+		    ldb_dn_compare_base(dir->nc_dns[i], dn) == 0) {
+			best = dir->naming_contexts[i];
+			best_depth = depth;
+		}
+	}
+	return best;
 }

@@ -67,26 +67,20 @@ static bool looks_like_dn(const char *text)
 	return true;
 }
 
-static enum spnpool_status sam_name_check(const char *name, size_t len,
-					  const char **_why)
+static enum spnpool_status sam_name_check(const char *name, size_t len)
 {
 	size_t i;
 
 	if (len == 0) {
-		*_why = "the account name is empty";
-		return SPNPOOL_ERR_IDENTITY;
+		return SPNPOOL_ERR_ACCOUNT_EMPTY;
 	}
 	for (i = 0; i < len; i++) {
 		if (strchr(sam_forbidden, name[i]) != NULL) {
-			*_why = "an account name may not contain any of "
-				"\" / \\ [ ] : ; | = , + * ? < >";
-			return SPNPOOL_ERR_IDENTITY;
+			return SPNPOOL_ERR_ACCOUNT_CHAR;
 		}
 	}
 	if (name[0] == ' ' || name[len - 1] == ' ' || name[len - 1] == '.') {
-		*_why = "an account name may not start or end with a space or "
-			"end with '.'";
-		return SPNPOOL_ERR_IDENTITY;
+		return SPNPOOL_ERR_ACCOUNT_SPACE_DOT;
 	}
 	return SPNPOOL_OK;
 }
@@ -112,8 +106,7 @@ static struct spnpool_identity *new_identity(TALLOC_CTX *mem_ctx,
 
 enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
 					   const char *text,
-					   struct spnpool_identity **_id,
-					   const char **_why)
+					   struct spnpool_identity **_id)
 {
 	struct spnpool_identity *id = NULL;
 	const char *sep = NULL;
@@ -121,33 +114,25 @@ enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
 	size_t len;
 	size_t i;
 
-	*_why = NULL;
 	if (text == NULL || text[0] == '\0') {
-		*_why = "the identity is empty";
-		return SPNPOOL_ERR_IDENTITY;
+		return SPNPOOL_ERR_IDENTITY_EMPTY;
 	}
 	len = strlen(text);
 	if (!spnpool_utf8_valid(text, len)) {
-		*_why = spnpool_status_string(SPNPOOL_ERR_BAD_UTF8);
 		return SPNPOOL_ERR_BAD_UTF8;
 	}
 	for (i = 0; i < len; i++) {
 		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f) {
-			*_why = spnpool_status_string(SPNPOOL_ERR_CONTROL_CHAR);
 			return SPNPOOL_ERR_CONTROL_CHAR;
 		}
 	}
 	if (text[0] == ' ' || text[len - 1] == ' ') {
-		*_why = "the identity may not start or end with a space";
-		return SPNPOOL_ERR_IDENTITY;
+		return SPNPOOL_ERR_IDENTITY_SPACE;
 	}
 
 	if (in_list(text, anonymous_names,
 		    sizeof(anonymous_names) / sizeof(anonymous_names[0]))) {
-		*_why = "LocalService authenticates anonymously on the "
-			"network and can never use Kerberos; run the pool as "
-			"a domain account or as NetworkService";
-		return SPNPOOL_ERR_IDENTITY;
+		return SPNPOOL_ERR_IDENTITY_ANONYMOUS;
 	}
 	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
 		if (strcasecmp(text, builtins[i].name) == 0) {
@@ -161,9 +146,7 @@ enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
 	}
 	if (strncasecmp(text, iis_apppool, sizeof(iis_apppool) - 1) == 0) {
 		if (text[sizeof(iis_apppool) - 1] == '\0') {
-			*_why = "IIS APPPOOL\\ must be followed by the pool's "
-				"name";
-			return SPNPOOL_ERR_IDENTITY;
+			return SPNPOOL_ERR_APPPOOL_NAME_EMPTY;
 		}
 		id = new_identity(mem_ctx, SPNPOOL_IDENTITY_BUILTIN, text, len);
 		if (id != NULL) {
@@ -181,10 +164,9 @@ enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
 		size_t dom_len = (size_t)(sep - text);
 
 		if (dom_len == 0) {
-			*_why = "the domain before '\\' is empty";
-			return SPNPOOL_ERR_IDENTITY;
+			return SPNPOOL_ERR_DOMAIN_EMPTY;
 		}
-		st = sam_name_check(sep + 1, strlen(sep + 1), _why);
+		st = sam_name_check(sep + 1, strlen(sep + 1));
 		if (st != SPNPOOL_OK) {
 			return st;
 		}
@@ -204,8 +186,7 @@ enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
 		size_t user_len = (size_t)(sep - text);
 
 		if (user_len == 0 || sep[1] == '\0') {
-			*_why = "a UPN has the form name@realm";
-			return SPNPOOL_ERR_IDENTITY;
+			return SPNPOOL_ERR_UPN_SYNTAX;
 		}
 		id = new_identity(mem_ctx, SPNPOOL_IDENTITY_UPN, text, len);
 		if (id != NULL) {
@@ -218,14 +199,13 @@ enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 
-	st = sam_name_check(text, len, _why);
+	st = sam_name_check(text, len);
 	if (st != SPNPOOL_OK) {
 		return st;
 	}
 	id = new_identity(mem_ctx, SPNPOOL_IDENTITY_SAM, text, len);
 done:
 	if (id == NULL) {
-		*_why = spnpool_status_string(SPNPOOL_ERR_NO_MEMORY);
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
 	*_id = id;

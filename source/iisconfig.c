@@ -642,34 +642,6 @@ static enum spnpool_status iis_check_inline(struct iis_state *s,
 	return SPNPOOL_OK;
 }
 
-/* Append one zeroed element to a talloc array; NULL on failure. */
-static void *iis_grow(struct iis_state *s, void **array, size_t *count,
-		      size_t size, const char *type)
-{
-	size_t n = *count;
-	char *p = NULL;
-
-	/* capacity doubles; the array never shrinks */
-	if (n == 0 || (n & (n - 1)) == 0) {
-		size_t cap = (n == 0) ? 4 : n * 2;
-
-		p = talloc_realloc_size(s->mem, *array, cap * size);
-		if (p == NULL) {
-			return NULL;
-		}
-		talloc_set_name_const(p, type);
-		*array = p;
-	}
-	p = (char *)*array + n * size;
-	memset(p, 0, size);
-	*count = n + 1;
-	return p;
-}
-
-#define IIS_APPEND(s, array, count)                                      \
-	iis_grow((s), (void **)&(array), &(count), sizeof(*(array)),    \
-		 #array)
-
 /* ---- applicationPools ---- */
 
 static enum spnpool_status iis_read_process_model(struct iis_state *s,
@@ -740,7 +712,7 @@ static enum spnpool_status iis_read_pools(struct iis_state *s,
 		if (!iis_is(n, "add")) {
 			continue;
 		}
-		pool = IIS_APPEND(s, s->pools, s->num_pools);
+		pool = SPNPOOL_APPEND(s->mem, s->pools, s->num_pools);
 		if (pool == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
@@ -781,7 +753,7 @@ static enum spnpool_status iis_resolve_pool(struct iis_state *s,
 	const char *type = pool->identity_type;
 	const char *user = pool->user_name;
 	struct spnpool_identity *id = NULL;
-	const char *why = NULL;
+	enum spnpool_status st;
 	size_t i;
 
 	if (type == NULL) {
@@ -823,12 +795,13 @@ static enum spnpool_status iis_resolve_pool(struct iis_state *s,
 			 iis_show(s, pool->name));
 		return SPNPOOL_ERR_CONFIG;
 	}
-	if (spnpool_identity_parse(s->mem, user, &id, &why) != SPNPOOL_OK) {
+	st = spnpool_identity_parse(s->mem, user, &id);
+	if (st != SPNPOOL_OK) {
 		iis_fail(s, pool->line,
 			 "application pool \"%s\": userName \"%s\" is not an "
 			 "account name: %s",
 			 iis_show(s, pool->name), iis_show(s, user),
-			 why != NULL ? why : "malformed");
+			 spnpool_status_string(st));
 		return SPNPOOL_ERR_CONFIG;
 	}
 	TALLOC_FREE(id);
@@ -942,16 +915,20 @@ static enum spnpool_status iis_read_app_defaults(struct iis_state *s,
 
 /*
  * bindingInformation "IP:port:host": IP is '*', IPv4 or [IPv6]; host may
- * be empty (any name).  NULL on success, else the rule broken.
+ * be empty (any name).  The status names the rule broken; *_bad_host is
+ * the host header (in b->info) when it is what broke it, else NULL.
  */
-static const char *iis_parse_binding(struct iis_state *s,
-				     struct iis_binding *b)
+static enum spnpool_status iis_parse_binding(struct iis_state *s,
+					     struct iis_binding *b,
+					     const char **_bad_host)
 {
 	const char *info = b->info;
 	const char *ip_end = NULL;
 	const char *port_end = NULL;
 	const char *host = NULL;
 	enum spnpool_status st;
+
+	*_bad_host = NULL;
 	char ip[INET6_ADDRSTRLEN + 1];
 	unsigned char addr[16];
 	size_t ip_len;
@@ -961,43 +938,41 @@ static const char *iis_parse_binding(struct iis_state *s,
 		const char *close = strchr(info, ']');
 
 		if (close == NULL || close[1] != ':') {
-			return "an IPv6 address is written [address]:port:host";
+			return SPNPOOL_ERR_BINDING_IPV6_SYNTAX;
 		}
 		ip_len = (size_t)(close - info - 1);
 		if (ip_len >= sizeof(ip)) {
-			return "the IPv6 address is malformed";
+			return SPNPOOL_ERR_BINDING_IPV6;
 		}
 		memcpy(ip, info + 1, ip_len);
 		ip[ip_len] = '\0';
 		if (inet_pton(AF_INET6, ip, addr) != 1) {
-			return "the IPv6 address is malformed";
+			return SPNPOOL_ERR_BINDING_IPV6;
 		}
 		ip_end = close + 1;
 	} else {
 		ip_end = strchr(info, ':');
 		if (ip_end == NULL) {
-			return "bindingInformation has the form IP:port:host";
+			return SPNPOOL_ERR_BINDING_SYNTAX;
 		}
 		ip_len = (size_t)(ip_end - info);
 		if (ip_len == 0 || ip_len >= sizeof(ip)) {
-			return "the IP address must be '*', an IPv4 address "
-			       "or an IPv6 address in brackets";
+			return SPNPOOL_ERR_BINDING_IP;
 		}
 		memcpy(ip, info, ip_len);
 		ip[ip_len] = '\0';
 		if (strcmp(ip, "*") != 0 && inet_pton(AF_INET, ip, addr) != 1) {
-			return "the IP address must be '*', an IPv4 address "
-			       "or an IPv6 address in brackets";
+			return SPNPOOL_ERR_BINDING_IP;
 		}
 	}
 	port_end = strchr(ip_end + 1, ':');
 	if (port_end == NULL) {
-		return "bindingInformation has the form IP:port:host";
+		return SPNPOOL_ERR_BINDING_SYNTAX;
 	}
 	st = spnpool_port_parse(ip_end + 1, (size_t)(port_end - ip_end - 1),
 				&b->port);
 	if (st != SPNPOOL_OK) {
-		return spnpool_status_string(st);
+		return st;
 	}
 	if (b->port == (b->https ? 443 : 80)) {
 		b->port = 0;
@@ -1006,31 +981,24 @@ static const char *iis_parse_binding(struct iis_state *s,
 	n = strlen(host);
 	if (n == 0) {
 		b->host = NULL;
-		return NULL;
+		return SPNPOOL_OK;
 	}
 	st = spnpool_host_check(host, NULL);
 	if (st != SPNPOOL_OK) {
-		const char *rule = spnpool_status_string(st);
-
-		if (host[0] == '*') {
-			rule = "a wildcard host header has no SPN of its own; "
-			       "bind each name Kerberos must work for";
-		}
-		return talloc_asprintf(s->mem, "the host header \"%s\" is not "
-					       "a valid host name: %s",
-				       iis_show(s, host), rule);
+		*_bad_host = host;
+		return (host[0] == '*') ? SPNPOOL_ERR_HOST_WILDCARD : st;
 	}
 	if (host[n - 1] == '.') {
 		n--;
 	}
 	b->host = talloc_strndup(s->mem, host, n);
 	if (b->host == NULL) {
-		return "out of memory";
+		return SPNPOOL_ERR_NO_MEMORY;
 	}
 	for (n = 0; b->host[n] != '\0'; n++) {
 		b->host[n] = spnpool_ascii_lower(b->host[n]);
 	}
-	return NULL;
+	return SPNPOOL_OK;
 }
 
 static enum spnpool_status iis_read_bindings(struct iis_state *s,
@@ -1043,7 +1011,7 @@ static enum spnpool_status iis_read_bindings(struct iis_state *s,
 	for (n = section->children; n != NULL; n = n->next) {
 		struct iis_binding *b = NULL;
 		char *protocol = NULL;
-		const char *why = NULL;
+		const char *bad_host = NULL;
 
 		if (iis_is(n, "clear")) {
 			site->num_bindings = 0;
@@ -1061,7 +1029,7 @@ static enum spnpool_status iis_read_bindings(struct iis_state *s,
 					 strcasecmp(protocol, "https") != 0)) {
 			continue;
 		}
-		b = IIS_APPEND(s, site->bindings, site->num_bindings);
+		b = SPNPOOL_APPEND(s->mem, site->bindings, site->num_bindings);
 		if (b == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
@@ -1079,14 +1047,22 @@ static enum spnpool_status iis_read_bindings(struct iis_state *s,
 				 iis_show(s, protocol));
 			return SPNPOOL_ERR_CONFIG;
 		}
-		why = iis_parse_binding(s, b);
-		if (why != NULL) {
+		st = iis_parse_binding(s, b, &bad_host);
+		if (st == SPNPOOL_ERR_NO_MEMORY) {
+			return st;
+		}
+		if (st != SPNPOOL_OK) {
 			iis_fail(s, b->line,
 				 "site \"%s\": <binding protocol=\"%s\" "
-				 "bindingInformation=\"%s\">: %s",
+				 "bindingInformation=\"%s\">: %s%s%s%s",
 				 iis_show(s, site->name),
 				 iis_show(s, protocol), iis_show(s, b->info),
-				 why);
+				 bad_host != NULL ? "the host header \"" : "",
+				 bad_host != NULL ? iis_show(s, bad_host) : "",
+				 bad_host != NULL ? "\" is not a valid host "
+						    "name: "
+						  : "",
+				 spnpool_status_string(st));
 			return SPNPOOL_ERR_CONFIG;
 		}
 	}
@@ -1112,7 +1088,7 @@ static enum spnpool_status iis_read_site(struct iis_state *s,
 	struct iis_site *site = NULL;
 	xmlNodePtr n = NULL;
 
-	site = IIS_APPEND(s, s->sites, s->num_sites);
+	site = SPNPOOL_APPEND(s->mem, s->sites, s->num_sites);
 	if (site == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
@@ -1152,7 +1128,7 @@ static enum spnpool_status iis_read_site(struct iis_state *s,
 		if (!iis_is(n, "application")) {
 			continue;
 		}
-		app = IIS_APPEND(s, site->apps, site->num_apps);
+		app = SPNPOOL_APPEND(s->mem, site->apps, site->num_apps);
 		if (app == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
@@ -1414,7 +1390,7 @@ static enum spnpool_status iis_read_providers(struct iis_state *s,
 				 IIS_MAX_PROVIDERS);
 			return SPNPOOL_ERR_CONFIG;
 		}
-		slot = IIS_APPEND(s, auth->ops, auth->num_ops);
+		slot = SPNPOOL_APPEND(s->mem, auth->ops, auth->num_ops);
 		if (slot == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
@@ -1437,7 +1413,7 @@ static enum spnpool_status iis_read_windows_auth(struct iis_state *s,
 	if (st != SPNPOOL_OK) {
 		return st;
 	}
-	auth = IIS_APPEND(s, s->auths, s->num_auths);
+	auth = SPNPOOL_APPEND(s->mem, s->auths, s->num_auths);
 	if (auth == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
@@ -1452,14 +1428,15 @@ static enum spnpool_status iis_read_windows_auth(struct iis_state *s,
 	auth->kernel_mode = -1;
 	auth->app_pool_credentials = -1;
 	st = iis_bool_attr(s, node, "enabled", &auth->enabled);
-	if (st == SPNPOOL_OK) {
-		st = iis_bool_attr(s, node, "useKernelMode",
-				   &auth->kernel_mode);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
-	if (st == SPNPOOL_OK) {
-		st = iis_bool_attr(s, node, "useAppPoolCredentials",
-				   &auth->app_pool_credentials);
+	st = iis_bool_attr(s, node, "useKernelMode", &auth->kernel_mode);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
+	st = iis_bool_attr(s, node, "useAppPoolCredentials",
+			   &auth->app_pool_credentials);
 	if (st != SPNPOOL_OK) {
 		return st;
 	}
@@ -1524,9 +1501,10 @@ static enum spnpool_status iis_read_location(struct iis_state *s,
 	xmlNodePtr c = NULL;
 
 	st = iis_attr(s, node, "path", &path);
-	if (st == SPNPOOL_OK) {
-		st = iis_attr(s, node, "inheritInChildApplications", &inherit);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
+	st = iis_attr(s, node, "inheritInChildApplications", &inherit);
 	if (st != SPNPOOL_OK) {
 		return st;
 	}
@@ -1850,7 +1828,7 @@ static enum spnpool_status iis_emit(struct iis_state *s,
 			 IIS_MAX_BINDINGS);
 		return SPNPOOL_ERR_CONFIG;
 	}
-	w = IIS_APPEND(s, s->out, s->num_out);
+	w = SPNPOOL_APPEND(s->mem, s->out, s->num_out);
 	if (w == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
@@ -1985,16 +1963,18 @@ static enum spnpool_status iis_walk(struct iis_state *s)
 		return SPNPOOL_ERR_CONFIG;
 	}
 	st = iis_index_pools(s);
-	if (st == SPNPOOL_OK) {
-		st = iis_check_sites(s);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
-	if (st == SPNPOOL_OK) {
-		st = iis_index_auths(s);
+	st = iis_check_sites(s);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
-	if (st == SPNPOOL_OK) {
-		st = iis_build(s);
+	st = iis_index_auths(s);
+	if (st != SPNPOOL_OK) {
+		return st;
 	}
-	return st;
+	return iis_build(s);
 }
 
 enum spnpool_status
@@ -2037,15 +2017,18 @@ spnpool_iis_config_parse(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 	st = iis_check_start(s, xml, len);
-	if (st == SPNPOOL_OK) {
-		st = iis_check_counts(s, xml, len);
+	if (st != SPNPOOL_OK) {
+		goto done;
 	}
-	if (st == SPNPOOL_OK) {
-		st = iis_read_xml(s, xml, len);
+	st = iis_check_counts(s, xml, len);
+	if (st != SPNPOOL_OK) {
+		goto done;
 	}
-	if (st == SPNPOOL_OK) {
-		st = iis_walk(s);
+	st = iis_read_xml(s, xml, len);
+	if (st != SPNPOOL_OK) {
+		goto done;
 	}
+	st = iis_walk(s);
 	if (st != SPNPOOL_OK) {
 		goto done;
 	}

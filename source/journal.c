@@ -37,7 +37,6 @@
 #include "spnpool_private.h"
 
 #define JOURNAL_MAX (16 * 1024 * 1024)
-#define JOURNAL_VERSION "2"
 
 uint32_t spnpool_crc32(uint32_t crc, const void *data, size_t len)
 {
@@ -136,7 +135,13 @@ static char *unescape(TALLOC_CTX *ctx, const char *s, size_t len)
 struct spnpool_journal {
 	int fd;
 	uint32_t chain; /* checksum of the last record written */
+	int os_error;	/* of the last failed write */
 };
+
+int spnpool_journal_os_error(const struct spnpool_journal *j)
+{
+	return j->os_error;
+}
 
 static int journal_close(struct spnpool_journal *j)
 {
@@ -146,15 +151,18 @@ static int journal_close(struct spnpool_journal *j)
 	return 0;
 }
 
-int spnpool_journal_open(TALLOC_CTX *mem_ctx, const char *path, bool create,
-			 const struct spnpool_journal_state *st,
-			 struct spnpool_journal **_j)
+enum spnpool_status spnpool_journal_open(TALLOC_CTX *mem_ctx,
+					 const char *path, bool create,
+					 const struct spnpool_journal_state *st,
+					 struct spnpool_journal **_j,
+					 struct spnpool_journal_fault *_fault)
 {
 	struct spnpool_journal *j = talloc_zero(mem_ctx,
 						struct spnpool_journal);
 
+	*_fault = (struct spnpool_journal_fault){0};
 	if (j == NULL) {
-		return ENOMEM;
+		return SPNPOOL_ERR_NO_MEMORY;
 	}
 	j->fd = open(path,
 		     create ? (O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
@@ -162,27 +170,26 @@ int spnpool_journal_open(TALLOC_CTX *mem_ctx, const char *path, bool create,
 			    : (O_WRONLY | O_APPEND | O_CLOEXEC),
 		     0600);
 	if (j->fd == -1) {
-		int err = errno;
-
+		_fault->os_error = errno;
 		talloc_free(j);
-		return err;
+		return SPNPOOL_ERR_JOURNAL_IO;
 	}
 	talloc_set_destructor(j, journal_close);
 	if (!create && st != NULL) {
 		/* drop a torn last record: it never took effect */
 		if (ftruncate(j->fd, (off_t)st->valid_length) != 0) {
-			int err = errno;
-
+			_fault->os_error = errno;
 			talloc_free(j);
-			return err;
+			return SPNPOOL_ERR_JOURNAL_IO;
 		}
 		j->chain = st->chain;
 	}
 	*_j = j;
-	return 0;
+	return SPNPOOL_OK;
 }
 
-int spnpool_journal_write(struct spnpool_journal *j, const char *fmt, ...)
+enum spnpool_status spnpool_journal_write(struct spnpool_journal *j,
+					  const char *fmt, ...)
 {
 	va_list ap;
 	char *line = NULL;
@@ -194,12 +201,12 @@ int spnpool_journal_write(struct spnpool_journal *j, const char *fmt, ...)
 	line = talloc_vasprintf(j, fmt, ap);
 	va_end(ap);
 	if (line == NULL) {
-		return ENOMEM;
+		return SPNPOOL_ERR_NO_MEMORY;
 	}
 	sum = record_sum(j->chain, line, strlen(line));
 	line = talloc_asprintf_append_buffer(line, "\t%08x\n", (unsigned)sum);
 	if (line == NULL) {
-		return ENOMEM;
+		return SPNPOOL_ERR_NO_MEMORY;
 	}
 	len = strlen(line);
 	while (off < len) {
@@ -209,28 +216,31 @@ int spnpool_journal_write(struct spnpool_journal *j, const char *fmt, ...)
 			continue;
 		}
 		if (w <= 0) {
+			j->os_error = (w < 0 && errno != 0) ? errno : EIO;
 			talloc_free(line);
-			return errno != 0 ? errno : EIO;
+			return SPNPOOL_ERR_JOURNAL_IO;
 		}
 		off += (size_t)w;
 	}
 	talloc_free(line);
 	if (fsync(j->fd) != 0) {
-		return errno;
+		j->os_error = errno;
+		return SPNPOOL_ERR_JOURNAL_IO;
 	}
 	j->chain = sum;
-	return 0;
+	return SPNPOOL_OK;
 }
 
-int spnpool_journal_intent(struct spnpool_journal *j, size_t i,
-			   const struct spnpool_change *c)
+enum spnpool_status spnpool_journal_intent(struct spnpool_journal *j,
+					   size_t i,
+					   const struct spnpool_change *c)
 {
 	char *dn = escape(j, c->dn);
 	char *spn = escape(j, c->spn);
-	int ret;
+	enum spnpool_status ret;
 
 	if (dn == NULL || spn == NULL) {
-		return ENOMEM;
+		return SPNPOOL_ERR_NO_MEMORY;
 	}
 	ret = spnpool_journal_write(j, "intent\t%zu\t%s\t%s\t%s", i,
 				    c->action == SPNPOOL_CHANGE_ADD ? "add"
@@ -304,13 +314,13 @@ static bool check_sum(char *line, uint32_t *chain)
 	return true;
 }
 
-int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
-			 struct spnpool_journal_state **_state,
-			 char **_error)
+enum spnpool_status spnpool_journal_read(TALLOC_CTX *mem_ctx,
+					 const char *path,
+					 struct spnpool_journal_state **_state,
+					 struct spnpool_journal_fault *_fault)
 {
 	TALLOC_CTX *tmp = talloc_new(mem_ctx);
 	struct spnpool_journal_state *st = NULL;
-	const char *why = "not a journal record";
 	char *text = NULL;
 	char *line = NULL;
 	char *next = NULL;
@@ -318,29 +328,28 @@ int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 	bool begun = false;
 	FILE *f = NULL;
 	size_t len;
-	int ret = EINVAL;
+	enum spnpool_status ret = SPNPOOL_ERR_JOURNAL_RECORD;
 
-	*_error = NULL;
+	*_fault = (struct spnpool_journal_fault){0};
 	if (tmp == NULL) {
-		return ENOMEM;
+		return SPNPOOL_ERR_NO_MEMORY;
 	}
 	st = talloc_zero(tmp, struct spnpool_journal_state);
 	text = talloc_array(tmp, char, JOURNAL_MAX + 1);
 	if (st == NULL || text == NULL) {
-		ret = ENOMEM;
+		ret = SPNPOOL_ERR_NO_MEMORY;
 		goto done;
 	}
 	f = fopen(path, "r");
 	if (f == NULL) {
-		ret = errno;
-		*_error = talloc_asprintf(mem_ctx, "cannot read %s: %s", path,
-					  strerror(ret));
+		_fault->os_error = errno;
+		ret = SPNPOOL_ERR_JOURNAL_IO;
 		goto done;
 	}
 	len = fread(text, 1, JOURNAL_MAX + 1, f);
 	fclose(f);
 	if (len > JOURNAL_MAX || memchr(text, '\0', len) != NULL) {
-		*_error = talloc_asprintf(mem_ctx, "%s is not a journal", path);
+		ret = SPNPOOL_ERR_JOURNAL_NOT_JOURNAL;
 		goto done;
 	}
 	text[len] = '\0';
@@ -358,26 +367,18 @@ int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 		*next++ = '\0';
 		if (!check_sum(line, &st->chain)) {
 			if (lineno == 1) {
-				*_error = talloc_asprintf(
-					mem_ctx,
-					"%s is not a journal of this version "
-					"(spnpool-journal %s with a checksum "
-					"per record)",
-					path, JOURNAL_VERSION);
+				ret = SPNPOOL_ERR_JOURNAL_VERSION;
 				goto done;
 			}
-			why = "checksum mismatch: the journal was changed or "
-			      "damaged after it was written (a record edited, "
-			      "removed, inserted or reordered)";
+			ret = SPNPOOL_ERR_JOURNAL_CHECKSUM;
 			goto bad;
 		}
 		st->valid_length = (size_t)(next - text);
 		nf = split(line, fields, 6);
 		if (lineno == 1) {
 			if (nf != 2 || strcmp(fields[0], "spnpool-journal") != 0 ||
-			    strcmp(fields[1], JOURNAL_VERSION) != 0) {
-				*_error = talloc_asprintf(
-					mem_ctx, "%s is not a journal", path);
+			    strcmp(fields[1], SPNPOOL_JOURNAL_VERSION) != 0) {
+				ret = SPNPOOL_ERR_JOURNAL_NOT_JOURNAL;
 				goto done;
 			}
 			continue;
@@ -387,7 +388,7 @@ int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 			    (strcmp(fields[1], "local") != 0 &&
 			     strcmp(fields[1], "ldap") != 0) ||
 			    !parse_number(fields[2], &st->announced)) {
-				why = "expected the begin record";
+				ret = SPNPOOL_ERR_JOURNAL_BEGIN_EXPECTED;
 				goto bad;
 			}
 			st->local = strcmp(fields[1], "local") == 0;
@@ -403,15 +404,11 @@ int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 			    idx >= st->announced) {
 				goto bad;
 			}
-			st->entries = talloc_realloc(
-				st, st->entries, struct spnpool_journal_entry,
-				st->num_entries + 1);
-			if (st->entries == NULL) {
-				ret = ENOMEM;
+			e = SPNPOOL_APPEND(st, st->entries, st->num_entries);
+			if (e == NULL) {
+				ret = SPNPOOL_ERR_NO_MEMORY;
 				goto done;
 			}
-			e = &st->entries[st->num_entries++];
-			memset(e, 0, sizeof(*e));
 			if (strcmp(fields[2], "add") == 0) {
 				e->change.action = SPNPOOL_CHANGE_ADD;
 			} else if (strcmp(fields[2], "delete") == 0) {
@@ -467,21 +464,15 @@ int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 		}
 	}
 	if (!begun) {
-		*_error = talloc_asprintf(mem_ctx,
-					  "%s is %s: not a journal of an "
-					  "apply",
-					  path,
-					  lineno == 0 ? "empty"
-						      : "without a begin record");
+		ret = (lineno == 0) ? SPNPOOL_ERR_JOURNAL_EMPTY
+				    : SPNPOOL_ERR_JOURNAL_NO_BEGIN;
 		goto done;
 	}
 	*_state = talloc_move(mem_ctx, &st);
-	ret = 0;
+	ret = SPNPOOL_OK;
 	goto done;
 bad:
-	*_error = talloc_asprintf(mem_ctx, "%s line %zu: %s", path, lineno,
-				  why);
-	ret = EINVAL;
+	_fault->line = lineno;
 done:
 	talloc_free(tmp);
 	return ret;

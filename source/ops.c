@@ -116,35 +116,12 @@ enum candidate_mode {
 	CANDIDATES_REMOVE, /* :port forms with a port, else plain forms */
 };
 
-static bool already_listed(char *const *list, size_t n, const char *spn)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (spnpool_spn_equal(list[i], spn)) {
-			return true;
-		}
-	}
-	return false;
-}
-
 static int append_spn(struct spnpool_dir *dir, TALLOC_CTX *mem_ctx,
 		      char ***list, size_t *n, char *spn)
 {
-	char **grown = NULL;
-
-	if (spn == NULL) {
+	if (spnpool_spn_list_add(mem_ctx, list, n, spn, NULL) != SPNPOOL_OK) {
 		return ldb_oom(dir->ldb);
 	}
-	if (already_listed(*list, *n, spn)) {
-		return LDB_SUCCESS;
-	}
-	grown = talloc_realloc(mem_ctx, *list, char *, *n + 1);
-	if (grown == NULL) {
-		return ldb_oom(dir->ldb);
-	}
-	grown[(*n)++] = spn;
-	*list = grown;
 	return LDB_SUCCESS;
 }
 
@@ -858,25 +835,22 @@ static int add_entry(struct spnpool_dir *dir,
 
 	for (i = 0; i < r->num_entries; i++) {
 		if (strcmp(r->entries[i].spn, spn) == 0 &&
-		    strcasecmp(r->entries[i].dn, dn) == 0) {
+		    spnpool_dir_dn_equal(dir, r->entries[i].dn, dn)) {
 			return LDB_SUCCESS;
 		}
 	}
-	e = talloc_realloc(r, r->entries, struct spnpool_list_entry,
-			   r->num_entries + 1);
+	e = SPNPOOL_APPEND(r, r->entries, r->num_entries);
 	if (e == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	r->entries = e;
-	e = &r->entries[r->num_entries];
 	e->spn = talloc_strdup(r->entries, spn);
 	e->dn = talloc_strdup(r->entries, dn);
 	e->sam_account_name = dup_or_null(r->entries, sam);
 	e->via = via;
 	if (e->spn == NULL || e->dn == NULL) {
+		r->num_entries--;
 		return ldb_oom(dir->ldb);
 	}
-	r->num_entries++;
 	return LDB_SUCCESS;
 }
 
@@ -1050,7 +1024,7 @@ static int list_host(TALLOC_CTX *mem_ctx,
 			return ldb_oom(dir->ldb);
 		}
 		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
-					 attrs, collect_host_entry, st);
+					 attrs, NULL, collect_host_entry, st);
 		if (ret != LDB_SUCCESS && ret != LDB_ERR_NO_SUCH_OBJECT) {
 			return ret;
 		}
@@ -1106,9 +1080,11 @@ int spnpool_op_list(TALLOC_CTX *mem_ctx,
 	} else {
 		ret = list_host(tmp_ctx, dir, host, r);
 	}
-	if (ret == LDB_SUCCESS) {
-		*_result = talloc_move(mem_ctx, &r);
+	if (ret != LDB_SUCCESS) {
+		talloc_free(tmp_ctx);
+		return ret;
 	}
+	*_result = talloc_move(mem_ctx, &r);
 	talloc_free(tmp_ctx);
-	return ret;
+	return LDB_SUCCESS;
 }

@@ -178,21 +178,12 @@ static enum spnpool_status pf_emit(struct pf_state *s,
 				   uint16_t port,
 				   bool https)
 {
-	struct spnpool_web_binding *w = NULL;
+	struct spnpool_web_binding *w = SPNPOOL_APPEND(s->mem, s->out,
+						       s->num_out);
 
-	if ((s->num_out & (s->num_out - 1)) == 0) {
-		size_t cap = (s->num_out == 0) ? 4 : s->num_out * 2;
-		struct spnpool_web_binding *grown = NULL;
-
-		grown = talloc_realloc(s->mem, s->out,
-				       struct spnpool_web_binding, cap);
-		if (grown == NULL) {
-			return SPNPOOL_ERR_NO_MEMORY;
-		}
-		s->out = grown;
+	if (w == NULL) {
+		return SPNPOOL_ERR_NO_MEMORY;
 	}
-	w = &s->out[s->num_out++];
-	memset(w, 0, sizeof(*w));
 	w->site = talloc_strdup(s->mem, pool->name);
 	w->pool = talloc_strdup(s->mem, pool->name);
 	w->identity_type = pool->type;
@@ -381,17 +372,16 @@ static enum spnpool_status pf_identity(struct pf_state *s,
 				       const char *value)
 {
 	struct spnpool_identity *id = NULL;
-	const char *why = NULL;
 	enum spnpool_status st;
 
-	st = spnpool_identity_parse(s->mem, value, &id, &why);
+	st = spnpool_identity_parse(s->mem, value, &id);
 	if (st == SPNPOOL_ERR_NO_MEMORY) {
 		return st;
 	}
 	if (st != SPNPOOL_OK) {
 		pf_fail(s, s->line, "identity \"%s\" of pool \"%s\": %s",
 			pf_show(s, value, strlen(value)), pool->name,
-			why != NULL ? why : spnpool_status_string(st));
+			spnpool_status_string(st));
 		return SPNPOOL_ERR_CONFIG;
 	}
 	if (id->kind != SPNPOOL_IDENTITY_BUILTIN) {
@@ -435,11 +425,12 @@ static enum spnpool_status pf_split(struct pf_state *s, char *value,
 		if (*p != '\0') {
 			*p++ = '\0';
 		}
-		items = talloc_realloc(s->mem, items, char *, num + 1);
-		if (items == NULL) {
+		char **item = SPNPOOL_APPEND(s->mem, items, num);
+
+		if (item == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
-		items[num++] = start;
+		*item = start;
 	}
 	*_items = items;
 	*_num = num;
@@ -710,8 +701,7 @@ spnpool_pools_file_parse(TALLOC_CTX *mem_ctx,
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
 		pos = 3;
 	}
-	st = SPNPOOL_OK;
-	while (pos < len && st == SPNPOOL_OK) {
+	while (pos < len) {
 		const char *line = text + pos;
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t n = (nl != NULL) ? (size_t)(nl - line) : len - pos;
@@ -722,16 +712,18 @@ spnpool_pools_file_parse(TALLOC_CTX *mem_ctx,
 			n--;
 		}
 		st = pf_line(s, line, n);
+		if (st != SPNPOOL_OK) {
+			goto done;
+		}
 	}
-	if (st == SPNPOOL_OK) {
-		st = pf_close_pool(s);
+	st = pf_close_pool(s);
+	if (st != SPNPOOL_OK) {
+		goto done;
 	}
-	if (st == SPNPOOL_OK && s->num_pools == 0) {
+	if (s->num_pools == 0) {
 		pf_fail(s, 0, "the pools file defines no pool: each starts "
 			      "with a [pool NAME] line");
 		st = SPNPOOL_ERR_CONFIG;
-	}
-	if (st != SPNPOOL_OK) {
 		goto done;
 	}
 

@@ -330,3 +330,51 @@ char *spnpool_spn_fold(TALLOC_CTX *mem_ctx, const char *text)
 	out[n] = '\0';
 	return out;
 }
+
+/* FNV-1a, 64 bits */
+#define FOLD_HASH_BASIS 0xcbf29ce484222325ULL
+#define FOLD_HASH_PRIME 0x100000001b3ULL
+
+uint64_t spnpool_spn_fold_hash(const char *text)
+{
+	struct fold_cursor c;
+	uint64_t h = FOLD_HASH_BASIS;
+	int ch;
+
+	fold_start(&c, text);
+	while ((ch = fold_next(&c)) != -1) {
+		h = (h ^ (uint8_t)ch) * FOLD_HASH_PRIME;
+	}
+	return h;
+}
+
+enum spnpool_status spnpool_spn_list_add(TALLOC_CTX *ctx, char ***list,
+					 size_t *num, char *spn,
+					 bool *_added)
+{
+	char **slot = NULL;
+	size_t i;
+
+	if (_added != NULL) {
+		*_added = false;
+	}
+	if (spn == NULL) {
+		return SPNPOOL_ERR_NO_MEMORY;
+	}
+	for (i = 0; i < *num; i++) {
+		if (spnpool_spn_equal((*list)[i], spn)) {
+			talloc_free(spn);
+			return SPNPOOL_OK;
+		}
+	}
+	slot = SPNPOOL_APPEND(ctx, *list, *num);
+	if (slot == NULL) {
+		talloc_free(spn);
+		return SPNPOOL_ERR_NO_MEMORY;
+	}
+	*slot = talloc_steal(*list, spn);
+	if (_added != NULL) {
+		*_added = true;
+	}
+	return SPNPOOL_OK;
+}

@@ -27,43 +27,149 @@
 #define SPNPOOL_LABEL_MAX_LEN 63
 #define SPNPOOL_NETBIOS_MAX_LEN 15
 
+/* The version of apply's journal format (the first record's). */
+#define SPNPOOL_JOURNAL_VERSION "2"
+
+/*
+ * Every status: its enum value, its name (for scripts and bindings) and
+ * the rule an input broke, as one sentence without a trailing period.
+ * The enum, spnpool_status_name() and spnpool_status_string() are all
+ * generated from this one list.
+ */
+#define SPNPOOL_STATUS_LIST(X) \
+	X(SPNPOOL_OK, "ok", "success")                                        \
+	X(SPNPOOL_ERR_EMPTY, "empty", "the value is empty")                   \
+	X(SPNPOOL_ERR_TOO_LONG, "too_long",                                   \
+	  "an SPN may be at most 1024 bytes long")                            \
+	X(SPNPOOL_ERR_BAD_UTF8, "bad_utf8", "the value is not valid UTF-8")   \
+	X(SPNPOOL_ERR_CONTROL_CHAR, "control_char",                           \
+	  "control characters (including NUL) are not allowed")               \
+	X(SPNPOOL_ERR_WHITESPACE, "whitespace", "whitespace is not allowed")  \
+	X(SPNPOOL_ERR_NO_SLASH, "no_slash",                                   \
+	  "an SPN has the form class/host[:port][/service-name]")             \
+	X(SPNPOOL_ERR_TOO_MANY_PARTS, "too_many_parts",                       \
+	  "an SPN has at most three '/'-separated parts")                     \
+	X(SPNPOOL_ERR_EMPTY_CLASS, "empty_class",                             \
+	  "the service class before '/' is empty")                            \
+	X(SPNPOOL_ERR_BAD_CLASS, "bad_class",                                 \
+	  "a service class may contain only letters, digits, '-', "           \
+	  "'_' and '.'")                                                      \
+	X(SPNPOOL_ERR_EMPTY_HOST, "empty_host", "the host name is empty")     \
+	X(SPNPOOL_ERR_EMPTY_SERVICE_NAME, "empty_service_name",               \
+	  "the service name after the second '/' is empty")                   \
+	X(SPNPOOL_ERR_BAD_SERVICE_NAME, "bad_service_name",                   \
+	  "the service name must obey the host name rules")                   \
+	X(SPNPOOL_ERR_BAD_PORT, "bad_port",                                   \
+	  "the port must be a decimal number without sign or "                \
+	  "leading zeros")                                                    \
+	X(SPNPOOL_ERR_PORT_RANGE, "port_range",                               \
+	  "the port must be from 1 to 65535")                                 \
+	X(SPNPOOL_ERR_HOST_NON_ASCII, "host_non_ascii",                       \
+	  "a host name must be ASCII; give an international name in "         \
+	  "its IDNA form (xn--...), which is what browsers request")          \
+	X(SPNPOOL_ERR_HOST_CHAR, "host_char",                                 \
+	  "a host name may contain only letters, digits, '-' and "            \
+	  "'.'")                                                              \
+	X(SPNPOOL_ERR_HOST_LABEL_EMPTY, "host_label_empty",                   \
+	  "a host name may not have an empty label (leading dot or "          \
+	  "'..')")                                                            \
+	X(SPNPOOL_ERR_HOST_LABEL_TOO_LONG, "host_label_too_long",             \
+	  "each label of a host name may be at most 63 characters "           \
+	  "long")                                                             \
+	X(SPNPOOL_ERR_HOST_TOO_LONG, "host_too_long",                         \
+	  "a host name may be at most 253 characters long")                   \
+	X(SPNPOOL_ERR_HOST_HYPHEN, "host_hyphen",                             \
+	  "a host name label may not start or end with '-'")                  \
+	X(SPNPOOL_ERR_HOST_NUMERIC, "host_numeric",                           \
+	  "an IP address or all-numeric name is not a host name; "            \
+	  "browsers request SPNs for names (Windows tries an IP SPN "         \
+	  "only when TryIPSPN is configured)")                                \
+	X(SPNPOOL_ERR_HOST_TRAILING_DOT, "host_trailing_dot",                 \
+	  "a trailing dot is only allowed after a name of two or "            \
+	  "more labels")                                                      \
+	X(SPNPOOL_ERR_NETBIOS_TOO_LONG, "netbios_too_long",                   \
+	  "a NetBIOS name may be at most 15 characters long")                 \
+	X(SPNPOOL_ERR_NO_DOMAIN, "no_domain",                                 \
+	  "a short host name needs the domain's DNS name to form "            \
+	  "the FQDN")                                                         \
+	X(SPNPOOL_ERR_URL_SCHEME, "url_scheme",                               \
+	  "only http:// and https:// URLs are served by HTTP SPNs")           \
+	X(SPNPOOL_ERR_URL_SYNTAX, "url_syntax",                               \
+	  "a URL has the form http[s]://host[:port][/path]")                  \
+	X(SPNPOOL_ERR_MAPPING_SYNTAX, "mapping_syntax",                       \
+	  "an sPNMappings value has the form "                                \
+	  "target=alias[,alias...]")                                          \
+	X(SPNPOOL_ERR_IDENTITY, "identity",                                   \
+	  "an identity is name, DOMAIN\\name, name@realm, a DN, "             \
+	  "NAME$ or an IIS built-in identity")                                \
+	X(SPNPOOL_ERR_IDENTITY_EMPTY, "identity_empty",                       \
+	  "the identity is empty")                                            \
+	X(SPNPOOL_ERR_IDENTITY_SPACE, "identity_space",                       \
+	  "the identity may not start or end with a space")                   \
+	X(SPNPOOL_ERR_IDENTITY_ANONYMOUS, "identity_anonymous",               \
+	  "LocalService authenticates anonymously on the network and "        \
+	  "can never use Kerberos; run the pool as a domain account "         \
+	  "or as NetworkService")                                             \
+	X(SPNPOOL_ERR_APPPOOL_NAME_EMPTY, "apppool_name_empty",               \
+	  "IIS APPPOOL\\ must be followed by the pool's name")                \
+	X(SPNPOOL_ERR_DOMAIN_EMPTY, "domain_empty",                           \
+	  "the domain before '\\' is empty")                                  \
+	X(SPNPOOL_ERR_UPN_SYNTAX, "upn_syntax",                               \
+	  "a UPN has the form name@realm")                                    \
+	X(SPNPOOL_ERR_ACCOUNT_EMPTY, "account_empty",                         \
+	  "the account name is empty")                                        \
+	X(SPNPOOL_ERR_ACCOUNT_CHAR, "account_char",                           \
+	  "an account name may not contain any of "                           \
+	  "\" / \\ [ ] : ; | = , + * ? < >")                                  \
+	X(SPNPOOL_ERR_ACCOUNT_SPACE_DOT, "account_space_dot",                 \
+	  "an account name may not start or end with a space or "             \
+	  "end with '.'")                                                     \
+	X(SPNPOOL_ERR_BINDING_SYNTAX, "binding_syntax",                       \
+	  "bindingInformation has the form IP:port:host")                     \
+	X(SPNPOOL_ERR_BINDING_IPV6_SYNTAX, "binding_ipv6_syntax",             \
+	  "an IPv6 address is written [address]:port:host")                   \
+	X(SPNPOOL_ERR_BINDING_IPV6, "binding_ipv6",                           \
+	  "the IPv6 address is malformed")                                    \
+	X(SPNPOOL_ERR_BINDING_IP, "binding_ip",                               \
+	  "the IP address must be '*', an IPv4 address or an IPv6 "           \
+	  "address in brackets")                                              \
+	X(SPNPOOL_ERR_HOST_WILDCARD, "host_wildcard",                         \
+	  "a wildcard host header has no SPN of its own; bind each "          \
+	  "name Kerberos must work for")                                      \
+	X(SPNPOOL_ERR_JOURNAL_IO, "journal_io",                               \
+	  "the journal cannot be opened, read or written")                    \
+	X(SPNPOOL_ERR_JOURNAL_NOT_JOURNAL, "journal_not_journal",             \
+	  "not a journal")                                                    \
+	X(SPNPOOL_ERR_JOURNAL_VERSION, "journal_version",                     \
+	  "not a journal of this version (spnpool-journal "                   \
+	  SPNPOOL_JOURNAL_VERSION " with a checksum per record)")             \
+	X(SPNPOOL_ERR_JOURNAL_EMPTY, "journal_empty",                         \
+	  "empty: not a journal of an apply")                                 \
+	X(SPNPOOL_ERR_JOURNAL_NO_BEGIN, "journal_no_begin",                   \
+	  "without a begin record: not a journal of an apply")                \
+	X(SPNPOOL_ERR_JOURNAL_RECORD, "journal_record",                       \
+	  "not a journal record")                                             \
+	X(SPNPOOL_ERR_JOURNAL_BEGIN_EXPECTED, "journal_begin_expected",       \
+	  "expected the begin record")                                        \
+	X(SPNPOOL_ERR_JOURNAL_CHECKSUM, "journal_checksum",                   \
+	  "checksum mismatch: the journal was changed or damaged after "      \
+	  "it was written (a record edited, removed, inserted or "            \
+	  "reordered)")                                                       \
+	X(SPNPOOL_ERR_DNS_RECORD, "dns_record",                               \
+	  "a dnsRecord value must follow MS-DNSP 2.3.2.2")                    \
+	X(SPNPOOL_ERR_CONFIG, "config",                                       \
+	  "the web server configuration is malformed")                        \
+	X(SPNPOOL_ERR_NO_MEMORY, "no_memory", "out of memory")
+
 /**
- * Why an input was refused.  Every value has a one-sentence rule from
+ * Why an input was refused: the error domain of the pure functions (see
+ * docs/design.md, "Errors").  Every value has a one-sentence rule from
  * spnpool_status_string(); callers add the offending input.
  */
 enum spnpool_status {
-	SPNPOOL_OK = 0,
-	SPNPOOL_ERR_EMPTY,
-	SPNPOOL_ERR_TOO_LONG,
-	SPNPOOL_ERR_BAD_UTF8,
-	SPNPOOL_ERR_CONTROL_CHAR,
-	SPNPOOL_ERR_WHITESPACE,
-	SPNPOOL_ERR_NO_SLASH,
-	SPNPOOL_ERR_TOO_MANY_PARTS,
-	SPNPOOL_ERR_EMPTY_CLASS,
-	SPNPOOL_ERR_BAD_CLASS,
-	SPNPOOL_ERR_EMPTY_HOST,
-	SPNPOOL_ERR_EMPTY_SERVICE_NAME,
-	SPNPOOL_ERR_BAD_SERVICE_NAME,
-	SPNPOOL_ERR_BAD_PORT,
-	SPNPOOL_ERR_PORT_RANGE,
-	SPNPOOL_ERR_HOST_NON_ASCII,
-	SPNPOOL_ERR_HOST_CHAR,
-	SPNPOOL_ERR_HOST_LABEL_EMPTY,
-	SPNPOOL_ERR_HOST_LABEL_TOO_LONG,
-	SPNPOOL_ERR_HOST_TOO_LONG,
-	SPNPOOL_ERR_HOST_HYPHEN,
-	SPNPOOL_ERR_HOST_NUMERIC,
-	SPNPOOL_ERR_HOST_TRAILING_DOT,
-	SPNPOOL_ERR_NETBIOS_TOO_LONG,
-	SPNPOOL_ERR_NO_DOMAIN,
-	SPNPOOL_ERR_URL_SCHEME,
-	SPNPOOL_ERR_URL_SYNTAX,
-	SPNPOOL_ERR_MAPPING_SYNTAX,
-	SPNPOOL_ERR_IDENTITY,
-	SPNPOOL_ERR_DNS_RECORD,
-	SPNPOOL_ERR_CONFIG,
-	SPNPOOL_ERR_NO_MEMORY,
+#define SPNPOOL_STATUS_ENUM(value, name, rule) value,
+	SPNPOOL_STATUS_LIST(SPNPOOL_STATUS_ENUM)
+#undef SPNPOOL_STATUS_ENUM
 	SPNPOOL_STATUS_COUNT
 };
 
@@ -73,6 +179,12 @@ enum spnpool_status {
  * static storage.
  */
 SPNPOOL_PUBLIC const char *spnpool_status_string(enum spnpool_status status);
+
+/**
+ * The status's name from SPNPOOL_STATUS_LIST ("bad_port"), or "unknown".
+ * Static storage.
+ */
+SPNPOOL_PUBLIC const char *spnpool_status_name(enum spnpool_status status);
 
 /** The library's version, "MAJOR.MINOR.PATCH". */
 SPNPOOL_PUBLIC const char *spnpool_version(void);
@@ -317,39 +429,33 @@ spnpool_conflict_decide(const struct spnpool_alias_map *map,
 struct ldb_context;
 
 /**
- * What the library knows of the directory behind a borrowed ldb context.
- * Read once by spnpool_dir_open(); the ldb context must outlive it.
+ * What the library knows of the directory behind a borrowed ldb context:
+ * opaque, read once by spnpool_dir_open(); the ldb context must outlive
+ * it.  Only the directory layer (source/dir.c) reads its fields.
  */
-struct spnpool_dir {
-	struct ldb_context *ldb; /* borrowed */
-	bool local;		 /* sam.ldb opened directly: real transactions */
-	char *default_nc;	 /* "DC=example,DC=test" */
-	char *config_nc;
-	char *dns_domain;	 /* "example.test" */
-	char *netbios_domain;	 /* "EXAMPLE" */
-	char **naming_contexts;	 /* every NC the server holds */
-	size_t num_naming_contexts;
-	struct spnpool_alias_map *aliases; /* from sPNMappings */
-	unsigned page_size;		   /* paged searches; default 500 */
-	char *dc_name;			   /* rootDSE dnsHostName, or NULL */
-	/* The other writable DCs of the domain (spnpool_dir_add_peer()):
-	 * every holder search also runs on each of them. */
-	struct spnpool_dir **peers;
-	size_t num_peers;
-};
+struct spnpool_dir;
 
 /**
- * Read the rootDSE, the domain's names and sPNMappings.
+ * Whether ldb is a local database file opened directly (tdb or mdb: ldb
+ * transactions are real) rather than a directory server reached over
+ * LDAP (ldap://, ldaps://, ldapi://: a transaction does nothing, one
+ * modify is the unit of atomicity).  Decided from the URL ldb_connect()
+ * chose the backend by, with ldb's own rule (no scheme: a tdb file).
+ *
+ * @return true for a local file; false over LDAP or when ldb was not
+ *         opened by ldb_connect()
+ */
+SPNPOOL_PUBLIC bool spnpool_dir_ldb_is_local(struct ldb_context *ldb);
+
+/**
+ * Read the rootDSE, the domain's names and sPNMappings.  The transaction
+ * model follows the backend (spnpool_dir_ldb_is_local()).
  *
  * @param ldb    a connected context (a SamDB's); borrowed
- * @param local  true when ldb is a local sam.ldb (transactions are real);
- *               false over ldap://, where one modify is the unit of
- *               atomicity
  * @return LDB_SUCCESS, or an LDB error with ldb_errstring() set
  */
 SPNPOOL_PUBLIC int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 				    struct ldb_context *ldb,
-				    bool local,
 				    struct spnpool_dir **_dir);
 
 /**

@@ -6,6 +6,8 @@
 #define SPNPOOL_PRIVATE_H
 
 #include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "spnpool.h"
 
@@ -37,6 +39,56 @@ static inline bool spnpool_class_char(char c)
 	return spnpool_ascii_alnum(c) || c == '-' || c == '_' || c == '.';
 }
 
+/*
+ * The one array-growth helper: make room for one more element at the end
+ * of the talloc array *array of *num elements (allocated on ctx, or NULL),
+ * zero it, count it and return it.  The capacity is the array's talloc
+ * size, doubled when full, so no caller keeps a capacity of its own.
+ * Returns NULL when out of memory, leaving *array and *num as they were.
+ * Use it through SPNPOOL_APPEND(ctx, array, num).
+ */
+static inline void *spnpool_append(TALLOC_CTX *ctx, void **array,
+				   size_t *num, size_t el_size,
+				   const char *name)
+{
+	size_t cap = (*array == NULL) ? 0 : talloc_get_size(*array) / el_size;
+	char *p = *array;
+
+	if (*num >= cap) {
+		size_t want = (*num < 4) ? 4 : *num * 2;
+
+		if (want > SIZE_MAX / el_size) {
+			return NULL;
+		}
+		p = talloc_realloc_size(ctx, *array, want * el_size);
+		if (p == NULL) {
+			return NULL;
+		}
+		talloc_set_name_const(p, name);
+		*array = p;
+	}
+	p += *num * el_size;
+	memset(p, 0, el_size);
+	(*num)++;
+	return p;
+}
+
+#define SPNPOOL_APPEND(ctx, array, num)                                   \
+	((__typeof__(&(array)[0]))spnpool_append(                          \
+		(ctx), (void **)&(array), &(num), sizeof((array)[0]),       \
+		#array))
+
+/*
+ * The one "append unless present" helper, for lists of SPNs: steal spn
+ * into *list (a talloc array on ctx of *num strings) unless a value
+ * spnpool_spn_equal() to it is there already, in which case spn is
+ * freed.  *_added (may be NULL) says which.  SPNPOOL_ERR_NO_MEMORY when
+ * spn is NULL or the list cannot grow (spn is freed).
+ */
+enum spnpool_status spnpool_spn_list_add(TALLOC_CTX *ctx, char ***list,
+					 size_t *num, char *spn,
+					 bool *_added);
+
 /* True if [s, s + len) is well-formed UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF). */
 bool spnpool_utf8_valid(const char *s, size_t len);
@@ -54,6 +106,13 @@ enum spnpool_status spnpool_port_parse(const char *s, size_t len,
 /* spnpool_host_check() on a counted string. */
 enum spnpool_status spnpool_host_check_len(const char *host, size_t len,
 					   enum spnpool_host_kind *_kind);
+
+/*
+ * A 64-bit hash (FNV-1a) of spnpool_spn_fold(text), computed without
+ * copying: SPNs that spnpool_spn_equal() calls equal hash alike.  audit's
+ * duplicate table keys on it, so the folding rule lives in spn.c alone.
+ */
+uint64_t spnpool_spn_fold_hash(const char *text);
 
 /* ---- identity.c: IDENTITY text, pure ---- */
 
@@ -74,29 +133,60 @@ struct spnpool_identity {
 	enum spnpool_pool_identity_type builtin_type;
 };
 
-/* Parse IDENTITY; *_why receives the rule broken on failure. */
+/* Parse IDENTITY; on failure the status names the rule broken
+ * (spnpool_status_string()). */
 enum spnpool_status spnpool_identity_parse(TALLOC_CTX *mem_ctx,
 					   const char *text,
-					   struct spnpool_identity **_id,
-					   const char **_why);
+					   struct spnpool_identity **_id);
 
 /* ---- dir.c: directory access ---- */
 
 struct ldb_message;
 struct ldb_dn;
+struct ldb_control;
+
+/* The directory handle (opaque in spnpool.h).  Fields are set when it is
+ * opened and read by the directory layer; the operations ask it through
+ * the spnpool_dir_* functions below. */
+struct spnpool_dir {
+	struct ldb_context *ldb; /* borrowed */
+	bool local;		 /* sam.ldb opened directly: real transactions */
+	char *default_nc;	 /* "DC=example,DC=test" */
+	char *config_nc;
+	char *dns_domain;	 /* "example.test" */
+	char *netbios_domain;	 /* "EXAMPLE" */
+	char **naming_contexts;	 /* every NC the server holds */
+	struct ldb_dn **nc_dns;	 /* the same, parsed */
+	size_t num_naming_contexts;
+	struct spnpool_alias_map *aliases; /* from sPNMappings */
+	unsigned page_size;		   /* paged searches; default 500 */
+	char *dc_name;			   /* rootDSE dnsHostName, or NULL */
+	/* The other writable DCs of the domain (spnpool_dir_add_peer()):
+	 * every holder search also runs on each of them. */
+	struct spnpool_dir **peers;
+	size_t num_peers;
+};
+
+/* Options of one search, given per call (the handle is never changed for
+ * one caller's sake). */
+struct spnpool_search_opts {
+	unsigned page_size;	      /* 0: the handle's (500) */
+	struct ldb_control **controls; /* added to each request; or NULL */
+};
 
 /* Called for each entry of a paged search; a non-zero return stops the
  * search and becomes its result. */
 typedef int (*spnpool_entry_fn)(struct ldb_message *msg, void *private_data);
 
-/* Subtree search of base in pages of dir->page_size, streaming entries to
- * fn.  The paging control is not critical: a backend without it returns
- * everything at once. */
+/* Subtree search of base in pages (opts->page_size, else the handle's),
+ * streaming entries to fn.  The paging control is not critical: a backend
+ * without it returns everything at once.  opts may be NULL. */
 int spnpool_dir_search(struct spnpool_dir *dir,
 		       struct ldb_dn *base,
 		       int scope,
 		       const char *filter,
 		       const char *const *attrs,
+		       const struct spnpool_search_opts *opts,
 		       spnpool_entry_fn fn,
 		       void *private_data);
 
@@ -166,6 +256,73 @@ int spnpool_dir_find_computer_by_dns(TALLOC_CTX *mem_ctx,
 				     const char *fqdn,
 				     struct ldb_message **_msg);
 
+/* The zones of AD-integrated DNS: every dnsZone under CN=MicrosoftDNS of
+ * the DomainDnsZones and ForestDnsZones partitions and of the legacy
+ * CN=MicrosoftDNS,CN=System of the domain. */
+struct spnpool_dns_zone {
+	struct ldb_dn *dn;
+	char *name; /* the zone's name: its first RDN's value */
+};
+
+struct spnpool_dns_zones {
+	struct spnpool_dns_zone *zones;
+	size_t num;
+};
+
+int spnpool_dir_dns_zones(TALLOC_CTX *mem_ctx,
+			  struct spnpool_dir *dir,
+			  struct spnpool_dns_zones **_zones);
+
+/* What AD DNS says of one name. */
+enum spnpool_dir_dns_answer {
+	SPNPOOL_DIR_DNS_NO_ZONE,   /* no AD zone holds the name */
+	SPNPOOL_DIR_DNS_NO_RECORD, /* a zone does; no A, AAAA or CNAME */
+	SPNPOOL_DIR_DNS_ADDRESS,   /* A or AAAA records, no CNAME */
+	SPNPOOL_DIR_DNS_CNAME,	   /* a CNAME: *_target, lower case */
+};
+
+/* Read the node of name in the zone holding it (the longest suffix) and
+ * classify its dnsRecord values; a malformed value is logged and
+ * skipped.  *_target is the CNAME's target (on mem_ctx) or NULL. */
+int spnpool_dir_dns_lookup(TALLOC_CTX *mem_ctx,
+			   struct spnpool_dir *dir,
+			   const struct spnpool_dns_zones *zones,
+			   const char *name,
+			   enum spnpool_dir_dns_answer *_answer,
+			   char **_target);
+
+/* An account holding one exact SPN value, as audit names it. */
+struct spnpool_holder_name {
+	char *dn;
+	char *sam; /* sAMAccountName, else the DN */
+	bool disabled;
+};
+
+/* Up to max accounts whose servicePrincipalName matches spn on the server
+ * (its own comparison), the default naming context first, each object
+ * once (child partitions show under their parent); strings on mem_ctx. */
+int spnpool_dir_holders_named(TALLOC_CTX *mem_ctx,
+			      struct spnpool_dir *dir,
+			      const char *spn,
+			      struct spnpool_holder_name *out,
+			      size_t max,
+			      size_t *_n);
+
+/*
+ * DN rules: DNs are compared as DNs (ldb_dn_compare(): per component,
+ * case-folded by the schema's rules), never as text.
+ */
+
+/* True if the DN texts a and b name the same object; texts that do not
+ * parse as DNs are equal only if equal ignoring ASCII case. */
+bool spnpool_dir_dn_equal(struct spnpool_dir *dir, const char *a,
+			  const char *b);
+
+/* The naming context of dir that holds dn (the deepest one it is under,
+ * ldb_dn_compare_base()), as the string in dir->naming_contexts, or
+ * NULL. */
+const char *spnpool_dir_owning_nc(struct spnpool_dir *dir, struct ldb_dn *dn);
+
 /* Transactions: real on a local sam.ldb, no-ops over LDAP. */
 /*
  * Why the account at dn must not receive SPNs (krbtgt, a DC or RODC,
@@ -224,29 +381,48 @@ struct spnpool_journal_state {
 };
 
 /*
+ * The journal reports in the pure domain: a status, plus the facts a
+ * caller needs for its sentence.
+ */
+struct spnpool_journal_fault {
+	size_t line;  /* the malformed record's line (1-based), or 0 */
+	int os_error; /* the system's error number for JOURNAL_IO, or 0 */
+};
+
+/*
  * Open for appending; create: O_EXCL, mode 0600, starting a new checksum
  * chain; otherwise continue st's chain after its last complete record.
- * errno on failure.
+ * SPNPOOL_ERR_JOURNAL_IO with _fault->os_error set on failure.
  */
-int spnpool_journal_open(TALLOC_CTX *mem_ctx, const char *path, bool create,
-			 const struct spnpool_journal_state *st,
-			 struct spnpool_journal **_j);
+enum spnpool_status spnpool_journal_open(TALLOC_CTX *mem_ctx,
+					 const char *path, bool create,
+					 const struct spnpool_journal_state *st,
+					 struct spnpool_journal **_j,
+					 struct spnpool_journal_fault *_fault);
 
 /* CRC-32 (IEEE 802.3) of len bytes, continuing from crc (0 to start). */
 uint32_t spnpool_crc32(uint32_t crc, const void *data, size_t len);
 
-/* Append one record and fsync; errno on failure. */
-int spnpool_journal_write(struct spnpool_journal *j, const char *fmt, ...)
+/* Append one record and fsync.  SPNPOOL_ERR_JOURNAL_IO on failure, with
+ * the system's error number from spnpool_journal_os_error(). */
+enum spnpool_status spnpool_journal_write(struct spnpool_journal *j,
+					  const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* "intent	i	add|delete	dn	value" */
-int spnpool_journal_intent(struct spnpool_journal *j, size_t i,
-			   const struct spnpool_change *c);
+/* The system's error number of j's last failed write (0: none). */
+int spnpool_journal_os_error(const struct spnpool_journal *j);
 
-/* Read a journal; errno on failure, with *_error for format errors. */
-int spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
-			 struct spnpool_journal_state **_state,
-			 char **_error);
+/* "intent	i	add|delete	dn	value" */
+enum spnpool_status spnpool_journal_intent(struct spnpool_journal *j,
+					   size_t i,
+					   const struct spnpool_change *c);
+
+/* Read a journal.  On failure the status says what is wrong, _fault
+ * where (the line) or why (the system's error number). */
+enum spnpool_status spnpool_journal_read(TALLOC_CTX *mem_ctx,
+					 const char *path,
+					 struct spnpool_journal_state **_state,
+					 struct spnpool_journal_fault *_fault);
 
 /* ---- webconfig.c: shared by iisconfig.c and poolsfile.c ---- */
 

@@ -5,11 +5,11 @@ Every operation takes an open ``samba.samdb.SamDB`` and borrows its ldb
 context, so the caller chooses how to connect (local sam.ldb, ldap://
 with a password or Kerberos, ...)::
 
-    from samba_spnpool import add, SpnPoolError, is_local_url
+    from samba_spnpool import add, SpnPoolError
     samdb = SamDB(url=H, session_info=system_session(),
                   credentials=creds, lp=lp)
     try:
-        result = add(samdb, 'svc-web', ['web01'], local=is_local_url(H))
+        result = add(samdb, 'svc-web', ['web01'])
     except SpnPoolError as e:
         code, message = e.args
         sys.exit(e.exit_code)
@@ -61,6 +61,7 @@ from samba_spnpool._spnpool import (  # noqa: E402
     check,
     compare_dcs,
     exit_code,
+    is_local,
     list,
     parse_iis_config,
     parse_pools_file,
@@ -77,7 +78,7 @@ __all__ = [
     'EXIT_NO_IDENTITY', 'EXIT_OK', 'EXIT_PRIVILEGED', 'FINDING_KINDS',
     'VERDICTS', 'SpnPoolError', 'add', 'apply', 'audit', 'check',
     'compare_dcs', 'exit_code',
-    'is_local_url', 'list', 'parse_iis_config', 'parse_pools_file', 'plan',
+    'is_local', 'list', 'parse_iis_config', 'parse_pools_file', 'plan',
     'remove', 'undo', 'verdict_exit_code', 'version',
 ]
 
@@ -86,19 +87,3 @@ __all__ = [
 # codes (10-13) so that automation can gate on it; libspnpool has no
 # notion of it because a finding is a result, not an error.
 EXIT_FINDINGS = 8
-
-# URL schemes that reach a directory server over the network (or its
-# socket), where ldb transactions do nothing and one LDAP modify is the
-# unit of atomicity.
-_REMOTE_SCHEMES = ('ldap://', 'ldaps://', 'ldapi://')
-
-
-def is_local_url(url):
-    """True if url opens a sam.ldb directly (real ldb transactions).
-
-    None (samba-tool's default: the DC's own sam.ldb), a path and
-    tdb:// / mdb:// URLs are local; ldap://, ldaps:// and ldapi:// are not.
-    """
-    if url is None:
-        return True
-    return not url.strip().lower().startswith(_REMOTE_SCHEMES)

@@ -388,7 +388,7 @@ static void test_killed_undo_is_finished_by_the_next(void **state)
 	struct spnpool_apply_result *r = NULL;
 	struct spnpool_journal_state *st = NULL;
 	struct spnpool_journal *j = NULL;
-	char *error = NULL;
+	struct spnpool_journal_fault fault;
 	const char *a_values[] = {"http/FARM", "http/farm.example.test"};
 	size_t i;
 
@@ -396,13 +396,15 @@ static void test_killed_undo_is_finished_by_the_next(void **state)
 					  t->journal, false, &r),
 			 LDB_SUCCESS);
 	/* what the killed undo had done and announced */
-	assert_int_equal(spnpool_journal_read(t, t->journal, &st, &error), 0);
-	assert_int_equal(spnpool_journal_open(t, t->journal, false, st, &j),
-			 0);
-	assert_int_equal(spnpool_journal_write(j, "undo-begin"), 0);
+	assert_int_equal(spnpool_journal_read(t, t->journal, &st, &fault),
+			 SPNPOOL_OK);
+	assert_int_equal(spnpool_journal_open(t, t->journal, false, st, &j,
+					      &fault),
+			 SPNPOOL_OK);
+	assert_int_equal(spnpool_journal_write(j, "undo-begin"), SPNPOOL_OK);
 	for (i = 4; i-- > 0;) {
 		assert_int_equal(spnpool_journal_write(j, "undo-intent\t%zu", i),
-				 0);
+				 SPNPOOL_OK);
 	}
 	talloc_free(j);
 	assert_int_equal(spnpool_dir_modify(t->f->sdir, DN("svc-a"), NULL, 0,

@@ -94,6 +94,78 @@ static void test_dir_reads_domain_names_and_mappings(void **state)
 	assert_null(spnpool_dn_to_dns_domain(t->mem, "CN=x,O=y"));
 }
 
+/*
+ * The transaction model comes from the backend ldb_connect() chose:
+ * the fixture's tdb:// file is local; the URL ldb records decides for
+ * other contexts, by ldb's rule (no scheme: a tdb file).
+ */
+static void test_dir_decides_local_from_the_backend(void **state)
+{
+	struct ops_ctx *t = *state;
+	static const struct {
+		const char *url;
+		bool local;
+	} cases[] = {
+		{"/var/lib/samba/private/sam.ldb", true},
+		{"tdb:///tmp/x.ldb", true},
+		{"MDB:///tmp/x.ldb", true},
+		{"ldb:///tmp/x.ldb", true},
+		{"ldap://dc1.example.test", false},
+		{"LDAPS://dc1.example.test", false},
+		{"ldapi:///run/samba/ldapi", false},
+		{"tdbx://x", false},
+	};
+	struct ldb_context *ldb = NULL;
+	size_t i;
+
+	assert_true(spnpool_dir_ldb_is_local(t->f->ldb));
+	ldb = ldb_init(t->mem, NULL);
+	assert_non_null(ldb);
+	assert_false(spnpool_dir_ldb_is_local(ldb)); /* never connected */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(ldb_set_opaque(ldb, "ldb_url",
+						(void *)discard_const(
+								cases[i].url)),
+				 LDB_SUCCESS);
+		if (spnpool_dir_ldb_is_local(ldb) != cases[i].local) {
+			fail_msg("%s: expected %s", cases[i].url,
+				 cases[i].local ? "local" : "LDAP");
+		}
+	}
+	talloc_free(ldb);
+}
+
+/* DNs are compared component by component, not as text: spacing and
+ * case do not matter, a shared text suffix is not a parent. */
+static void test_dir_compares_dns_as_dns(void **state)
+{
+	struct ops_ctx *t = *state;
+	struct spnpool_dir *dir = t->f->sdir;
+	struct ldb_dn *in_dns = ldb_dn_new(t->mem, t->f->ldb,
+					   "DC=web01,DC=example.test,"
+					   "CN=MicrosoftDNS," FIX_DNS_NC);
+	struct ldb_dn *in_config = ldb_dn_new(t->mem, t->f->ldb,
+					      "CN=x,cn=configuration,"
+					      "dc=EXAMPLE,dc=test");
+	struct ldb_dn *user = ldb_dn_new(t->mem, t->f->ldb,
+					 "CN=svc," FIX_USERS);
+	struct ldb_dn *outside = ldb_dn_new(t->mem, t->f->ldb,
+					    "CN=x,DC=otherexample,DC=test");
+
+	assert_true(spnpool_dir_dn_equal(dir, "CN=svc-web,CN=Users,"
+					      "DC=example,DC=test",
+					 "cn=SVC-WEB, cn=users, dc=Example, "
+					 "dc=TEST"));
+	assert_false(spnpool_dir_dn_equal(dir, "CN=a,DC=example,DC=test",
+					  "CN=a,DC=example,DC=test2"));
+	assert_ptr_equal(spnpool_dir_owning_nc(dir, in_dns),
+			 dir->naming_contexts[2]);
+	assert_string_equal(spnpool_dir_owning_nc(dir, in_config),
+			    FIX_CONFIG_NC);
+	assert_string_equal(spnpool_dir_owning_nc(dir, user), FIX_DOMAIN_NC);
+	assert_null(spnpool_dir_owning_nc(dir, outside));
+}
+
 static void assert_resolves(struct ops_ctx *t, const char *identity,
 			    const char *server, const char *dn)
 {
@@ -647,6 +719,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		BOTH(test_dir_reads_domain_names_and_mappings),
+		BOTH(test_dir_compares_dns_as_dns),
+		cmocka_unit_test_setup_teardown(
+			test_dir_decides_local_from_the_backend,
+			setup_local, teardown),
 		BOTH(test_identity_every_form_resolves),
 		BOTH(test_identity_builtin_means_the_servers_computer),
 		BOTH(test_identity_refusals_are_precise),

@@ -4,6 +4,7 @@
  */
 
 #include "test_common.h"
+#include "spnpool_private.h"
 
 struct bad_spn {
 	const char *text;
@@ -314,6 +315,59 @@ static void test_fold_gives_equal_keys_to_equal_spns(void **state)
 			    spnpool_spn_fold(t->mem, "http/X:80"));
 }
 
+/* FNV-1a of a string, written out here so that the test does not share
+ * the library's loop */
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/*
+ * audit finds duplicates through spnpool_spn_fold_hash(): if it folded
+ * differently from spnpool_spn_equal(), two stored spellings of one SPN
+ * would land in different slots and the duplicate would go unreported.
+ */
+static void test_audit_hash_folds_like_spn_equal(void **state)
+{
+	struct test_ctx *t = talloc_get_type_abort(*state, struct test_ctx);
+	static const char *const spellings[] = {
+		"http/web01.example.test",  "HTTP/Web01.Example.Test",
+		"  http/web01.example.test", "http/web01.example.test   ",
+		" HTTP/WEB01.EXAMPLE.TEST ", "a b",
+		"A   B",		     "  a  b  ",
+		"ab",			     "http/x:80",
+		"HTTP/X:80",		     "http/x:8080",
+		"",			     "   ",
+		"http/\xc3\xa9.test",	     "HTTP/\xc3\xa9.TEST",
+		"http/\xc3\x89.test",
+	};
+	size_t n = sizeof(spellings) / sizeof(spellings[0]);
+	size_t i;
+	size_t j;
+
+	for (i = 0; i < n; i++) {
+		const char *folded = spnpool_spn_fold(t->mem, spellings[i]);
+
+		assert_non_null(folded);
+		assert_true(spnpool_spn_fold_hash(spellings[i]) ==
+			    fnv1a(folded));
+		for (j = 0; j < n; j++) {
+			bool same_hash =
+				spnpool_spn_fold_hash(spellings[i]) ==
+				spnpool_spn_fold_hash(spellings[j]);
+
+			assert_int_equal(same_hash,
+					 spnpool_spn_equal(spellings[i],
+							   spellings[j]));
+		}
+	}
+}
+
 static void test_every_status_has_a_rule(void **state)
 {
 	int i;
@@ -327,6 +381,21 @@ static void test_every_status_has_a_rule(void **state)
 	}
 	assert_string_equal(spnpool_status_string(SPNPOOL_STATUS_COUNT),
 			    "unknown status");
+	/* names come from the same list: one per value, all different */
+	for (i = 0; i < SPNPOOL_STATUS_COUNT; i++) {
+		int k;
+
+		assert_string_not_equal(spnpool_status_name(i), "unknown");
+		for (k = 0; k < i; k++) {
+			assert_string_not_equal(spnpool_status_name(i),
+						spnpool_status_name(k));
+		}
+	}
+	assert_string_equal(spnpool_status_name(SPNPOOL_OK), "ok");
+	assert_string_equal(spnpool_status_name(SPNPOOL_ERR_BAD_PORT),
+			    "bad_port");
+	assert_string_equal(spnpool_status_name(SPNPOOL_STATUS_COUNT),
+			    "unknown");
 	assert_string_equal(spnpool_version(), SPNPOOL_VERSION);
 }
 
@@ -334,6 +403,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TEST(test_parse_two_part_spn_keeps_spelling),
+		TEST(test_audit_hash_folds_like_spn_equal),
 		TEST(test_parse_port_and_service_name),
 		TEST(test_parse_port_limits_are_inclusive),
 		TEST(test_parse_drops_trailing_dot_of_fqdn),
