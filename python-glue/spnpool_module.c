@@ -88,6 +88,345 @@ static PyObject *py_str_list(char *const *strings, size_t num)
 	return list;
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Result structs to dicts: one descriptor table per type              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A result type is a table of (JSON key, C type, offset) rows; one
+ * converter walks it.  The tables below are the JSON schema of check,
+ * audit and plan (docs/design.md, "The binding"): a key is added or
+ * renamed here and nowhere else.
+ */
+enum field_type {
+	F_STR,	  /* const char * (NULL: None) */
+	F_BOOL,	  /* bool */
+	F_U16,	  /* uint16_t */
+	F_UINT,	  /* unsigned */
+	F_SIZE,	  /* size_t */
+	F_ENUM,	  /* an enum, by its public name */
+	F_STRS,	  /* char ** with a size_t count */
+	F_PTR,	  /* a pointer to one struct of table sub (NULL: None) */
+	F_ARRAY,  /* an array of structs of table sub with a size_t count */
+};
+
+struct table;
+
+struct field {
+	const char *key;
+	enum field_type type;
+	size_t offset;
+	size_t count_offset;	  /* F_STRS, F_ARRAY */
+	const struct table *sub;  /* F_PTR, F_ARRAY */
+	const char *(*name)(int); /* F_ENUM */
+};
+
+struct table {
+	size_t size;
+	const struct field *fields;
+};
+
+#define ROW(type_, key_, ctype, member) \
+	{ .key = (key_), .type = (type_), .offset = offsetof(ctype, member) }
+#define ENUM_ROW(key_, ctype, member, name_) \
+	{ .key = (key_), .type = F_ENUM, .offset = offsetof(ctype, member), \
+	  .name = (name_) }
+#define LIST_ROW(type_, key_, ctype, member, count, sub_) \
+	{ .key = (key_), .type = (type_), .offset = offsetof(ctype, member), \
+	  .count_offset = offsetof(ctype, count), .sub = (sub_) }
+#define PTR_ROW(key_, ctype, member, sub_) \
+	{ .key = (key_), .type = F_PTR, .offset = offsetof(ctype, member), \
+	  .sub = (sub_) }
+#define END_ROW { .key = NULL }
+
+static PyObject *py_from_table(const struct table *t, const void *obj);
+
+static PyObject *py_table_array(const struct table *t, const void *items,
+				size_t num)
+{
+	PyObject *list = PyList_New((Py_ssize_t)num);
+	size_t i;
+
+	if (list == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < num; i++) {
+		PyObject *item = py_from_table(
+			t, (const char *)items + i * t->size);
+
+		if (item == NULL) {
+			Py_DECREF(list);
+			return NULL;
+		}
+		PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+	}
+	return list;
+}
+
+static PyObject *py_field(const struct field *f, const char *base)
+{
+	const void *at = base + f->offset;
+	size_t count = 0;
+
+	if (f->type == F_STRS || f->type == F_ARRAY) {
+		count = *(const size_t *)(const void *)(base + f->count_offset);
+	}
+	switch (f->type) {
+	case F_STR:
+		return py_str_or_none(*(const char *const *)at);
+	case F_BOOL:
+		return PyBool_FromLong(*(const bool *)at);
+	case F_U16:
+		return PyLong_FromLong(*(const uint16_t *)at);
+	case F_UINT:
+		return PyLong_FromUnsignedLong(*(const unsigned *)at);
+	case F_SIZE:
+		return PyLong_FromSize_t(*(const size_t *)at);
+	case F_ENUM:
+		return PyUnicode_FromString(f->name(*(const int *)at));
+	case F_STRS:
+		return py_str_list(*(char *const *const *)at, count);
+	case F_PTR:
+		if (*(const void *const *)at == NULL) {
+			Py_RETURN_NONE;
+		}
+		return py_from_table(f->sub, *(const void *const *)at);
+	case F_ARRAY:
+		return py_table_array(f->sub, *(const void *const *)at, count);
+	}
+	PyErr_SetString(PyExc_RuntimeError, "spnpool: bad field table");
+	return NULL;
+}
+
+/* {key: value for each row of t}; NULL with an exception. */
+static PyObject *py_from_table(const struct table *t, const void *obj)
+{
+	PyObject *d = PyDict_New();
+	const struct field *f = NULL;
+
+	if (d == NULL) {
+		return NULL;
+	}
+	for (f = t->fields; f->key != NULL; f++) {
+		if (!dict_set_steal(d, f->key,
+				    py_field(f, (const char *)obj))) {
+			Py_DECREF(d);
+			return NULL;
+		}
+	}
+	return d;
+}
+
+/* The public name functions, callable through one type. */
+#define NAME_OF(fn, type)                                                   \
+	static const char *fn##_of(int i)                                   \
+	{                                                                   \
+		return fn((type)i);                                         \
+	}
+NAME_OF(spnpool_verdict_name, enum spnpool_verdict)
+NAME_OF(spnpool_check_reason_name, enum spnpool_check_reason)
+NAME_OF(spnpool_dns_state_name, enum spnpool_dns_state)
+NAME_OF(spnpool_action_kind_name, enum spnpool_action_kind)
+NAME_OF(spnpool_client_model_name, enum spnpool_client_model)
+NAME_OF(spnpool_via_name, enum spnpool_via)
+NAME_OF(spnpool_finding_name, enum spnpool_finding_kind)
+NAME_OF(spnpool_plan_decision_name, enum spnpool_plan_decision)
+NAME_OF(spnpool_resolution_kind_name, enum spnpool_resolution_kind)
+NAME_OF(spnpool_note_kind_name, enum spnpool_note_kind)
+NAME_OF(spnpool_why_name, enum spnpool_why)
+NAME_OF(spnpool_change_state_name, enum spnpool_change_state)
+
+static const char *change_action_name_of(int i)
+{
+	return (i == SPNPOOL_CHANGE_ADD) ? "add" : "delete";
+}
+
+static const struct table action_table;
+static const struct table account_table;
+static const struct table answerer_table;
+static const struct table check_table;
+static const struct table finding_table;
+static const struct table change_table;
+static const struct table why_table;
+static const struct table plan_user_table;
+static const struct table resolution_table;
+static const struct table plan_name_table;
+static const struct table note_table;
+static const struct table plan_table;
+
+#define TABLE(name, ctype, ...)                                             \
+	static const struct field name##_fields[] = { __VA_ARGS__, END_ROW }; \
+	static const struct table name = { sizeof(ctype), name##_fields }
+
+/* A fix: samba_spnpool.render makes its text and command line. */
+TABLE(action_table, struct spnpool_action,
+      ENUM_ROW("kind", struct spnpool_action, kind,
+	       spnpool_action_kind_name_of),
+      ROW(F_STR, "account", struct spnpool_action, account),
+      ROW(F_STR, "domain", struct spnpool_action, domain),
+      ROW(F_STR, "host", struct spnpool_action, host),
+      ROW(F_U16, "port", struct spnpool_action, port),
+      ROW(F_STR, "server", struct spnpool_action, server),
+      ROW(F_STR, "spn", struct spnpool_action, spn),
+      ROW(F_STR, "target", struct spnpool_action, target),
+      ROW(F_STR, "site", struct spnpool_action, site),
+      ROW(F_STR, "site_id", struct spnpool_action, site_id),
+      ROW(F_STR, "app_path", struct spnpool_action, app_path),
+      ROW(F_STR, "pool", struct spnpool_action, pool),
+      ROW(F_BOOL, "move", struct spnpool_action, move));
+
+TABLE(account_table, struct spnpool_account,
+      ROW(F_STR, "dn", struct spnpool_account, dn),
+      ROW(F_STR, "guid", struct spnpool_account, guid),
+      ROW(F_STR, "sam_account_name", struct spnpool_account,
+	  sam_account_name),
+      ROW(F_STR, "user_principal_name", struct spnpool_account,
+	  user_principal_name),
+      ROW(F_BOOL, "is_computer", struct spnpool_account, is_computer),
+      ROW(F_BOOL, "is_managed", struct spnpool_account, is_managed),
+      ROW(F_BOOL, "disabled", struct spnpool_account, disabled),
+      ROW(F_BOOL, "builtin", struct spnpool_account, builtin),
+      ROW(F_STR, "privileged", struct spnpool_account, privileged),
+      LIST_ROW(F_STRS, "spns", struct spnpool_account, spns, num_spns,
+	       NULL));
+
+TABLE(answerer_table, struct spnpool_answerer,
+      ROW(F_STR, "dn", struct spnpool_answerer, dn),
+      ROW(F_STR, "sam_account_name", struct spnpool_answerer,
+	  sam_account_name),
+      ROW(F_STR, "value", struct spnpool_answerer, value),
+      ENUM_ROW("via", struct spnpool_answerer, via, spnpool_via_name_of));
+
+/* check: "target" is added by check(), "other" follows the table */
+TABLE(check_table, struct spnpool_check_result,
+      ROW(F_STR, "host", struct spnpool_check_result, host),
+      ROW(F_U16, "port", struct spnpool_check_result, port),
+      LIST_ROW(F_STRS, "cname_chain", struct spnpool_check_result,
+	       cname_chain, num_cnames, NULL),
+      ENUM_ROW("dns", struct spnpool_check_result, dns,
+	       spnpool_dns_state_name_of),
+      ROW(F_STR, "spn", struct spnpool_check_result, spn),
+      ROW(F_STR, "name", struct spnpool_check_result, name),
+      ROW(F_STR, "domain", struct spnpool_check_result, domain),
+      PTR_ROW("pool", struct spnpool_check_result, pool, &account_table),
+      PTR_ROW("expected", struct spnpool_check_result, expected,
+	      &account_table),
+      LIST_ROW(F_ARRAY, "answerers", struct spnpool_check_result,
+	       answerers, num_answerers, &answerer_table),
+      ENUM_ROW("verdict", struct spnpool_check_result, verdict,
+	       spnpool_verdict_name_of),
+      ENUM_ROW("reason_kind", struct spnpool_check_result, reason,
+	       spnpool_check_reason_name_of),
+      ROW(F_BOOL, "kernel_mode", struct spnpool_check_result, kernel_mode),
+      LIST_ROW(F_ARRAY, "actions", struct spnpool_check_result, fixes,
+	       num_fixes, &action_table),
+      ENUM_ROW("client", struct spnpool_check_result, client,
+	       spnpool_client_model_name_of),
+      ROW(F_STR, "kdc", struct spnpool_check_result, kdc));
+
+TABLE(finding_table, struct spnpool_finding,
+      ENUM_ROW("kind", struct spnpool_finding, kind,
+	       spnpool_finding_name_of),
+      ROW(F_STR, "spn", struct spnpool_finding, spn),
+      LIST_ROW(F_STRS, "dns", struct spnpool_finding, dns, num_dns, NULL),
+      LIST_ROW(F_STRS, "sams", struct spnpool_finding, sams, num_dns, NULL),
+      ROW(F_STR, "host", struct spnpool_finding, host),
+      ROW(F_U16, "port", struct spnpool_finding, port),
+      ROW(F_STR, "other_spn", struct spnpool_finding, other_spn),
+      ROW(F_UINT, "password_days", struct spnpool_finding, password_days),
+      ROW(F_UINT, "max_password_age_days", struct spnpool_finding,
+	  max_password_age_days),
+      LIST_ROW(F_ARRAY, "actions", struct spnpool_finding, fixes,
+	       num_fixes, &action_table));
+
+/* plan: the change keys are what apply() takes back */
+TABLE(change_table, struct spnpool_change,
+      ENUM_ROW("action", struct spnpool_change, action,
+	       change_action_name_of),
+      ROW(F_STR, "dn", struct spnpool_change, dn),
+      ROW(F_STR, "sam_account_name", struct spnpool_change,
+	  sam_account_name),
+      ROW(F_STR, "spn", struct spnpool_change, spn));
+
+/* why the plan wants each change (samba_spnpool.render makes each
+ * change's 'reason' of it) */
+TABLE(why_table, struct spnpool_change_why,
+      ENUM_ROW("why", struct spnpool_change_why, why,
+	       spnpool_why_name_of),
+      ROW(F_STR, "account", struct spnpool_change_why, account),
+      ROW(F_STR, "name", struct spnpool_change_why, name));
+
+TABLE(applied_change_table, struct spnpool_change,
+      ENUM_ROW("action", struct spnpool_change, action,
+	       change_action_name_of),
+      ROW(F_STR, "dn", struct spnpool_change, dn),
+      ROW(F_STR, "sam_account_name", struct spnpool_change,
+	  sam_account_name),
+      ROW(F_STR, "spn", struct spnpool_change, spn),
+      ROW(F_STR, "reason", struct spnpool_change, reason));
+
+TABLE(plan_user_table, struct spnpool_plan_user,
+      ROW(F_STR, "server", struct spnpool_plan_user, server),
+      ROW(F_STR, "site", struct spnpool_plan_user, site),
+      ROW(F_STR, "app_path", struct spnpool_plan_user, app_path),
+      ROW(F_STR, "pool", struct spnpool_plan_user, pool),
+      ROW(F_STR, "account_dn", struct spnpool_plan_user, account_dn),
+      ROW(F_STR, "account_sam", struct spnpool_plan_user, account_sam),
+      ROW(F_STR, "identity", struct spnpool_plan_user, identity),
+      ROW(F_BOOL, "kernel_mode", struct spnpool_plan_user, kernel_mode),
+      ROW(F_BOOL, "use_app_pool_credentials", struct spnpool_plan_user,
+	  use_app_pool_credentials));
+
+TABLE(resolution_table, struct spnpool_resolution,
+      ENUM_ROW("kind", struct spnpool_resolution, kind,
+	       spnpool_resolution_kind_name_of),
+      ROW(F_STR, "account", struct spnpool_resolution, account),
+      ROW(F_STR, "domain", struct spnpool_resolution, domain),
+      ROW(F_STR, "pool", struct spnpool_resolution, pool),
+      LIST_ROW(F_ARRAY, "actions", struct spnpool_resolution, actions,
+	       num_actions, &action_table),
+      ROW(F_BOOL, "chosen", struct spnpool_resolution, chosen));
+
+TABLE(plan_name_table, struct spnpool_plan_name,
+      ROW(F_STR, "netbios", struct spnpool_plan_name, netbios),
+      ROW(F_STR, "fqdn", struct spnpool_plan_name, fqdn),
+      ENUM_ROW("decision", struct spnpool_plan_name, decision,
+	       spnpool_plan_decision_name_of),
+      ROW(F_STR, "account_dn", struct spnpool_plan_name, account_dn),
+      ROW(F_STR, "account_sam", struct spnpool_plan_name, account_sam),
+      ROW(F_SIZE, "num_accounts", struct spnpool_plan_name, num_accounts),
+      ROW(F_BOOL, "farm_of_machines", struct spnpool_plan_name,
+	  farm_of_machines),
+      LIST_ROW(F_ARRAY, "users", struct spnpool_plan_name, users, num_users,
+	       &plan_user_table),
+      LIST_ROW(F_ARRAY, "resolutions", struct spnpool_plan_name,
+	       resolutions, num_resolutions, &resolution_table),
+      ROW(F_BOOL, "unresolved", struct spnpool_plan_name, unresolved),
+      ROW(F_STR, "privileged", struct spnpool_plan_name, privileged),
+      LIST_ROW(F_ARRAY, "iis_actions", struct spnpool_plan_name,
+	       iis_actions, num_iis_actions, &action_table));
+
+TABLE(note_table, struct spnpool_plan_note,
+      ENUM_ROW("kind", struct spnpool_plan_note, kind,
+	       spnpool_note_kind_name_of),
+      ROW(F_STR, "site", struct spnpool_plan_note, site),
+      ROW(F_STR, "pool", struct spnpool_plan_note, pool),
+      ROW(F_STR, "fqdn", struct spnpool_plan_note, fqdn),
+      ROW(F_U16, "port", struct spnpool_plan_note, port),
+      ROW(F_STR, "account", struct spnpool_plan_note, account),
+      ROW(F_STR, "privileged", struct spnpool_plan_note, privileged));
+
+TABLE(plan_table, struct spnpool_plan,
+      LIST_ROW(F_ARRAY, "names", struct spnpool_plan, names, num_names,
+	       &plan_name_table),
+      LIST_ROW(F_ARRAY, "changes", struct spnpool_plan, changes,
+	       num_changes, &change_table),
+      LIST_ROW(F_ARRAY, "whys", struct spnpool_plan, whys, num_changes,
+	       &why_table),
+      LIST_ROW(F_ARRAY, "notes", struct spnpool_plan, notes, num_notes,
+	       &note_table));
+
 static PyObject *py_account(const struct spnpool_account *a)
 {
 	PyObject *d = NULL;
@@ -849,76 +1188,20 @@ done:
  * named here so that a new one is a one-line change (and the tables
  * below stay in enum order, which is the order of the public names).
  */
-#define VERDICT_LAST SPNPOOL_VERDICT_UNRESOLVABLE
-#define FINDING_LAST SPNPOOL_FINDING_KERBEROASTABLE
-
-static PyObject *py_answerer(const struct spnpool_answerer *a)
-{
-	PyObject *d = NULL;
-	bool ok;
-
-	d = PyDict_New();
-	if (d == NULL) {
-		return NULL;
-	}
-	ok = dict_set_str(d, "dn", a->dn) &&
-	     dict_set_str(d, "sam_account_name", a->sam_account_name) &&
-	     dict_set_str(d, "value", a->value) &&
-	     dict_set_str(d, "via", spnpool_via_name(a->via));
-	if (!ok) {
-		Py_DECREF(d);
-		return NULL;
-	}
-	return d;
-}
-
-static PyObject *py_answerer_item(const void *item)
-{
-	return py_answerer(item);
-}
+#define FINDING_LAST (SPNPOOL_FINDING_KIND_COUNT - 1)
 
 static PyObject *py_check_result(const char *target,
 				 const struct spnpool_check_result *res)
 {
-	PyObject *d = NULL;
-	PyObject *answerers = NULL;
-	bool ok;
+	PyObject *d = py_from_table(&check_table, res);
 
-	answerers = PY_LIST_OF(py_answerer_item, res->answerers,
-			       res->num_answerers);
-	if (answerers == NULL) {
-		return NULL;
-	}
-
-	d = PyDict_New();
 	if (d == NULL) {
-		Py_DECREF(answerers);
 		return NULL;
 	}
-	ok = dict_set_str(d, "target", target) &&
-	     dict_set_str(d, "host", res->host) &&
-	     dict_set_steal(d, "port", PyLong_FromLong(res->port)) &&
-	     dict_set_steal(d, "cname_chain",
-			    py_str_list(res->cname_chain, res->num_cnames)) &&
-	     dict_set_str(d, "dns", res->dns) &&
-	     dict_set_str(d, "spn", res->spn) &&
-	     dict_set_steal(d, "pool", py_account(res->pool)) &&
-	     dict_set_steal(d, "expected", py_account(res->expected)) &&
-	     dict_set_steal(d, "answerers", answerers) &&
-	     dict_set_str(d, "verdict", spnpool_verdict_name(res->verdict)) &&
-	     dict_set_steal(d, "exit_code",
-			    PyLong_FromLong(
-				    spnpool_verdict_exit_code(res->verdict))) &&
-	     dict_set_str(d, "reason", res->reason) &&
-	     dict_set_steal(d, "fixes",
-			    py_str_list(res->fixes, res->num_fixes)) &&
-	     dict_set_str(d, "client",
-			  spnpool_client_model_name(res->client)) &&
-	     dict_set_str(d, "kdc", res->kdc) &&
-	     (res->other == NULL ||
-	      dict_set_steal(d, "other",
-			     py_check_result(target, res->other)));
-	if (!ok) {
+	if (!dict_set_str(d, "target", target) ||
+	    (res->other != NULL &&
+	     !dict_set_steal(d, "other",
+			     py_check_result(target, res->other)))) {
 		Py_DECREF(d);
 		return NULL;
 	}
@@ -1040,23 +1323,7 @@ done:
 
 static PyObject *py_finding(const struct spnpool_finding *f)
 {
-	PyObject *d = NULL;
-	bool ok;
-
-	d = PyDict_New();
-	if (d == NULL) {
-		return NULL;
-	}
-	ok = dict_set_str(d, "kind", spnpool_finding_name(f->kind)) &&
-	     dict_set_str(d, "spn", f->spn) &&
-	     dict_set_steal(d, "dns", py_str_list(f->dns, f->num_dns)) &&
-	     dict_set_str(d, "detail", f->detail) &&
-	     dict_set_str(d, "fix", f->fix);
-	if (!ok) {
-		Py_DECREF(d);
-		return NULL;
-	}
-	return d;
+	return py_from_table(&finding_table, f);
 }
 
 static PyObject *py_audit_result(const struct spnpool_audit_result *res)
@@ -1548,141 +1815,17 @@ static PyObject *py_parse_pools_file(PyObject *self, PyObject *args,
 /* plan                                                                */
 /* ------------------------------------------------------------------ */
 
-static const char *change_action_name(enum spnpool_change_action action)
-{
-	return (action == SPNPOOL_CHANGE_ADD) ? "add" : "delete";
-}
-
-static PyObject *py_change(const void *item)
-{
-	const struct spnpool_change *c = item;
-	PyObject *d = NULL;
-	bool ok;
-
-	d = PyDict_New();
-	if (d == NULL) {
-		return NULL;
-	}
-	ok = dict_set_str(d, "action", change_action_name(c->action)) &&
-	     dict_set_str(d, "dn", c->dn) &&
-	     dict_set_str(d, "sam_account_name", c->sam_account_name) &&
-	     dict_set_str(d, "spn", c->spn) &&
-	     dict_set_str(d, "reason", c->reason);
-	if (!ok) {
-		Py_DECREF(d);
-		return NULL;
-	}
-	return d;
-}
-
-static PyObject *py_plan_user(const void *item)
-{
-	const struct spnpool_plan_user *u = item;
-	PyObject *d = NULL;
-	bool ok;
-
-	d = PyDict_New();
-	if (d == NULL) {
-		return NULL;
-	}
-	ok = dict_set_str(d, "server", u->server) &&
-	     dict_set_str(d, "site", u->site) &&
-	     dict_set_str(d, "app_path", u->app_path) &&
-	     dict_set_str(d, "pool", u->pool) &&
-	     dict_set_str(d, "account_dn", u->account_dn) &&
-	     dict_set_str(d, "account_sam", u->account_sam) &&
-	     dict_set_str(d, "identity",
-			  u->account_dn != NULL ? u->identity : NULL) &&
-	     dict_set_bool(d, "kernel_mode", u->kernel_mode) &&
-	     dict_set_bool(d, "use_app_pool_credentials",
-			   u->use_app_pool_credentials);
-	if (!ok) {
-		Py_DECREF(d);
-		return NULL;
-	}
-	return d;
-}
-
-static PyObject *py_resolution(const void *item)
-{
-	const struct spnpool_resolution *r = item;
-	PyObject *d = NULL;
-	bool ok;
-
-	d = PyDict_New();
-	if (d == NULL) {
-		return NULL;
-	}
-	ok = dict_set_str(d, "kind", r->kind) &&
-	     dict_set_str(d, "summary", r->summary) &&
-	     dict_set_str(d, "tradeoff", r->tradeoff) &&
-	     dict_set_steal(d, "commands",
-			    py_str_list(r->commands, r->num_commands)) &&
-	     dict_set_bool(d, "chosen", r->chosen);
-	if (!ok) {
-		Py_DECREF(d);
-		return NULL;
-	}
-	return d;
-}
-
-
-static PyObject *py_plan_name(const void *item)
-{
-	const struct spnpool_plan_name *n = item;
-	PyObject *d = NULL;
-	bool ok;
-
-	d = PyDict_New();
-	if (d == NULL) {
-		return NULL;
-	}
-	ok = dict_set_str(d, "netbios", n->netbios) &&
-	     dict_set_str(d, "fqdn", n->fqdn) &&
-	     dict_set_str(d, "decision", n->decision) &&
-	     dict_set_str(d, "account_dn", n->account_dn) &&
-	     dict_set_str(d, "account_sam", n->account_sam) &&
-	     dict_set_str(d, "explanation", n->explanation) &&
-	     dict_set_steal(d, "users",
-			    PY_LIST_OF(py_plan_user, n->users,
-				       n->num_users)) &&
-	     dict_set_steal(d, "resolutions",
-			    PY_LIST_OF(py_resolution, n->resolutions,
-				       n->num_resolutions)) &&
-	     dict_set_bool(d, "unresolved", n->unresolved) &&
-	     dict_set_str(d, "privileged", n->privileged) &&
-	     dict_set_steal(d, "iis_commands",
-			    py_str_list(n->iis_commands,
-					n->num_iis_commands));
-	if (!ok) {
-		Py_DECREF(d);
-		return NULL;
-	}
-	return d;
-}
-
 static PyObject *py_plan(const struct spnpool_plan *plan,
 			 const char *source,
 			 PyObject *py_servers)
 {
-	PyObject *d = NULL;
-	bool ok;
+	PyObject *d = py_from_table(&plan_table, plan);
 
-	d = PyDict_New();
 	if (d == NULL) {
 		return NULL;
 	}
-	ok = dict_set_str(d, "source", source) &&
-	     PyDict_SetItemString(d, "servers", py_servers) == 0 &&
-	     dict_set_steal(d, "names",
-			    PY_LIST_OF(py_plan_name, plan->names,
-				       plan->num_names)) &&
-	     dict_set_steal(d, "changes",
-			    PY_LIST_OF(py_change, plan->changes,
-				       plan->num_changes)) &&
-	     dict_set_steal(d, "notes",
-			    py_str_list(plan->notes, plan->num_notes));
-	if (!ok) {
+	if (!dict_set_str(d, "source", source) ||
+	    PyDict_SetItemString(d, "servers", py_servers) != 0) {
 		Py_DECREF(d);
 		return NULL;
 	}
@@ -2077,7 +2220,7 @@ done:
 static PyObject *py_applied_change(const struct spnpool_apply_result *res,
 				   size_t i)
 {
-	PyObject *d = py_change(&res->changes[i]);
+	PyObject *d = py_from_table(&applied_change_table, &res->changes[i]);
 
 	if (d == NULL) {
 		return NULL;
@@ -2315,68 +2458,9 @@ done:
 	return ret;
 }
 
-static const char *change_state_name_of(int i)
-{
-	return spnpool_change_state_name((enum spnpool_change_state)i);
-}
-
 /* ------------------------------------------------------------------ */
-/* verdicts and finding kinds                                          */
+/* the public names of the result enums                                */
 /* ------------------------------------------------------------------ */
-
-PyDoc_STRVAR(py_verdict_exit_code_doc,
-"verdict_exit_code(verdict) -> int\n"
-"\n"
-"The documented exit status of a check verdict, given by name\n"
-"('kerberos-ok', 'ntlm-fallback', 'kerberos-fails', 'duplicate',\n"
-"'unresolvable') or by its number (the position in VERDICTS): 0, 10,\n"
-"11, 12, 13.");
-
-static PyObject *py_verdict_exit_code(PyObject *self, PyObject *arg)
-{
-	long v = -1;
-
-	(void)self;
-	if (PyUnicode_Check(arg)) {
-		const char *name = PyUnicode_AsUTF8(arg);
-		long i;
-
-		if (name == NULL) {
-			return NULL;
-		}
-		for (i = 0; i <= VERDICT_LAST; i++) {
-			const char *known = spnpool_verdict_name(
-				(enum spnpool_verdict)i);
-
-			if (strcmp(name, known) == 0) {
-				v = i;
-				break;
-			}
-		}
-		if (v < 0) {
-			PyErr_Format(PyExc_ValueError,
-				     "unknown verdict %R", arg);
-			return NULL;
-		}
-	} else if (PyLong_Check(arg) && !PyBool_Check(arg)) {
-		v = PyLong_AsLong(arg);
-		if (v == -1 && PyErr_Occurred()) {
-			return NULL;
-		}
-		if (v < 0 || v > VERDICT_LAST) {
-			PyErr_Format(PyExc_ValueError,
-				     "unknown verdict %ld", v);
-			return NULL;
-		}
-	} else {
-		PyErr_Format(PyExc_TypeError,
-			     "verdict must be str or int, not %s",
-			     Py_TYPE(arg)->tp_name);
-		return NULL;
-	}
-	return PyLong_FromLong(
-		spnpool_verdict_exit_code((enum spnpool_verdict)v));
-}
 
 /* A tuple of the names of 0..last, via name(); NULL with an exception. */
 static PyObject *py_name_tuple(const char *(*name)(int), int last)
@@ -2398,16 +2482,6 @@ static PyObject *py_name_tuple(const char *(*name)(int), int last)
 		PyTuple_SET_ITEM(t, i, s);
 	}
 	return t;
-}
-
-static const char *verdict_name_of(int i)
-{
-	return spnpool_verdict_name((enum spnpool_verdict)i);
-}
-
-static const char *finding_name_of(int i)
-{
-	return spnpool_finding_name((enum spnpool_finding_kind)i);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2574,8 +2648,6 @@ static PyMethodDef spnpool_methods[] = {
 	  METH_VARARGS | METH_KEYWORDS, py_apply_doc },
 	{ "undo", (PyCFunction)(void (*)(void))py_undo,
 	  METH_VARARGS | METH_KEYWORDS, py_undo_doc },
-	{ "verdict_exit_code", py_verdict_exit_code, METH_O,
-	  py_verdict_exit_code_doc },
 	{ "exit_code", py_exit_code, METH_O, py_exit_code_doc },
 	{ "version", py_version, METH_NOARGS, py_version_doc },
 	{ NULL, NULL, 0, NULL }
@@ -2637,6 +2709,15 @@ static PyObject *make_error_type(void)
 }
 
 /* m.name = value, stealing value; false (exception set) on failure. */
+static bool module_add_steal(PyObject *m, const char *name, PyObject *value);
+
+/* m.NAME = the tuple of the public names of an enum's count values */
+static bool add_names(PyObject *m, const char *name,
+		      const char *(*name_of)(int), int count)
+{
+	return module_add_steal(m, name, py_name_tuple(name_of, count - 1));
+}
+
 static bool module_add_steal(PyObject *m, const char *name, PyObject *value)
 {
 	if (value == NULL) {
@@ -2690,15 +2771,24 @@ PyMODINIT_FUNC PyInit__spnpool(void)
 	     PyModule_AddIntConstant(m, "EXIT_AUTH", SPNPOOL_EXIT_AUTH) == 0 &&
 	     PyModule_AddIntConstant(m, "EXIT_PRIVILEGED",
 				     SPNPOOL_EXIT_PRIVILEGED) == 0 &&
-	     module_add_steal(m, "VERDICTS",
-			      py_name_tuple(verdict_name_of,
-					    VERDICT_LAST)) &&
-	     module_add_steal(m, "FINDING_KINDS",
-			      py_name_tuple(finding_name_of,
-					    FINDING_LAST)) &&
-	     module_add_steal(m, "CHANGE_STATES",
-			      py_name_tuple(change_state_name_of,
-					    CHANGE_STATE_LAST));
+	     add_names(m, "VERDICTS", spnpool_verdict_name_of,
+		       SPNPOOL_VERDICT_COUNT) &&
+	     add_names(m, "CHECK_REASONS", spnpool_check_reason_name_of,
+		       SPNPOOL_CHECK_REASON_COUNT) &&
+	     add_names(m, "DNS_STATES", spnpool_dns_state_name_of,
+		       SPNPOOL_DNS_STATE_COUNT) &&
+	     add_names(m, "ACTION_KINDS", spnpool_action_kind_name_of,
+		       SPNPOOL_ACTION_KIND_COUNT) &&
+	     add_names(m, "FINDING_KINDS", spnpool_finding_name_of,
+		       SPNPOOL_FINDING_KIND_COUNT) &&
+	     add_names(m, "DECISIONS", spnpool_plan_decision_name_of,
+		       SPNPOOL_PLAN_DECISION_COUNT) &&
+	     add_names(m, "RESOLUTION_KINDS", spnpool_resolution_kind_name_of,
+		       SPNPOOL_RESOLUTION_KIND_COUNT) &&
+	     add_names(m, "NOTE_KINDS", spnpool_note_kind_name_of,
+		       SPNPOOL_NOTE_KIND_COUNT) &&
+	     add_names(m, "CHANGE_STATES", spnpool_change_state_name_of,
+		       CHANGE_STATE_LAST + 1);
 	if (!ok) {
 		Py_DECREF(m);
 		return NULL;

@@ -41,7 +41,15 @@ from samba_spnpool.interfaces import require as _require_samba_interfaces
 # a crash) later; the launcher prints it for "spn http-pool" only.
 _require_samba_interfaces()
 
+from samba_spnpool import render  # noqa: E402
+from samba_spnpool import _spnpool  # noqa: E402
 from samba_spnpool._spnpool import (  # noqa: E402
+    ACTION_KINDS,
+    CHECK_REASONS,
+    DECISIONS,
+    DNS_STATES,
+    NOTE_KINDS,
+    RESOLUTION_KINDS,
     EXIT_ACCESS,
     EXIT_AUTH,
     EXIT_BAD_INPUT,
@@ -57,21 +65,19 @@ from samba_spnpool._spnpool import (  # noqa: E402
     SpnPoolError,
     add,
     apply,
-    audit,
-    check,
     compare_dcs,
     exit_code,
     list,
     parse_iis_config,
     parse_pools_file,
-    plan,
     remove,
     undo,
-    verdict_exit_code,
     version,
 )
 
 __all__ = [
+    'ACTION_KINDS', 'CHECK_REASONS', 'DECISIONS', 'DNS_STATES',
+    'NOTE_KINDS', 'RESOLUTION_KINDS', 'render',
     'CHANGE_STATES', 'EXIT_ACCESS', 'EXIT_AUTH', 'EXIT_BAD_INPUT',
     'EXIT_CONFLICT', 'EXIT_CONNECTION', 'EXIT_ERROR', 'EXIT_FINDINGS',
     'EXIT_NO_IDENTITY', 'EXIT_OK', 'EXIT_PRIVILEGED', 'FINDING_KINDS',
@@ -86,6 +92,32 @@ __all__ = [
 # codes (10-13) so that automation can gate on it; libspnpool has no
 # notion of it because a finding is a result, not an error.
 EXIT_FINDINGS = 8
+
+
+
+def check(*args, **kwargs):
+    """_spnpool.check with its facts rendered (samba_spnpool.render):
+    'reason', 'fixes' and each action's command line; 'exit_code'."""
+    return render.check(_spnpool.check(*args, **kwargs), VERDICTS)
+
+
+def audit(*args, **kwargs):
+    """_spnpool.audit with each finding's 'detail', 'fix' and commands
+    rendered (samba_spnpool.render)."""
+    return render.audit(_spnpool.audit(*args, **kwargs))
+
+
+def plan(*args, **kwargs):
+    """_spnpool.plan with its explanations, resolutions, commands, notes
+    and change reasons rendered (samba_spnpool.render)."""
+    return render.plan(_spnpool.plan(*args, **kwargs))
+
+
+def verdict_exit_code(verdict):
+    """The exit status of a check verdict, by name or by its position in
+    VERDICTS: 0 for kerberos-ok, then 10, 11, 12, 13."""
+    return render.verdict_exit_code(verdict, VERDICTS)
+
 
 # URL schemes that reach a directory server over the network (or its
 # socket), where ldb transactions do nothing and one LDAP modify is the
