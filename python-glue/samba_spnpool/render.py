@@ -79,7 +79,7 @@ class Unsafe(ValueError):
 # quoting
 # ---------------------------------------------------------------------
 
-_WINDOWS_PLAIN = re.compile(r"[A-Za-z0-9\-._/\\:=,@]+\Z")
+_WINDOWS_PLAIN = re.compile(r"[A-Za-z0-9\-._/:=,@]+\Z")
 _WINDOWS_FORBIDDEN = re.compile(r'["%^!\x00-\x1f\x7f]')
 
 
@@ -101,23 +101,48 @@ def windows_quote(value):
     return '"%s"' % value
 
 
+class Quoted(str):
+    """An IIS value: always in double quotes, after its parameter name
+    (appcmd's /name:"value"; the program's argv is /name:value)."""
+
+    def __new__(cls, value, name=""):
+        self = super().__new__(cls, name + value)
+        self.name = name
+        self.value = value
+        return self
+
+
 def windows_join(argv):
-    return " ".join(windows_quote(a) for a in argv)
+    words = []
+    for a in argv:
+        if isinstance(a, Quoted):
+            quoted = windows_quote(a.value)
+            if not quoted.startswith('"'):
+                quoted = '"%s"' % quoted
+            words.append(a.name + quoted)
+        else:
+            words.append(windows_quote(a))
+    return " ".join(words)
 
 
 def windows_split(line):
     """The arguments of a line windows_join made (tests; the inverse of
     its quoting, not a general cmd.exe parser)."""
     argv = []
-    for m in re.finditer(r'"([^"]*)"|(\S+)', line):
-        argv.append(m.group(1) if m.group(1) is not None else m.group(2))
+    for m in re.finditer(r'(?:"[^"]*"|[^\s"]+)+', line):
+        argv.append(m.group(0).replace('"', ''))
     return argv
 
 
 def _qualified(domain, account):
+    """DOMAIN\\account; the account alone (setspn looks it up in the
+    domain of the DC it asks) when a backslash before it would read as an
+    escape under POSIX quoting (a name starting with $ ` or \\)."""
     if account is None:
         return PLACEHOLDER_ACCOUNT
-    return "%s\\%s" % (domain, account) if domain else account
+    if not domain or account[:1] in ("$", "`", "\\"):
+        return account
+    return "%s\\%s" % (domain, account)
 
 
 def _iis_path(action):
@@ -125,8 +150,8 @@ def _iis_path(action):
     site = action.get("site") or PLACEHOLDER_SITE
     path = action.get("app_path")
     if not path or path == "/":
-        return site
-    return site + path
+        return Quoted(site)
+    return Quoted(site + path)
 
 
 def _adsutil_path(action):
@@ -151,15 +176,19 @@ def _samba_tool_spn(verb, action, placeholder=PLACEHOLDER_ACCOUNT):
         account = placeholder
     elif action.get("domain"):
         account = "%s\\%s" % (action["domain"], account)
-    argv = ["samba-tool", "spn", "http-pool", verb, account,
-            action.get("host") or ""]
+    positional = [account, action.get("host") or ""]
+    options = []
     if action.get("port"):
-        argv += ["--port", str(action["port"])]
+        options += ["--port", str(action["port"])]
     if action.get("server"):
-        argv += ["--server", action["server"]]
+        options += ["--server", action["server"]]
     if action.get("move"):
-        argv.append("--move")
-    return argv
+        options.append("--move")
+    if any(p.startswith("-") for p in positional):
+        # a name like "--move" must not be read as an option
+        return (["samba-tool", "spn", "http-pool", verb] + options +
+                ["--"] + positional)
+    return ["samba-tool", "spn", "http-pool", verb] + positional + options
 
 
 def _argv(action, context):
@@ -184,28 +213,35 @@ def _argv(action, context):
                 "give %s such a record" % action.get("target"))
     if kind == "iis-app-pool-credentials":
         return (["appcmd", "set", "config", _iis_path(action), _WINDOWS_AUTH,
-                 "/useAppPoolCredentials:True", "/commit:apphost"],
+                 Quoted("True", "/useAppPoolCredentials:"),
+                 "/commit:apphost"],
                 WINDOWS, "IIS 7+ (kernel mode)", None)
     if kind == "iis-kernel-mode":
         return (["appcmd", "set", "config", _iis_path(action), _WINDOWS_AUTH,
-                 "/useKernelMode:True", "/useAppPoolCredentials:False",
+                 Quoted("True", "/useKernelMode:"),
+                 Quoted("False", "/useAppPoolCredentials:"),
                  "/commit:apphost"], WINDOWS, None, None)
     if kind == "iis-ntlm-only":
         return (["appcmd", "set", "config", _iis_path(action), _WINDOWS_AUTH,
-                 "/-providers.[value='Negotiate']", "/commit:apphost"],
+                 Quoted("providers.[value='Negotiate']", "/-"),
+                 "/commit:apphost"],
                 WINDOWS, "IIS 7+ (NTLM only)", None)
     if kind == "iis6-ntlm-only":
         return (["cscript", "adsutil.vbs", "set", _adsutil_path(action),
-                 "NTLM"], WINDOWS, "IIS 6 (NTLM only)", None)
+                 Quoted("NTLM")], WINDOWS, "IIS 6 (NTLM only)", None)
     if kind == "iis-pool-identity":
         user = _qualified(action.get("domain"), action.get("account"))
-        return (["appcmd", "set", "apppool", action.get("pool") or "",
+        return (["appcmd", "set", "apppool", Quoted(action.get("pool") or ""),
                  "/processModel.identityType:SpecificUser",
-                 "/processModel.userName:" + user,
-                 "/processModel.password:..."], WINDOWS, None, None)
+                 Quoted(user, "/processModel.userName:"),
+                 Quoted("...", "/processModel.password:")],
+                WINDOWS, None, None)
     if kind == "random-password":
-        return (["samba-tool", "user", "setpassword",
-                 action.get("account") or PLACEHOLDER_ACCOUNT,
+        account = action.get("account") or PLACEHOLDER_ACCOUNT
+        if account.startswith("-"):
+            return (["samba-tool", "user", "setpassword",
+                     "--random-password", "--", account], POSIX, None, None)
+        return (["samba-tool", "user", "setpassword", account,
                  "--random-password"], POSIX, None, None)
     return None, None, None, None
 
@@ -235,7 +271,7 @@ def action(fact, context=None):
         out["text"] = ("by hand: %s holds characters that cannot be quoted "
                        "for cmd.exe (%s)" % (argv[0], shlex.quote(str(e))))
         return out
-    out.update(command=command, argv=argv, shell=shell)
+    out.update(command=command, argv=[str(a) for a in argv], shell=shell)
     text = command
     if label:
         text = "%s: %s" % (label, text)
