@@ -122,7 +122,7 @@ def remove(samdb, identity, hosts, **kwargs):
                    **kwargs)
 
 
-def _report(operation, fn, *args, **kwargs):
+def _report(operation, fn, /, *args, **kwargs):
     """fn's report (also an error's .result) named by its operation."""
     def named(result):
         if operation == "remove":
@@ -323,7 +323,7 @@ def undo(samdb, journal, dry_run=False, local=False, peers=None,
                     allow_privileged=allow_privileged)
 
 
-def _applied(journal, dry_run, fn, *args, **kwargs):
+def _applied(journal, dry_run, fn, /, *args, **kwargs):
     """fn's result (also an error's .result) with each change's state,
     the journal (None on a dry run) and the LDIF (dry runs only)."""
     def shaped(result):
