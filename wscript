@@ -329,6 +329,7 @@ PY_PACKAGE = 'python/samba_spnpool'
 PY_FILES = [
     ('python-glue/samba_spnpool/__init__.py', '__init__.py'),
     ('python-glue/samba_spnpool/interfaces.py', 'interfaces.py'),
+    ('python-glue/samba_spnpool/render.py', 'render.py'),
     ('plugins/http_pool.py', 'http_pool.py'),
 ]
 

@@ -458,6 +458,9 @@ class _HttpPoolCommand(Command):
             raise _Failure(code, samba_spnpool.exit_code(code), message)
 
     def print_json(self, doc):
+        """One JSON document; "version" says its shape (docs/design.md,
+        JSON output)."""
+        doc = dict(doc, version=samba_spnpool.render.JSON_VERSION)
         self.outf.write(json.dumps(doc, sort_keys=True, indent=2) + "\n")
 
     def finish(self, result, output_json, print_text):
@@ -1306,13 +1309,14 @@ _CHANGE_ACTIONS = ("add", "delete")
 _PLAN_KEYS = {
     "ok": "bool", "source": "str?", "servers": "list", "names": "list",
     "changes": "list", "notes": "list", "config_file": "str?",
-    "digest": "str",
+    "digest": "str", "version": "int", "note_facts": "list",
 }
 _NAME_KEYS = {
     "netbios": "str?", "fqdn": "str", "decision": "str?",
     "account_dn": "str?", "account_sam": "str?", "explanation": "str?",
     "users": "list", "resolutions": "list", "unresolved": "bool",
-    "privileged": "str?", "iis_commands": "list",
+    "privileged": "str?", "iis_commands": "list", "iis_actions": "list",
+    "num_accounts": "int", "farm_of_machines": "bool",
 }
 _USER_KEYS = {
     "server": "str?", "site": "str?", "app_path": "str?", "pool": "str?",
@@ -1321,7 +1325,8 @@ _USER_KEYS = {
 }
 _RESOLUTION_KEYS = {
     "kind": "str", "summary": "str?", "tradeoff": "str?",
-    "commands": "list", "chosen": "bool",
+    "commands": "list", "chosen": "bool", "account": "str?",
+    "domain": "str?", "pool": "str?", "actions": "list",
 }
 
 
@@ -1363,7 +1368,7 @@ def _no_duplicates(pairs):
     return doc
 
 
-_JSON_TYPES = {"str": str, "bool": bool, "list": list}
+_JSON_TYPES = {"str": str, "bool": bool, "list": list, "int": int}
 
 
 def _check_keys(obj, allowed, where, refuse):

@@ -28,20 +28,12 @@
 #define PROGRESS_EVERY 1000
 
 static const char *const finding_names[] = {
-	[SPNPOOL_FINDING_DUPLICATE] = "duplicate",
-	[SPNPOOL_FINDING_SHADOWS_HOST] = "shadows-host",
-	[SPNPOOL_FINDING_MISSING_FORM] = "missing-form",
-	[SPNPOOL_FINDING_DISABLED] = "disabled",
-	[SPNPOOL_FINDING_KERBEROASTABLE] = "kerberoastable",
+	SPNPOOL_FINDING_KINDS(SPNPOOL_ENUM_NAME)
 };
 
 const char *spnpool_finding_name(enum spnpool_finding_kind kind)
 {
-	if ((unsigned)kind >=
-	    sizeof(finding_names) / sizeof(finding_names[0])) {
-		return "unknown";
-	}
-	return finding_names[kind];
+	return SPNPOOL_NAME_OF(finding_names, kind);
 }
 
 /* Per account holding a considered SPN: only what the findings need
@@ -359,13 +351,35 @@ static int holders_named(TALLOC_CTX *mem_ctx, struct audit *a,
 	return LDB_SUCCESS;
 }
 
+/* The SPN's host and port (class/host[:port][/service]). */
+static int split_spn(TALLOC_CTX *mem_ctx, const char *spn, char **_host,
+		     uint16_t *_port)
+{
+	const char *tail = strchr(spn, '/') + 1;
+	size_t host_len = strcspn(tail, ":/");
+	unsigned long port = 0;
+
+	if (tail[host_len] == ':') {
+		char *end = NULL;
+
+		port = strtoul(tail + host_len + 1, &end, 10);
+		if (port > 65535 || (*end != '\0' && *end != '/')) {
+			port = 0;
+		}
+	}
+	*_host = talloc_strndup(mem_ctx, tail, host_len);
+	*_port = (uint16_t)port;
+	return (*_host == NULL) ? LDB_ERR_OPERATIONS_ERROR : LDB_SUCCESS;
+}
+
+/* A new finding on spn, naming accounts; *_f is set on success (it
+ * stays valid until the next finding is added). */
 static int add_finding(struct audit *a,
 		       enum spnpool_finding_kind kind,
 		       const char *spn,
 		       size_t num_accounts,
-		       struct spnpool_holder_name *names,
-		       char *detail,
-		       char *fix)
+		       const struct spnpool_holder_name *names,
+		       struct spnpool_finding **_f)
 {
 	struct spnpool_audit_result *r = a->result;
 	struct spnpool_finding *f = NULL;
@@ -385,19 +399,41 @@ static int add_finding(struct audit *a,
 	f->kind = kind;
 	f->spn = talloc_strdup(r->findings, spn);
 	f->dns = talloc_array(r->findings, char *, num_accounts);
-	f->detail = talloc_steal(r->findings, detail);
-	f->fix = talloc_steal(r->findings, fix);
-	if (f->spn == NULL || f->dns == NULL || f->detail == NULL ||
-	    f->fix == NULL) {
+	f->sams = talloc_array(r->findings, char *, num_accounts);
+	if (f->spn == NULL || f->dns == NULL || f->sams == NULL ||
+	    split_spn(r->findings, spn, &f->host, &f->port) != LDB_SUCCESS) {
 		return ldb_oom(a->dir->ldb);
 	}
 	for (i = 0; i < num_accounts; i++) {
 		f->dns[i] = talloc_strdup(f->dns, names[i].dn);
+		f->sams[i] = talloc_strdup(f->sams, names[i].sam);
+		if (f->dns[i] == NULL || f->sams[i] == NULL) {
+			return ldb_oom(a->dir->ldb);
+		}
 	}
 	f->num_dns = num_accounts;
+	*_f = f;
 	return LDB_SUCCESS;
 }
 
+/* A fix for finding f: remove the SPN from account, or add it to account
+ * (NULL: the account the pool now runs as, to be named by the admin). */
+static int add_spn_fix(struct audit *a, struct spnpool_finding *f,
+		       enum spnpool_action_kind kind, const char *account,
+		       bool move)
+{
+	int ret = spnpool_action_append(a->result->findings, &f->fixes,
+					&f->num_fixes,
+					&(struct spnpool_action){
+						.kind = kind,
+						.account = account,
+						.host = f->host,
+						.port = f->port,
+						.move = move,
+					});
+
+	return (ret != LDB_SUCCESS) ? ldb_oom(a->dir->ldb) : LDB_SUCCESS;
+}
 
 /* The finding for duplicated slot s. */
 static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a,
@@ -405,42 +441,35 @@ static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 {
 	struct spnpool_holder_name names[64];
 	const char *spn = slot_str(a, a->slots[s].ref);
-	char *list = NULL;
-	char *fix = NULL;
+	struct spnpool_finding *f = NULL;
 	size_t n = 0;
 	size_t i;
 	int ret;
 
 	ret = holders_named(mem_ctx, a, spn, names, 64, &n);
+	if (ret == LDB_SUCCESS) {
+		ret = add_finding(a, SPNPOOL_FINDING_DUPLICATE, spn, n, names,
+				  &f);
+	}
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
-	list = talloc_strdup(mem_ctx, "");
-	fix = talloc_strdup(mem_ctx, "remove it from every holder but the "
-				     "account the pool runs as:");
-	for (i = 0; i < n && list != NULL && fix != NULL; i++) {
-		list = talloc_asprintf_append(list, "%s%s", i ? ", " : "",
-					      names[i].sam);
-		fix = talloc_asprintf_append(
-			fix, "%s samba-tool spn http-pool remove '%s' %s",
-			i ? " |" : "", names[i].sam, strchr(spn, '/') + 1);
-	}
-	if (list == NULL || fix == NULL) {
-		return ldb_oom(a->dir->ldb);
-	}
 	if (!class_is(spn, strlen(spn), "http")) {
-		fix = talloc_asprintf(mem_ctx,
-				      "keep it on one account: setspn -D %s "
-				      "<account> on the others",
-				      spn);
+		/* keep it on one account: setspn -D on the others */
+		ret = spnpool_action_append(
+			a->result->findings, &f->fixes, &f->num_fixes,
+			&(struct spnpool_action){
+				.kind = SPNPOOL_ACTION_SETSPN_DELETE,
+				.spn = spn,
+			});
+		return (ret != LDB_SUCCESS) ? ldb_oom(a->dir->ldb) : ret;
 	}
-	return add_finding(a, SPNPOOL_FINDING_DUPLICATE, spn, n, names,
-			   talloc_asprintf(mem_ctx,
-					   "%s is held by %zu accounts (%s): "
-					   "the KDC answers 'principal "
-					   "unknown' for it",
-					   spn, n, list),
-			   fix);
+	/* audit cannot know which holder's pool is right: every holder */
+	for (i = 0; i < n && ret == LDB_SUCCESS; i++) {
+		ret = add_spn_fix(a, f, SPNPOOL_ACTION_REMOVE, names[i].sam,
+				  false);
+	}
+	return ret;
 }
 
 static int find_duplicates(TALLOC_CTX *mem_ctx, struct audit *a)
@@ -491,6 +520,7 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 	char *host = talloc_strndup(mem_ctx, tail, host_len);
 	char *netbios = NULL;
 	char *fqdn = NULL;
+	struct spnpool_finding *f = NULL;
 	uint32_t other;
 	int ret;
 
@@ -510,24 +540,19 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 					    &names[1], 1, &n);
 		}
 		if (ret == LDB_SUCCESS) {
-			ret = add_finding(
-				a, SPNPOOL_FINDING_SHADOWS_HOST, spn, 2, names,
-				talloc_asprintf(
-					mem_ctx,
-					"%s on %s takes precedence over %s on "
-					"%s: HTTP services on %s running as %s "
-					"(NetworkService, ApplicationPoolIdentity, "
-					"IIS kernel mode) fail Kerberos",
-					spn, names[0].sam,
-					slot_str(a, a->slots[other].ref),
-					names[1].sam, host, names[1].sam),
-				talloc_asprintf(
-					mem_ctx,
-					"if the site on %s runs as %s: "
-					"samba-tool spn http-pool remove '%s' "
-					"%s",
-					host, names[1].sam, names[0].sam,
-					host));
+			ret = add_finding(a, SPNPOOL_FINDING_SHADOWS_HOST,
+					  spn, 2, names, &f);
+		}
+		if (ret == LDB_SUCCESS) {
+			f->other_spn = talloc_strdup(
+				a->result->findings,
+				slot_str(a, a->slots[other].ref));
+			/* if the site on the host runs as the machine */
+			ret = (f->other_spn == NULL)
+				      ? ldb_oom(a->dir->ldb)
+				      : add_spn_fix(a, f,
+						    SPNPOOL_ACTION_REMOVE,
+						    names[0].sam, false);
 		}
 		if (ret != LDB_SUCCESS) {
 			return ret;
@@ -558,16 +583,19 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
-		return add_finding(
-			a, SPNPOOL_FINDING_MISSING_FORM, spn, 1, names,
-			talloc_asprintf(mem_ctx,
-					"%s holds %s but not http/%s: browsers "
-					"using the other name fall back to NTLM "
-					"or fail",
-					names[0].sam, spn, other_tail),
-			talloc_asprintf(mem_ctx,
-					"samba-tool spn http-pool add '%s' %s",
-					names[0].sam, host));
+		ret = add_finding(a, SPNPOOL_FINDING_MISSING_FORM, spn, 1,
+				  names, &f);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+		f->other_spn = talloc_asprintf(a->result->findings, "http/%s",
+					       other_tail);
+		if (f->other_spn == NULL) {
+			return ldb_oom(a->dir->ldb);
+		}
+		/* add registers both forms of the host */
+		return add_spn_fix(a, f, SPNPOOL_ACTION_ADD, names[0].sam,
+				   false);
 	}
 }
 
@@ -576,6 +604,7 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 	const char *spn = slot_str(a, a->slots[s].ref);
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
 	struct spnpool_holder_name names[64];
+	struct spnpool_finding *f = NULL;
 	size_t n = 0;
 	size_t i;
 	int ret;
@@ -596,23 +625,17 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 			names[0] = names[i];
 		}
 	}
-	return add_finding(
-		a, SPNPOOL_FINDING_DISABLED, spn, 1, names,
-		talloc_asprintf(mem_ctx,
-				"%s is disabled but holds %s (and maybe more "
-				"HTTP SPNs): hygiene, not an outage - Samba's "
-				"KDC still issues tickets for it (checked with "
-				"4.17), but no pool should run as a disabled "
-				"account, and the name stays taken",
-				names[0].sam, spn),
-		talloc_asprintf(mem_ctx,
-				"if a pool still runs as %s, enable it or "
-				"move its HTTP SPNs to the account the pool "
-				"now runs as: samba-tool spn http-pool add "
-				"NEW-ACCOUNT %s --move; if nothing does, "
-				"samba-tool spn http-pool remove '%s' %s",
-				names[0].sam, strchr(spn, '/') + 1,
-				names[0].sam, strchr(spn, '/') + 1));
+	ret = add_finding(a, SPNPOOL_FINDING_DISABLED, spn, 1, names, &f);
+	/* if a pool still runs as it: enable it, or move its SPNs to the
+	 * account the pool now runs as; if nothing does: remove them */
+	if (ret == LDB_SUCCESS) {
+		ret = add_spn_fix(a, f, SPNPOOL_ACTION_ADD, NULL, true);
+	}
+	if (ret == LDB_SUCCESS) {
+		ret = add_spn_fix(a, f, SPNPOOL_ACTION_REMOVE, names[0].sam,
+				  false);
+	}
+	return ret;
 }
 
 static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
@@ -622,6 +645,7 @@ static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
 	struct audit_account *acct = &a->accounts[holder];
 	struct spnpool_holder_name names[1];
+	struct spnpool_finding *f = NULL;
 	size_t n = 0;
 	int ret;
 
@@ -634,23 +658,21 @@ static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 	if (ret != LDB_SUCCESS || n == 0) {
 		return ret;
 	}
-	return add_finding(
-		a, SPNPOOL_FINDING_KERBEROASTABLE, spn, 1, names,
-		talloc_asprintf(mem_ctx,
-				"%s holds %s (and maybe more HTTP SPNs), "
-				"allows RC4 and its password is %u days old "
-				"(more than %u): any domain user can request "
-				"a ticket and crack it offline (Kerberoasting)",
-				names[0].sam, spn,
-				(unsigned)acct->password_days,
-				a->max_age_days),
-		talloc_asprintf(mem_ctx,
-				"run the pool as a gMSA; or give %s a long "
-				"random password (samba-tool user setpassword "
-				"'%s' --random-password, then the same password "
-				"on the web server) and AES only "
-				"(msDS-SupportedEncryptionTypes: 24)",
-				names[0].sam, names[0].sam));
+	ret = add_finding(a, SPNPOOL_FINDING_KERBEROASTABLE, spn, 1, names,
+			  &f);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	f->password_days = acct->password_days;
+	f->max_password_age_days = a->max_age_days;
+	/* a gMSA; or a long random password and AES only */
+	ret = spnpool_action_append(a->result->findings, &f->fixes,
+				    &f->num_fixes,
+				    &(struct spnpool_action){
+					    .kind = SPNPOOL_ACTION_RANDOM_PASSWORD,
+					    .account = names[0].sam,
+				    });
+	return (ret != LDB_SUCCESS) ? ldb_oom(a->dir->ldb) : LDB_SUCCESS;
 }
 
 static int compare_findings(const void *x, const void *y)

@@ -17,24 +17,116 @@
 #define MAX_CNAME_HOPS 8
 
 static const char *const verdict_names[] = {
-	[SPNPOOL_VERDICT_KERBEROS_OK] = "kerberos-ok",
-	[SPNPOOL_VERDICT_NTLM_FALLBACK] = "ntlm-fallback",
-	[SPNPOOL_VERDICT_KERBEROS_FAILS] = "kerberos-fails",
-	[SPNPOOL_VERDICT_DUPLICATE] = "duplicate",
-	[SPNPOOL_VERDICT_UNRESOLVABLE] = "unresolvable",
+	SPNPOOL_VERDICTS(SPNPOOL_ENUM_NAME)
+};
+static const char *const reason_names[] = {
+	SPNPOOL_CHECK_REASONS(SPNPOOL_ENUM_NAME)
+};
+static const char *const dns_state_names[] = {
+	SPNPOOL_DNS_STATES(SPNPOOL_ENUM_NAME)
+};
+static const char *const action_kind_names[] = {
+	SPNPOOL_ACTION_KINDS(SPNPOOL_ENUM_NAME)
 };
 
 const char *spnpool_verdict_name(enum spnpool_verdict v)
 {
-	if ((unsigned)v >= sizeof(verdict_names) / sizeof(verdict_names[0])) {
-		return "unknown";
-	}
-	return verdict_names[v];
+	return SPNPOOL_NAME_OF(verdict_names, v);
 }
 
-int spnpool_verdict_exit_code(enum spnpool_verdict v)
+const char *spnpool_check_reason_name(enum spnpool_check_reason r)
 {
-	return (v == SPNPOOL_VERDICT_KERBEROS_OK) ? 0 : 9 + (int)v;
+	return SPNPOOL_NAME_OF(reason_names, r);
+}
+
+const char *spnpool_dns_state_name(enum spnpool_dns_state s)
+{
+	return SPNPOOL_NAME_OF(dns_state_names, s);
+}
+
+const char *spnpool_action_kind_name(enum spnpool_action_kind kind)
+{
+	return SPNPOOL_NAME_OF(action_kind_names, kind);
+}
+
+/* ---- actions: the fixes of check, audit and plan ---- */
+
+bool spnpool_text_equal(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+static bool same_action(const struct spnpool_action *a,
+			const struct spnpool_action *b)
+{
+	return a->kind == b->kind && a->port == b->port &&
+	       a->move == b->move && spnpool_text_equal(a->account, b->account) &&
+	       spnpool_text_equal(a->domain, b->domain) &&
+	       spnpool_text_equal(a->host, b->host) &&
+	       spnpool_text_equal(a->server, b->server) &&
+	       spnpool_text_equal(a->spn, b->spn) && spnpool_text_equal(a->target, b->target) &&
+	       spnpool_text_equal(a->site, b->site) &&
+	       spnpool_text_equal(a->site_id, b->site_id) &&
+	       spnpool_text_equal(a->app_path, b->app_path) &&
+	       spnpool_text_equal(a->pool, b->pool);
+}
+
+static bool copy_text(TALLOC_CTX *mem_ctx, const char **text)
+{
+	if (*text == NULL) {
+		return true;
+	}
+	*text = talloc_strdup(mem_ctx, *text);
+	return *text != NULL;
+}
+
+int spnpool_action_append(TALLOC_CTX *mem_ctx,
+			  struct spnpool_action **actions,
+			  size_t *num,
+			  const struct spnpool_action *action)
+{
+	struct spnpool_action *grown = NULL;
+	struct spnpool_action *a = NULL;
+	size_t i;
+
+	for (i = 0; i < *num; i++) {
+		if (same_action(&(*actions)[i], action)) {
+			return LDB_SUCCESS;
+		}
+	}
+	grown = talloc_realloc(mem_ctx, *actions, struct spnpool_action,
+			       *num + 1);
+	if (grown == NULL) {
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	*actions = grown;
+	a = &grown[*num];
+	*a = *action;
+	if (!copy_text(grown, &a->account) || !copy_text(grown, &a->domain) ||
+	    !copy_text(grown, &a->host) || !copy_text(grown, &a->server) ||
+	    !copy_text(grown, &a->spn) || !copy_text(grown, &a->target) ||
+	    !copy_text(grown, &a->site) || !copy_text(grown, &a->site_id) ||
+	    !copy_text(grown, &a->app_path) || !copy_text(grown, &a->pool)) {
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	(*num)++;
+	return LDB_SUCCESS;
+}
+
+void spnpool_action_drop(struct spnpool_action *actions,
+			 size_t *num,
+			 const struct spnpool_action *action)
+{
+	size_t i;
+
+	for (i = 0; i < *num; i++) {
+		if (same_action(&actions[i], action)) {
+			memmove(&actions[i], &actions[i + 1],
+				(*num - i - 1) * sizeof(actions[0]));
+			(*num)--;
+			return;
+		}
+	}
 }
 
 const char *spnpool_client_model_name(enum spnpool_client_model m)
@@ -50,25 +142,20 @@ const char *spnpool_client_model_name(enum spnpool_client_model m)
 
 /* ---- AD-integrated DNS ---- */
 
-/* The CNAME target of name in AD DNS, or NULL (no node, no CNAME). */
-/* What AD DNS says of one name (see spnpool_check_result.dns). */
-static const char dns_unknown[] = "unknown";
-static const char dns_missing[] = "missing";
-static const char dns_address[] = "address";
-static const char dns_cname[] = "cname";
-
+/* The CNAME target of name in AD DNS, or NULL (no node, no CNAME), and
+ * what AD DNS says of the name. */
 static int lookup_cname(TALLOC_CTX *mem_ctx,
 			struct spnpool_dir *dir,
 			const struct spnpool_dns_zones *zones,
 			const char *name,
 			char **_target,
-			const char **_state)
+			enum spnpool_dns_state *_state)
 {
-	static const char *const states[] = {
-		[SPNPOOL_DIR_DNS_NO_ZONE] = dns_unknown,
-		[SPNPOOL_DIR_DNS_NO_RECORD] = dns_missing,
-		[SPNPOOL_DIR_DNS_ADDRESS] = dns_address,
-		[SPNPOOL_DIR_DNS_CNAME] = dns_cname,
+	static const enum spnpool_dns_state states[] = {
+		[SPNPOOL_DIR_DNS_NO_ZONE] = SPNPOOL_DNS_UNKNOWN,
+		[SPNPOOL_DIR_DNS_NO_RECORD] = SPNPOOL_DNS_MISSING,
+		[SPNPOOL_DIR_DNS_ADDRESS] = SPNPOOL_DNS_ADDRESS,
+		[SPNPOOL_DIR_DNS_CNAME] = SPNPOOL_DNS_CNAME,
 	};
 	enum spnpool_dir_dns_answer answer;
 	int ret;
@@ -89,7 +176,7 @@ static int follow_cnames(TALLOC_CTX *mem_ctx,
 	char *name = NULL;
 	int ret;
 
-	r->dns = dns_unknown;
+	r->dns = SPNPOOL_DNS_UNKNOWN;
 	ret = spnpool_dir_dns_zones(mem_ctx, dir, &zones);
 	if (ret != LDB_SUCCESS || zones->num == 0) {
 		return ret;
@@ -245,156 +332,138 @@ static int find_answerers(TALLOC_CTX *mem_ctx,
 
 /* ---- verdict ---- */
 
-static int add_fix(struct spnpool_check_result *r, char *fix)
+static int add_fix(struct spnpool_check_result *r,
+		   const struct spnpool_action *fix)
 {
-	char **grown = NULL;
-
-	if (fix == NULL) {
-		return LDB_ERR_OPERATIONS_ERROR;
-	}
-	grown = talloc_realloc(r, r->fixes, char *, r->num_fixes + 1);
-	if (grown == NULL) {
-		return LDB_ERR_OPERATIONS_ERROR;
-	}
-	grown[r->num_fixes++] = talloc_steal(grown, fix);
-	r->fixes = grown;
-	return LDB_SUCCESS;
+	return spnpool_action_append(r, &r->fixes, &r->num_fixes, fix);
 }
 
-/* The fixes that register the SPN on the pool's account WHO: our command
- * and setspn's equivalent. */
+/* Register the SPN on the account the pool needs, WHO: our command and
+ * setspn's equivalent. */
 static int add_register_fixes(struct spnpool_check_result *r,
 			      const char *who,
-			      const char *host,
-			      const char *dom)
+			      uint16_t port)
 {
 	int ret;
 
-	ret = add_fix(r, talloc_asprintf(
-			      r, "samba-tool spn http-pool add '%s' %s",
-			      who, host));
+	ret = add_fix(r, &(struct spnpool_action){
+				 .kind = SPNPOOL_ACTION_ADD,
+				 .account = who,
+				 .host = r->name,
+				 .port = port,
+			 });
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
-	return add_fix(r, talloc_asprintf(r, "setspn -S %s %s\\%s",
-					  r->spn, dom, who));
+	return add_fix(r, &(struct spnpool_action){
+				  .kind = SPNPOOL_ACTION_SETSPN_ADD,
+				  .spn = r->spn,
+				  .domain = r->domain,
+				  .account = who,
+			  });
 }
 
-static const char *via_words(enum spnpool_via via)
+/* The other account answers: make the pool's answer instead, or stop
+ * offering Negotiate. */
+static int add_kerberos_fails_fixes(struct spnpool_check_result *r,
+				    const char *who,
+				    uint16_t port)
 {
-	switch (via) {
-	case SPNPOOL_VIA_EXPLICIT:
-		return "holds it explicitly";
-	case SPNPOOL_VIA_HOST_ALIAS:
-		return "answers through its HOST/ SPN, which sPNMappings maps to "
-		       "http";
-	case SPNPOOL_VIA_COMPUTER_NAME:
-		return "is the computer whose cn is the host's first label";
+	const struct spnpool_answerer *other = &r->answerers[0];
+	bool explicit = other->via == SPNPOOL_VIA_EXPLICIT;
+	int ret;
+
+	if (r->kernel_mode && !r->pool->builtin &&
+	    strcasecmp(other->dn, r->pool->dn) == 0) {
+		/* the SPN is on the pool: let IIS decrypt with it */
+		return add_fix(r, &(struct spnpool_action){
+				.kind = SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS,
+			});
 	}
-	return "";
+	ret = add_fix(r, &(struct spnpool_action){
+				 .kind = SPNPOOL_ACTION_ADD,
+				 .account = who,
+				 .host = r->name,
+				 .port = port,
+				 .move = explicit,
+			 });
+	if (ret == LDB_SUCCESS && explicit) {
+		ret = add_fix(r, &(struct spnpool_action){
+					 .kind = SPNPOOL_ACTION_SETSPN_DELETE,
+					 .spn = r->spn,
+					 .domain = r->domain,
+					 .account = other->sam_account_name,
+				 });
+	}
+	if (ret == LDB_SUCCESS) {
+		ret = add_fix(r, &(struct spnpool_action){
+					 .kind = SPNPOOL_ACTION_SETSPN_ADD,
+					 .spn = r->spn,
+					 .domain = r->domain,
+					 .account = who,
+				 });
+	}
+	if (ret == LDB_SUCCESS && !r->kernel_mode && !explicit) {
+		/* the machine answers: IIS kernel mode decrypts with it */
+		ret = add_fix(r, &(struct spnpool_action){
+				.kind = SPNPOOL_ACTION_MACHINE_KERNEL_MODE,
+			});
+	}
+	if (ret == LDB_SUCCESS) {
+		ret = add_fix(r, &(struct spnpool_action){
+					 .kind = SPNPOOL_ACTION_IIS_NTLM_ONLY,
+				 });
+	}
+	if (ret == LDB_SUCCESS) {
+		ret = add_fix(r, &(struct spnpool_action){
+					 .kind = SPNPOOL_ACTION_IIS6_NTLM_ONLY,
+				 });
+	}
+	return ret;
 }
 
-static const char *answerer_name(const struct spnpool_answerer *a)
-{
-	return (a->sam_account_name != NULL) ? a->sam_account_name : a->dn;
-}
-
-static const char iis7_app_pool_creds[] =
-	"IIS 7+ (kernel mode): appcmd set config \"SITE\" "
-	"-section:system.webServer/security/authentication/"
-	"windowsAuthentication /useAppPoolCredentials:\"True\" "
-	"/commit:apphost";
-static const char iis7_ntlm_only[] =
-	"IIS 7+ (NTLM only): appcmd set config \"SITE\" "
-	"-section:system.webServer/security/authentication/"
-	"windowsAuthentication /-\"providers.[value='Negotiate']\" "
-	"/commit:apphost";
-static const char iis6_ntlm_only[] =
-	"IIS 6 (NTLM only): cscript adsutil.vbs set "
-	"w3svc/SITE-ID/root/NTAuthenticationProviders \"NTLM\"";
-
-static int decide(TALLOC_CTX *mem_ctx,
-		  struct spnpool_dir *dir,
+/* The verdict, the facts behind it and the fixes; no words (those are
+ * samba_spnpool.render's). */
+static int decide(struct spnpool_dir *dir,
 		  struct spnpool_check_result *r,
-		  const struct spnpool_check_request *req,
-		  const char *name)
+		  const struct spnpool_check_request *req)
 {
 	const char *who = r->expected->sam_account_name;
-	const char *dom = dir->netbios_domain != NULL ? dir->netbios_domain
-						      : dir->dns_domain;
-	/* the name the browser asks for: after CNAMEs, as typed otherwise;
-	 * with the port when the client puts it in the SPN */
-	const char *host = name;
+	/* the client puts the port in the SPN: so must the fix */
+	uint16_t port = req->include_port ? r->port : 0;
+	size_t i;
 	int ret = LDB_SUCCESS;
 
-	if (req->include_port && r->port != 0) {
-		host = talloc_asprintf(r, "%s --port %u", name,
-				       (unsigned)r->port);
-		if (host == NULL) {
-			return ldb_oom(dir->ldb);
-		}
-	}
-	size_t i;
-
-	(void)mem_ctx;
-	if (r->num_cnames > 0 && (strcmp(r->dns, dns_missing) == 0 ||
-				  strcmp(r->dns, dns_cname) == 0)) {
-		const char *last = r->cname_chain[r->num_cnames - 1];
-
+	r->kernel_mode = req->kernel_mode;
+	if (r->num_cnames > 0 && (r->dns == SPNPOOL_DNS_MISSING ||
+				  r->dns == SPNPOOL_DNS_CNAME)) {
 		r->verdict = SPNPOOL_VERDICT_UNRESOLVABLE;
-		r->reason = talloc_asprintf(
-			r,
-			strcmp(r->dns, dns_cname) == 0
-				? "%s leads into a CNAME loop (or a chain too "
-				  "long) at %s in AD DNS: clients using AD DNS "
-				  "cannot reach the site at all, with or "
-				  "without Kerberos"
-				: "%s is a CNAME to %s, which has no record in "
-				  "its AD DNS zone: clients using AD DNS cannot "
-				  "reach the site at all, with or without "
-				  "Kerberos",
-			r->host, last);
-		if (r->reason == NULL) {
-			return ldb_oom(dir->ldb);
-		}
-		return add_fix(r, talloc_asprintf(
-					  r,
-					  "samba-tool dns query <DC> %s %s "
-					  "ALL; then point the CNAME at a name "
-					  "with an A/AAAA record, or give %s "
-					  "such a record",
-					  dir->dns_domain, r->host, last));
+		r->reason = (r->dns == SPNPOOL_DNS_CNAME)
+				    ? SPNPOOL_REASON_CNAME_LOOP
+				    : SPNPOOL_REASON_CNAME_DANGLING;
+		return add_fix(r, &(struct spnpool_action){
+				  .kind = SPNPOOL_ACTION_DNS_QUERY,
+				  .domain = dir->dns_domain,
+				  .host = r->host,
+				  .target = r->cname_chain[r->num_cnames - 1],
+			  });
 	}
 	if (r->num_answerers > 1 &&
 	    r->answerers[0].via != SPNPOOL_VIA_EXPLICIT) {
 		r->verdict = SPNPOOL_VERDICT_DUPLICATE;
-		r->reason = talloc_asprintf(
-			r,
-			"nobody holds %s, and Samba's KDC's fallback search "
-			"(users holding host/ of the name, computers whose cn "
-			"is its first label) finds %zu objects: the KDC treats "
-			"it as unknown, so browsers fall back to NTLM (or fail "
-			"when only Negotiate is offered)",
-			r->spn, r->num_answerers);
+		r->reason = SPNPOOL_REASON_SEVERAL_FALLBACK;
 		/* an explicit SPN is found before the fallback runs */
-		ret = add_register_fixes(r, who, host, dom);
+		ret = add_register_fixes(r, who, port);
 		if (ret == LDB_SUCCESS) {
-			ret = add_fix(r, talloc_strdup(
-						 r, "or delete the stale "
-						    "computer or HOST/ value "
-						    "among those listed"));
+			ret = add_fix(r, &(struct spnpool_action){
+					.kind = SPNPOOL_ACTION_DELETE_STALE,
+				});
 		}
 		return ret;
 	}
 	if (r->num_answerers > 1) {
 		r->verdict = SPNPOOL_VERDICT_DUPLICATE;
-		r->reason = talloc_asprintf(
-			r,
-			"%s is held by %zu accounts: the KDC treats it as "
-			"unknown, so browsers fall back to NTLM (or fail when "
-			"only Negotiate is offered); only a directory search "
-			"tells this from a missing SPN",
-			r->spn, r->num_answerers);
+		r->reason = SPNPOOL_REASON_SEVERAL_HOLDERS;
 		for (i = 0; i < r->num_answerers && ret == LDB_SUCCESS; i++) {
 			const struct spnpool_answerer *a = &r->answerers[i];
 
@@ -402,87 +471,36 @@ static int decide(TALLOC_CTX *mem_ctx,
 			    a->via == SPNPOOL_VIA_COMPUTER_NAME) {
 				continue;
 			}
-			ret = add_fix(r, talloc_asprintf(
-					      r,
-					      "samba-tool spn http-pool remove "
-					      "'%s' %s",
-					      a->sam_account_name, host));
+			ret = add_fix(r, &(struct spnpool_action){
+					.kind = SPNPOOL_ACTION_REMOVE,
+					.account = a->sam_account_name,
+					.host = r->name,
+					.port = port,
+				});
 			if (ret == LDB_SUCCESS) {
-				ret = add_fix(r, talloc_asprintf(
-						      r, "setspn -D %s %s\\%s",
-						      a->value, dom,
-						      a->sam_account_name));
+				ret = add_fix(r, &(struct spnpool_action){
+					.kind = SPNPOOL_ACTION_SETSPN_DELETE,
+					.spn = a->value,
+					.domain = r->domain,
+					.account = a->sam_account_name,
+				});
 			}
 		}
 		return ret;
 	}
 	if (r->num_answerers == 0) {
 		r->verdict = SPNPOOL_VERDICT_NTLM_FALLBACK;
-		r->reason = talloc_asprintf(
-			r,
-			"nobody holds %s (no explicit SPN, no HOST/ alias, no "
-			"computer whose cn is the first label): the KDC "
-			"answers 'principal unknown' and browsers silently "
-			"fall back to NTLM",
-			r->spn);
-		ret = add_register_fixes(r, who, host, dom);
-		return ret;
+		r->reason = SPNPOOL_REASON_NOBODY;
+		return add_register_fixes(r, who, port);
 	}
 	if (strcasecmp(r->answerers[0].dn, r->expected->dn) == 0) {
 		r->verdict = SPNPOOL_VERDICT_KERBEROS_OK;
-		r->reason = talloc_asprintf(
-			r,
-			"only %s answers for %s (it %s), and the pool "
-			"decrypts with its key: browsers get Kerberos",
-			answerer_name(&r->answerers[0]), r->spn,
-			via_words(r->answerers[0].via));
+		r->reason = SPNPOOL_REASON_ONLY_EXPECTED;
 		return LDB_SUCCESS;
 	}
 	r->verdict = SPNPOOL_VERDICT_KERBEROS_FAILS;
-	r->reason = talloc_asprintf(
-		r,
-		"the KDC issues %s tickets for %s (it %s), but the pool "
-		"decrypts with the key of %s: authentication fails "
-		"(KRB_AP_ERR_MODIFIED, then 401)",
-		r->spn, answerer_name(&r->answerers[0]),
-		via_words(r->answerers[0].via), who);
-	if (req->kernel_mode && !r->pool->builtin &&
-	    strcasecmp(r->answerers[0].dn, r->pool->dn) == 0) {
-		/* the SPN is on the pool: let IIS decrypt with it */
-		return add_fix(r, talloc_strdup(r, iis7_app_pool_creds));
-	}
-	ret = add_fix(r, talloc_asprintf(
-			      r, "samba-tool spn http-pool add '%s' %s%s", who,
-			      host,
-			      r->answerers[0].via == SPNPOOL_VIA_EXPLICIT
-				      ? " --move"
-				      : ""));
-	if (ret == LDB_SUCCESS &&
-	    r->answerers[0].via == SPNPOOL_VIA_EXPLICIT) {
-		ret = add_fix(r, talloc_asprintf(
-				      r, "setspn -D %s %s\\%s", r->spn, dom,
-				      r->answerers[0].sam_account_name));
-	}
-	if (ret == LDB_SUCCESS) {
-		ret = add_fix(r, talloc_asprintf(r, "setspn -S %s %s\\%s",
-						 r->spn, dom, who));
-	}
-	if (ret == LDB_SUCCESS && !req->kernel_mode &&
-	    r->answerers[0].via != SPNPOOL_VIA_EXPLICIT) {
-		/* the machine answers: IIS kernel mode decrypts with it */
-		ret = add_fix(r, talloc_strdup(
-					 r, "or let IIS 7+ decrypt with the "
-					    "machine account: kernel-mode "
-					    "authentication with "
-					    "useAppPoolCredentials=false"));
-	}
-	if (ret == LDB_SUCCESS) {
-		ret = add_fix(r, talloc_strdup(r, iis7_ntlm_only));
-	}
-	if (ret == LDB_SUCCESS) {
-		ret = add_fix(r, talloc_strdup(r, iis6_ntlm_only));
-	}
-	return ret;
+	r->reason = SPNPOOL_REASON_OTHER_ANSWERS;
+	return add_kerberos_fails_fixes(r, who, port);
 }
 
 static int check_once(TALLOC_CTX *mem_ctx,
@@ -562,13 +580,17 @@ static int check_once(TALLOC_CTX *mem_ctx,
 		}
 	}
 	r->spn = spnpool_url_spn(r, name, r->port, req->include_port);
-	if (r->spn == NULL) {
+	r->name = talloc_strdup(r, name);
+	r->domain = talloc_strdup(r, dir->netbios_domain != NULL
+					     ? dir->netbios_domain
+					     : dir->dns_domain);
+	if (r->spn == NULL || r->name == NULL || r->domain == NULL) {
 		ret = ldb_oom(dir->ldb);
 		goto done;
 	}
 	ret = find_answerers(tmp_ctx, dir, r);
 	if (ret == LDB_SUCCESS) {
-		ret = decide(tmp_ctx, dir, r, req, name);
+		ret = decide(dir, r, req);
 	}
 	if (ret == LDB_SUCCESS) {
 		*_result = talloc_move(mem_ctx, &r);

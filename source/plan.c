@@ -21,6 +21,39 @@
 		 ? NULL                                                       \
 		 : (memset(&(arr)[(n)], 0, sizeof(type)), &(arr)[(n)++]))
 
+static const char *const decision_names[] = {
+	SPNPOOL_PLAN_DECISIONS(SPNPOOL_ENUM_NAME)
+};
+static const char *const resolution_kind_names[] = {
+	SPNPOOL_RESOLUTION_KINDS(SPNPOOL_ENUM_NAME)
+};
+static const char *const note_kind_names[] = {
+	SPNPOOL_NOTE_KINDS(SPNPOOL_ENUM_NAME)
+};
+static const char *const change_why_names[] = {
+	SPNPOOL_CHANGE_WHYS(SPNPOOL_ENUM_NAME)
+};
+
+const char *spnpool_plan_decision_name(enum spnpool_plan_decision d)
+{
+	return SPNPOOL_NAME_OF(decision_names, d);
+}
+
+const char *spnpool_resolution_kind_name(enum spnpool_resolution_kind kind)
+{
+	return SPNPOOL_NAME_OF(resolution_kind_names, kind);
+}
+
+const char *spnpool_note_kind_name(enum spnpool_note_kind k)
+{
+	return SPNPOOL_NAME_OF(note_kind_names, k);
+}
+
+const char *spnpool_why_name(enum spnpool_why w)
+{
+	return SPNPOOL_NAME_OF(change_why_names, w);
+}
+
 struct planner {
 	TALLOC_CTX *tmp;
 	struct spnpool_dir *dir;
@@ -112,54 +145,51 @@ static struct spnpool_plan_name *name_for(struct planner *p,
 	return (n->fqdn == NULL) ? NULL : n;
 }
 
-static int add_string(TALLOC_CTX *ctx, char ***arr, size_t *n, char *s)
+/* Notes are kept once: several servers give the same one. */
+static int add_note(struct planner *p, const struct spnpool_plan_note *note)
 {
-	char **slot = NULL;
+	struct spnpool_plan *plan = p->plan;
+	struct spnpool_plan_note *n = NULL;
 	size_t i;
 
-	if (s == NULL) {
-		return LDB_ERR_OPERATIONS_ERROR;
-	}
-	for (i = 0; i < *n; i++) {
-		if (strcmp((*arr)[i], s) == 0) {
-			talloc_free(s);
+	for (i = 0; i < plan->num_notes; i++) {
+		n = &plan->notes[i];
+		if (n->kind == note->kind && n->port == note->port &&
+		    n->privileged == note->privileged &&
+		    spnpool_text_equal(n->site, note->site) &&
+		    spnpool_text_equal(n->pool, note->pool) &&
+		    spnpool_text_equal(n->fqdn, note->fqdn) &&
+		    spnpool_text_equal(n->account, note->account)) {
 			return LDB_SUCCESS;
 		}
 	}
-	slot = APPEND(ctx, *arr, *n, char *);
-	if (slot == NULL) {
-		return LDB_ERR_OPERATIONS_ERROR;
+	n = APPEND(plan, plan->notes, plan->num_notes,
+		   struct spnpool_plan_note);
+	if (n == NULL) {
+		return ldb_oom(p->dir->ldb);
 	}
-	*slot = talloc_steal(*arr, s);
-	return LDB_SUCCESS;
-}
-
-/* Remove s from the array if present (NTLM-only apps need no
- * useAppPoolCredentials). */
-static void drop_string(char **arr, size_t *n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s != NULL && i < *n; i++) {
-		if (strcmp(arr[i], s) == 0) {
-			talloc_free(arr[i]);
-			memmove(&arr[i], &arr[i + 1],
-				(*n - i - 1) * sizeof(arr[0]));
-			(*n)--;
-			return;
-		}
-	}
-}
-
-/* Notes are kept once: several servers give the same one. */
-static int add_note(struct planner *p, char *note)
-{
-	if (note == NULL ||
-	    add_string(p->plan, &p->plan->notes, &p->plan->num_notes, note) !=
-		    LDB_SUCCESS) {
+	*n = *note;
+	n->site = talloc_strdup(plan->notes, note->site);
+	n->pool = talloc_strdup(plan->notes, note->pool);
+	n->fqdn = talloc_strdup(plan->notes, note->fqdn);
+	n->account = talloc_strdup(plan->notes, note->account);
+	if ((note->site != NULL && n->site == NULL) ||
+	    (note->pool != NULL && n->pool == NULL) ||
+	    (note->fqdn != NULL && n->fqdn == NULL) ||
+	    (note->account != NULL && n->account == NULL)) {
 		return ldb_oom(p->dir->ldb);
 	}
 	return LDB_SUCCESS;
+}
+
+/* An IIS setting the plan relies on for name n. */
+static int add_iis_action(struct planner *p, struct spnpool_plan_name *n,
+			  const struct spnpool_action *action)
+{
+	int ret = spnpool_action_append(p->plan, &n->iis_actions,
+					&n->num_iis_actions, action);
+
+	return (ret != LDB_SUCCESS) ? ldb_oom(p->dir->ldb) : LDB_SUCCESS;
 }
 
 /* The sAMAccountName of the account at dn, for reports; NULL if gone. */
@@ -202,24 +232,16 @@ static char *label_of(TALLOC_CTX *ctx, const char *name)
 	return (n > 0) ? out : talloc_strdup(ctx, "pool");
 }
 
-/* The IIS configuration path of a pool's application: "Site/app". */
-static char *iis_path(TALLOC_CTX *ctx, const struct spnpool_plan_user *u)
+/* An IIS action on the application of pool user u. */
+static struct spnpool_action iis_action(enum spnpool_action_kind kind,
+					const struct spnpool_plan_user *u)
 {
-	if (u->app_path == NULL || strcmp(u->app_path, "/") == 0) {
-		return talloc_strdup(ctx, u->site);
-	}
-	return talloc_asprintf(ctx, "%s%s", u->site, u->app_path);
-}
-
-static char *app_pool_credentials_command(TALLOC_CTX *ctx,
-					  const struct spnpool_plan_user *u)
-{
-	return talloc_asprintf(
-		ctx,
-		"appcmd set config \"%s\" -section:system.webServer/"
-		"security/authentication/windowsAuthentication "
-		"/useAppPoolCredentials:\"True\" /commit:apphost",
-		iis_path(ctx, u));
+	return (struct spnpool_action){
+		.kind = kind,
+		.site = u->site,
+		.site_id = u->site_id,
+		.app_path = u->app_path,
+	};
 }
 
 /*
@@ -263,26 +285,21 @@ static int add_user(struct planner *p,
 		return LDB_SUCCESS; /* no Kerberos asked for: no account */
 	}
 	if (b->port != 0) {
-		ret = add_note(p, talloc_asprintf(
-					  p->plan,
-					  "site %s listens on port %u: browsers "
-					  "ask for http/%s without the port "
-					  "unless configured to include it "
-					  "(then also: samba-tool spn http-pool "
-					  "add ACCOUNT %s --port %u)",
-					  b->site, (unsigned)b->port, fqdn, fqdn,
-					  (unsigned)b->port));
+		ret = add_note(p, &(struct spnpool_plan_note){
+					  .kind = SPNPOOL_NOTE_PORT,
+					  .site = b->site,
+					  .fqdn = fqdn,
+					  .port = b->port,
+				  });
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
 	}
 	if (b->identity_type == SPNPOOL_POOL_LOCAL_SERVICE) {
-		return add_note(p, talloc_asprintf(
-					   p->plan,
-					   "pool %s runs as LocalService, which "
-					   "authenticates anonymously: its "
-					   "sites can never use Kerberos",
-					   b->pool));
+		return add_note(p, &(struct spnpool_plan_note){
+					   .kind = SPNPOOL_NOTE_LOCAL_SERVICE,
+					   .pool = b->pool,
+				   });
 	}
 	if (is_builtin(b->identity_type) ||
 	    (b->kernel_mode && !b->use_app_pool_credentials &&
@@ -302,10 +319,10 @@ static int add_user(struct planner *p,
 		u->identity = talloc_strdup(n->users, b->user_name);
 		if (ret == LDB_SUCCESS && b->kernel_mode &&
 		    !b->use_app_pool_credentials) {
-			ret = add_string(p->plan, &n->iis_commands,
-					 &n->num_iis_commands,
-					 app_pool_credentials_command(p->plan,
-								      u));
+			struct spnpool_action act = iis_action(
+				SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS, u);
+
+			ret = add_iis_action(p, n, &act);
 		}
 	}
 	if (ret != LDB_SUCCESS) {
@@ -384,32 +401,45 @@ static int collect(struct planner *p, const struct spnpool_web_config *cfg)
 
 static int add_change(struct planner *p, enum spnpool_change_action action,
 		      const char *dn, const char *sam, const char *spn,
-		      char *reason)
+		      enum spnpool_why why, const char *why_account,
+		      const char *why_name)
 {
+	struct spnpool_plan *plan = p->plan;
 	struct spnpool_change *c = NULL;
+	struct spnpool_change_why *w = NULL;
+	size_t n = plan->num_changes;
 	size_t i;
 
-	for (i = 0; i < p->plan->num_changes; i++) {
-		c = &p->plan->changes[i];
+	for (i = 0; i < n; i++) {
+		c = &plan->changes[i];
 		if (c->action == action && strcasecmp(c->dn, dn) == 0 &&
 		    spnpool_spn_equal(c->spn, spn)) {
 			return LDB_SUCCESS;
 		}
 	}
-	c = APPEND(p->plan, p->plan->changes, p->plan->num_changes,
+	w = APPEND(plan, plan->whys, n, struct spnpool_change_why);
+	c = APPEND(plan, plan->changes, plan->num_changes,
 		   struct spnpool_change);
-	if (c == NULL) {
+	if (c == NULL || w == NULL) {
 		return ldb_oom(p->dir->ldb);
 	}
 	c->action = action;
-	c->dn = talloc_strdup(p->plan->changes, dn);
+	c->dn = talloc_strdup(plan->changes, dn);
 	c->sam_account_name = (sam != NULL)
-				      ? talloc_strdup(p->plan->changes, sam)
+				      ? talloc_strdup(plan->changes, sam)
 				      : NULL;
-	c->spn = talloc_strdup(p->plan->changes, spn);
-	c->reason = talloc_steal(p->plan->changes, reason);
-	return (c->dn == NULL || c->spn == NULL) ? ldb_oom(p->dir->ldb)
-						 : LDB_SUCCESS;
+	c->spn = talloc_strdup(plan->changes, spn);
+	w->why = why;
+	w->account = (why_account != NULL)
+			     ? talloc_strdup(plan->whys, why_account)
+			     : NULL;
+	w->name = (why_name != NULL) ? talloc_strdup(plan->whys, why_name)
+				     : NULL;
+	return (c->dn == NULL || c->spn == NULL ||
+		(why_account != NULL && w->account == NULL) ||
+		(why_name != NULL && w->name == NULL))
+		       ? ldb_oom(p->dir->ldb)
+		       : LDB_SUCCESS;
 }
 
 /* The SPNs of a name: http/<NetBIOS> (if any) and http/<FQDN>. */
@@ -445,16 +475,12 @@ static int plan_register(struct planner *p, struct spnpool_plan_name *n,
 	n->privileged = why;
 	if (why != NULL && !p->allow_privileged) {
 		/* the alternative a reviewer can act on, not a write */
-		return add_note(
-			p, talloc_asprintf(
-				   p->plan,
-				   "%s is %s: no SPNs are planned for %s. Run "
-				   "its pools as a dedicated service account "
-				   "(a gMSA is best) and plan again; or plan "
-				   "with --allow-privileged, which exposes the "
-				   "account's key to offline cracking "
-				   "(Kerberoasting)",
-				   a->sam_account_name, why, n->fqdn));
+		return add_note(p, &(struct spnpool_plan_note){
+					   .kind = SPNPOOL_NOTE_PRIVILEGED,
+					   .account = a->sam_account_name,
+					   .privileged = why,
+					   .fqdn = n->fqdn,
+				   });
 	}
 	ret = spnpool_dir_find_holders(p->tmp, p->dir, spns, num, true,
 				       &holders, &num_holders);
@@ -478,9 +504,8 @@ static int plan_register(struct planner *p, struct spnpool_plan_name *n,
 					holders[k].dn,
 					sam_of_dn(p, holders[k].dn),
 					holders[k].value,
-					talloc_asprintf(p->plan,
-							"moved to %s",
-							a->sam_account_name));
+					SPNPOOL_WHY_MOVED_TO,
+					a->sam_account_name, NULL);
 				if (ret != LDB_SUCCESS) {
 					return ret;
 				}
@@ -488,8 +513,8 @@ static int plan_register(struct planner *p, struct spnpool_plan_name *n,
 		}
 		ret = add_change(p, SPNPOOL_CHANGE_ADD, a->dn,
 				 a->sam_account_name, spns[i],
-				 talloc_asprintf(p->plan, "%s answers for %s",
-						 a->sam_account_name, n->fqdn));
+				 SPNPOOL_WHY_ANSWERS_FOR, a->sam_account_name,
+				 n->fqdn);
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -518,11 +543,8 @@ static int plan_machine_name(struct planner *p, struct spnpool_plan_name *n,
 		ret = add_change(
 			p, SPNPOOL_CHANGE_DELETE, holders[k].dn,
 			sam_of_dn(p, holders[k].dn), holders[k].value,
-			talloc_asprintf(p->plan,
-					"would take %s from the machine "
-					"account %s",
-					holders[k].value,
-					machine->sam_account_name));
+			SPNPOOL_WHY_MACHINE_NAME, machine->sam_account_name,
+			NULL);
 	}
 	return ret;
 }
@@ -541,49 +563,203 @@ static const struct spnpool_account *find_account(struct planner *p,
 }
 
 static int add_resolution(struct planner *p, struct spnpool_plan_name *n,
-			  const char *kind, char *summary, char *tradeoff,
-			  bool chosen, struct spnpool_resolution **_r)
+			  const struct spnpool_resolution *proto,
+			  struct spnpool_resolution **_r)
 {
 	struct spnpool_resolution *r = APPEND(p->plan, n->resolutions,
 					      n->num_resolutions,
 					      struct spnpool_resolution);
 
-	if (r == NULL || summary == NULL || tradeoff == NULL) {
+	if (r == NULL) {
 		return ldb_oom(p->dir->ldb);
 	}
-	r->kind = talloc_strdup(n->resolutions, kind);
-	r->summary = talloc_steal(n->resolutions, summary);
-	r->tradeoff = talloc_steal(n->resolutions, tradeoff);
-	r->chosen = chosen;
+	r->kind = proto->kind;
+	r->chosen = proto->chosen;
+	r->account = (proto->account != NULL)
+			     ? talloc_strdup(n->resolutions, proto->account)
+			     : NULL;
+	r->domain = (proto->domain != NULL)
+			    ? talloc_strdup(n->resolutions, proto->domain)
+			    : NULL;
+	r->pool = (proto->pool != NULL)
+			  ? talloc_strdup(n->resolutions, proto->pool)
+			  : NULL;
+	if ((proto->account != NULL && r->account == NULL) ||
+	    (proto->domain != NULL && r->domain == NULL) ||
+	    (proto->pool != NULL && r->pool == NULL)) {
+		return ldb_oom(p->dir->ldb);
+	}
 	*_r = r;
 	return LDB_SUCCESS;
 }
 
 /* r lives inside the talloc array n->resolutions, which owns its data */
-static int add_command(struct spnpool_plan_name *n,
-		       struct spnpool_resolution *r, char *cmd)
+static int add_action(struct planner *p, struct spnpool_plan_name *n,
+		      struct spnpool_resolution *r,
+		      const struct spnpool_action *action)
 {
-	return add_string(n->resolutions, &r->commands, &r->num_commands, cmd);
+	int ret = spnpool_action_append(n->resolutions, &r->actions,
+					&r->num_actions, action);
+
+	return (ret != LDB_SUCCESS) ? ldb_oom(p->dir->ldb) : LDB_SUCCESS;
 }
 
-static char *ntlm_only_commands(TALLOC_CTX *ctx,
-				const struct spnpool_plan_user *u,
-				char **iis6)
+/* 1. one shared account (svc-<first label>) for every pool */
+static int resolve_shared_account(struct planner *p,
+				  struct spnpool_plan_name *n,
+				  const char *dom,
+				  const char *shared)
 {
-	*iis6 = talloc_asprintf(ctx,
-				"cscript adsutil.vbs set w3svc/%s/root%s/"
-				"NTAuthenticationProviders \"NTLM\"",
-				u->site_id != NULL ? u->site_id : "SITE-ID",
-				(u->app_path != NULL &&
-				 strcmp(u->app_path, "/") != 0)
-					? u->app_path
-					: "");
-	return talloc_asprintf(
-		ctx,
-		"appcmd set config \"%s\" -section:system.webServer/security/"
-		"authentication/windowsAuthentication "
-		"/-\"providers.[value='Negotiate']\" /commit:apphost",
-		iis_path(ctx, u));
+	struct spnpool_resolution *r = NULL;
+	size_t i;
+	int ret;
+
+	ret = add_resolution(p, n,
+			     &(struct spnpool_resolution){
+				     .kind = SPNPOOL_RESOLUTION_SHARED_ACCOUNT,
+				     .account = shared,
+				     .domain = dom,
+			     },
+			     &r);
+	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
+		ret = add_action(p, n, r,
+				 &(struct spnpool_action){
+					 .kind = SPNPOOL_ACTION_IIS_POOL_IDENTITY,
+					 .pool = n->users[i].pool,
+					 .domain = dom,
+					 .account = shared,
+				 });
+	}
+	if (ret == LDB_SUCCESS) {
+		ret = add_action(p, n, r,
+				 &(struct spnpool_action){
+					 .kind = SPNPOOL_ACTION_ADD,
+					 .domain = dom,
+					 .account = shared,
+					 .host = n->fqdn,
+					 .move = true,
+				 });
+	}
+	return ret;
+}
+
+/* 2. a name per pool: <pool>-<label>.<domain> */
+static int resolve_distinct_names(struct planner *p,
+				  struct spnpool_plan_name *n,
+				  const struct spnpool_plan_user *primary,
+				  const char *label)
+{
+	struct spnpool_resolution *r = NULL;
+	size_t i;
+	int ret;
+
+	ret = add_resolution(p, n,
+			     &(struct spnpool_resolution){
+				     .kind = SPNPOOL_RESOLUTION_DISTINCT_NAMES,
+			     },
+			     &r);
+	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
+		const struct spnpool_plan_user *u = &n->users[i];
+		char *host = NULL;
+
+		if (u->account_dn == NULL || u == primary) {
+			continue;
+		}
+		host = talloc_asprintf(p->tmp, "%s-%s.%s",
+				       label_of(p->tmp, u->pool), label,
+				       p->dir->dns_domain);
+		if (host == NULL) {
+			return ldb_oom(p->dir->ldb);
+		}
+		ret = add_action(p, n, r,
+				 &(struct spnpool_action){
+					 .kind = SPNPOOL_ACTION_ADD,
+					 .account = u->account_sam,
+					 .host = host,
+				 });
+	}
+	return ret;
+}
+
+/* 3. kernel mode with the machine account (one server only) */
+static int resolve_kernel_mode(struct planner *p,
+			       struct spnpool_plan_name *n)
+{
+	struct spnpool_resolution *r = NULL;
+	size_t i;
+	int ret;
+
+	ret = add_resolution(p, n,
+			     &(struct spnpool_resolution){
+				     .kind = SPNPOOL_RESOLUTION_KERNEL_MODE,
+			     },
+			     &r);
+	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
+		struct spnpool_action act = iis_action(
+			SPNPOOL_ACTION_IIS_KERNEL_MODE, &n->users[i]);
+
+		ret = add_action(p, n, r, &act);
+	}
+	/* the machine must answer for a name that is not its own */
+	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
+		if (n->users[i].server == NULL) {
+			continue;
+		}
+		ret = add_action(p, n, r,
+				 &(struct spnpool_action){
+					 .kind = SPNPOOL_ACTION_ADD,
+					 .account = "NetworkService",
+					 .host = n->fqdn,
+					 .server = n->users[i].server,
+					 .move = true,
+				 });
+	}
+	return ret;
+}
+
+/* 4. NTLM only for the others: the plan's choice on one server */
+static int resolve_ntlm_only(struct planner *p, struct spnpool_plan_name *n,
+			     const struct spnpool_plan_user *primary,
+			     const struct spnpool_account *keep,
+			     bool chosen)
+{
+	struct spnpool_resolution *r = NULL;
+	size_t i;
+	int ret;
+
+	ret = add_resolution(p, n,
+			     &(struct spnpool_resolution){
+				     .kind = SPNPOOL_RESOLUTION_NTLM_ONLY,
+				     .pool = primary->pool,
+				     .account = keep->sam_account_name,
+				     .chosen = chosen,
+			     },
+			     &r);
+	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
+		const struct spnpool_plan_user *u = &n->users[i];
+		struct spnpool_action iis7 = iis_action(
+			SPNPOOL_ACTION_IIS_NTLM_ONLY, u);
+		struct spnpool_action iis6 = iis_action(
+			SPNPOOL_ACTION_IIS6_NTLM_ONLY, u);
+		struct spnpool_action creds = iis_action(
+			SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS, u);
+
+		if (u->account_dn == NULL ||
+		    strcasecmp(u->account_dn, keep->dn) == 0) {
+			continue;
+		}
+		ret = add_action(p, n, r, &iis7);
+		if (ret == LDB_SUCCESS) {
+			ret = add_action(p, n, r, &iis6);
+		}
+		if (ret == LDB_SUCCESS && r->chosen) {
+			/* NTLM-only apps need no useAppPoolCredentials */
+			spnpool_action_drop(n->iis_actions,
+					    &n->num_iis_actions, &creds);
+			ret = add_iis_action(p, n, &iis7);
+		}
+	}
+	return ret;
 }
 
 /* Several accounts behind one name: rank the ways out, choose one. */
@@ -593,181 +769,46 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 {
 	const struct spnpool_account *keep = find_account(p,
 							  primary->account_dn);
-	struct spnpool_resolution *r = NULL;
 	const char *dom = p->dir->netbios_domain != NULL
 				  ? p->dir->netbios_domain
 				  : p->dir->dns_domain;
 	/* a suggested shared account: svc-<first label> */
-	const char *shared = label_of(p->tmp, n->netbios != NULL ? n->netbios
-								 : n->fqdn);
-	size_t i;
+	const char *label = label_of(p->tmp, n->netbios != NULL ? n->netbios
+								: n->fqdn);
+	const char *shared = NULL;
 	int ret;
 
-	n->decision = talloc_strdup(p->plan->names, "conflict");
-	n->explanation = talloc_asprintf(
-		p->plan->names,
-		"%zu accounts serve %s, but an SPN can belong to one account "
-		"only: at most one of them can use Kerberos%s",
-		num_accounts, n->fqdn,
-		farm_of_machines ? " (pools on several servers run as each "
-				   "server's machine account)"
-				 : "");
-
-	/* 1. one shared account */
-	ret = add_resolution(
-		p, n, "shared-account",
-		talloc_asprintf(p->plan,
-				"run every pool behind %s as one domain "
-				"account (e.g. %s\\svc-%s) and register the "
-				"name on it",
-				n->fqdn, dom, shared),
-		talloc_strdup(p->plan,
-			      "the pools lose their separate identities: "
-			      "grant the shared account what each pool "
-			      "needs; a compromised pool exposes the others"),
-		false, &r);
-	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
-		ret = add_command(
-			n, r, talloc_asprintf(
-				   n->resolutions,
-				   "appcmd set apppool \"%s\" "
-				   "/processModel.identityType:SpecificUser "
-				   "/processModel.userName:\"%s\\svc-%s\" "
-				   "/processModel.password:\"...\"",
-				   n->users[i].pool, dom, shared));
+	if (label == NULL) {
+		return ldb_oom(p->dir->ldb);
 	}
+	shared = talloc_asprintf(p->tmp, "svc-%s", label);
+	if (shared == NULL) {
+		return ldb_oom(p->dir->ldb);
+	}
+	n->decision = SPNPOOL_DECISION_CONFLICT;
+	n->num_accounts = num_accounts;
+	n->farm_of_machines = farm_of_machines;
+
+	ret = resolve_shared_account(p, n, dom, shared);
 	if (ret == LDB_SUCCESS) {
-		ret = add_command(n, r, talloc_asprintf(
-					     n->resolutions,
-					     "samba-tool spn http-pool add "
-					     "'%s\\svc-%s' %s --move",
-					     dom, shared, n->fqdn));
+		ret = resolve_distinct_names(p, n, primary, label);
 	}
-
-	/* 2. a name per pool */
-	if (ret == LDB_SUCCESS) {
-		ret = add_resolution(
-			p, n, "distinct-names",
-			talloc_asprintf(p->plan,
-					"give each pool its own host name "
-					"(DNS record and IIS binding) and "
-					"register each name on its pool's "
-					"account"),
-			talloc_strdup(p->plan, "new URLs for users and "
-					       "links; a DNS record and a "
-					       "binding per pool"),
-			false, &r);
-	}
-	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
-		const struct spnpool_plan_user *u = &n->users[i];
-
-		if (u->account_dn == NULL || u == primary) {
-			continue;
-		}
-		ret = add_command(n, r, talloc_asprintf(
-					     n->resolutions,
-					     "samba-tool spn http-pool add "
-					     "'%s' %s-%s.%s",
-					     u->account_sam,
-					     label_of(n->resolutions, u->pool),
-					     shared, p->dir->dns_domain));
-	}
-
-	/* 3. kernel mode with the machine account (one server only) */
 	if (ret == LDB_SUCCESS && !farm_of_machines) {
-		ret = add_resolution(
-			p, n, "kernel-mode",
-			talloc_asprintf(p->plan,
-					"let IIS decrypt with the machine "
-					"account: kernel-mode authentication "
-					"with useAppPoolCredentials=false for "
-					"every site on %s, and no http/ SPN "
-					"on a domain account",
-					n->fqdn),
-			talloc_strdup(p->plan,
-				      "one server only (not a farm); the "
-				      "machine account must hold the name "
-				      "(its HOST/ SPNs cover its own name)"),
-			false, &r);
-		for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
-			ret = add_command(
-				n, r,
-				talloc_asprintf(
-					n->resolutions,
-					"appcmd set config \"%s\" "
-					"-section:system.webServer/security/"
-					"authentication/windowsAuthentication "
-					"/useKernelMode:\"True\" "
-					"/useAppPoolCredentials:\"False\" "
-					"/commit:apphost",
-					iis_path(n->resolutions, &n->users[i])));
-		}
-		/* the machine must answer for a name that is not its own */
-		for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
-			if (n->users[i].server == NULL) {
-				continue;
-			}
-			ret = add_command(
-				n, r,
-				talloc_asprintf(
-					n->resolutions,
-					"samba-tool spn http-pool add "
-					"NetworkService %s --server %s --move",
-					n->fqdn, n->users[i].server));
-		}
+		ret = resolve_kernel_mode(p, n);
 	}
-
-	/* 4. NTLM only for the others: the plan's choice on one server */
 	if (ret == LDB_SUCCESS && keep != NULL) {
-		ret = add_resolution(
-			p, n, "ntlm-only",
-			talloc_asprintf(p->plan,
-					"keep Kerberos for pool %s (%s) and "
-					"set the other pools' applications "
-					"on %s to NTLM only",
-					primary->pool, keep->sam_account_name,
-					n->fqdn),
-			talloc_strdup(p->plan,
-				      "those applications lose Kerberos: no "
-				      "delegation, NTLM's weaker security, "
-				      "more load on the DCs"),
-			!farm_of_machines, &r);
-		for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
-			const struct spnpool_plan_user *u = &n->users[i];
-			char *iis6 = NULL;
-			char *iis7 = NULL;
-
-			if (u->account_dn == NULL ||
-			    strcasecmp(u->account_dn, keep->dn) == 0) {
-				continue;
-			}
-			iis7 = ntlm_only_commands(n->resolutions, u, &iis6);
-			ret = add_command(n, r, iis7);
-			if (ret == LDB_SUCCESS) {
-				ret = add_command(n, r, iis6);
-			}
-			if (ret == LDB_SUCCESS && r->chosen) {
-				drop_string(n->iis_commands,
-					    &n->num_iis_commands,
-					    app_pool_credentials_command(p->tmp,
-									 u));
-				ret = add_string(p->plan, &n->iis_commands,
-						 &n->num_iis_commands,
-						 talloc_strdup(p->plan, iis7));
-			}
-		}
+		ret = resolve_ntlm_only(p, n, primary, keep,
+					!farm_of_machines);
 	}
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
 	if (farm_of_machines || keep == NULL) {
 		n->unresolved = true;
-		return add_note(p, talloc_asprintf(
-					   p->plan,
-					   "%s: no resolution chosen; pick one "
-					   "of the ranked resolutions and plan "
-					   "again",
-					   n->fqdn));
+		return add_note(p, &(struct spnpool_plan_note){
+					   .kind = SPNPOOL_NOTE_UNRESOLVED,
+					   .fqdn = n->fqdn,
+				   });
 	}
 	n->account_dn = talloc_strdup(p->plan->names, keep->dn);
 	n->account_sam = talloc_strdup(p->plan->names, keep->sam_account_name);
@@ -823,11 +864,7 @@ static int decide(struct planner *p, struct spnpool_plan_name *n)
 		}
 	}
 	if (num_distinct == 0) {
-		n->decision = talloc_strdup(p->plan->names, "skipped");
-		n->explanation = talloc_strdup(
-			p->plan->names,
-			"no pool on this name offers Kerberos (Windows "
-			"authentication off, NTLM only, or LocalService)");
+		n->decision = SPNPOOL_DECISION_SKIPPED;
 		return LDB_SUCCESS;
 	}
 	if (num_distinct > 1) {
@@ -841,20 +878,10 @@ static int decide(struct planner *p, struct spnpool_plan_name *n)
 	    strncasecmp(a->sam_account_name, n->netbios,
 			strlen(n->netbios)) == 0 &&
 	    a->sam_account_name[strlen(n->netbios)] == '$') {
-		n->decision = talloc_strdup(p->plan->names, "nothing");
-		n->explanation = talloc_asprintf(
-			p->plan->names,
-			"the pools run as the machine account %s, which "
-			"answers for its own name through HOST/",
-			a->sam_account_name);
+		n->decision = SPNPOOL_DECISION_NOTHING;
 		return plan_machine_name(p, n, a);
 	}
-	n->decision = talloc_strdup(p->plan->names, "register");
-	n->explanation = talloc_asprintf(p->plan->names,
-					 "%s must hold http/%s and http/%s",
-					 a->sam_account_name,
-					 n->netbios != NULL ? n->netbios : "-",
-					 n->fqdn);
+	n->decision = SPNPOOL_DECISION_REGISTER;
 	return plan_register(p, n, a);
 }
 
@@ -864,12 +891,17 @@ static void order_changes(struct spnpool_plan *plan)
 	size_t i;
 	size_t w = 0;
 	struct spnpool_change tmp;
+	struct spnpool_change_why tmp_why;
 
 	for (i = 0; i < plan->num_changes; i++) {
 		if (plan->changes[i].action == SPNPOOL_CHANGE_DELETE) {
 			tmp = plan->changes[i];
+			tmp_why = plan->whys[i];
 			memmove(&plan->changes[w + 1], &plan->changes[w],
 				(i - w) * sizeof(tmp));
+			memmove(&plan->whys[w + 1], &plan->whys[w],
+				(i - w) * sizeof(tmp_why));
+			plan->whys[w] = tmp_why;
 			plan->changes[w++] = tmp;
 		}
 	}

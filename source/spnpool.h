@@ -697,22 +697,142 @@ spnpool_dns_record_parse(TALLOC_CTX *mem_ctx,
 /* check: will Kerberos work for this site?                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The enums of the results below are each written once, as a list of
+ * (value, public name) pairs: the enum, its name function and the
+ * Python export (samba_spnpool.VERDICTS, ...) are all made from it.
+ */
+#define SPNPOOL_ENUM_VALUE(value, name) value,
+#define SPNPOOL_ENUM_NAME(value, name) [value] = name,
+
+#define SPNPOOL_VERDICTS(X)                                                  \
+	X(SPNPOOL_VERDICT_KERBEROS_OK, "kerberos-ok")                         \
+	/* nobody answers for the SPN */                                      \
+	X(SPNPOOL_VERDICT_NTLM_FALLBACK, "ntlm-fallback")                     \
+	/* another account answers */                                         \
+	X(SPNPOOL_VERDICT_KERBEROS_FAILS, "kerberos-fails")                   \
+	/* several accounts answer */                                         \
+	X(SPNPOOL_VERDICT_DUPLICATE, "duplicate")                             \
+	/* AD DNS leads nowhere: a CNAME to a name without records, or a     \
+	 * CNAME loop */                                                      \
+	X(SPNPOOL_VERDICT_UNRESOLVABLE, "unresolvable")
+
 enum spnpool_verdict {
-	SPNPOOL_VERDICT_KERBEROS_OK = 0,
-	SPNPOOL_VERDICT_NTLM_FALLBACK,	/* nobody answers for the SPN */
-	SPNPOOL_VERDICT_KERBEROS_FAILS, /* another account answers */
-	SPNPOOL_VERDICT_DUPLICATE,	/* several accounts answer */
-	SPNPOOL_VERDICT_UNRESOLVABLE,	/* AD DNS leads nowhere: a CNAME
-					   to a name without records, or a
-					   CNAME loop */
+	SPNPOOL_VERDICTS(SPNPOOL_ENUM_VALUE) SPNPOOL_VERDICT_COUNT
 };
 
-/** "kerberos-ok", "ntlm-fallback", "kerberos-fails", "duplicate",
- * "unresolvable". */
+/** The verdict's public name ("kerberos-ok", ...); "unknown" if none. */
 SPNPOOL_PUBLIC const char *spnpool_verdict_name(enum spnpool_verdict v);
 
-/** Exit code of a verdict: 0, 10, 11, 12, 13 (errors keep 1-7). */
-SPNPOOL_PUBLIC int spnpool_verdict_exit_code(enum spnpool_verdict v);
+/*
+ * Why check reached its verdict: the facts behind it, one value each.
+ * The words are the presentation layer's (samba_spnpool.render).
+ */
+#define SPNPOOL_CHECK_REASONS(X)                                             \
+	/* only the expected account answers */                             \
+	X(SPNPOOL_REASON_ONLY_EXPECTED, "only-expected")                      \
+	/* one other account answers */                                      \
+	X(SPNPOOL_REASON_OTHER_ANSWERS, "other-answers")                      \
+	/* no holder, no HOST/ alias, no computer of that cn */              \
+	X(SPNPOOL_REASON_NOBODY, "nobody")                                    \
+	/* several explicit holders */                                       \
+	X(SPNPOOL_REASON_SEVERAL_HOLDERS, "several-holders")                  \
+	/* no explicit holder; the KDC's fallback finds several */            \
+	X(SPNPOOL_REASON_SEVERAL_FALLBACK, "several-fallback")                \
+	/* a CNAME to a name without records in its AD zone */               \
+	X(SPNPOOL_REASON_CNAME_DANGLING, "cname-dangling")                    \
+	/* a CNAME loop, or a chain too long */                              \
+	X(SPNPOOL_REASON_CNAME_LOOP, "cname-loop")
+
+enum spnpool_check_reason {
+	SPNPOOL_CHECK_REASONS(SPNPOOL_ENUM_VALUE) SPNPOOL_CHECK_REASON_COUNT
+};
+
+SPNPOOL_PUBLIC const char *
+spnpool_check_reason_name(enum spnpool_check_reason r);
+
+/* What AD DNS says of the last name check looked up. */
+#define SPNPOOL_DNS_STATES(X)                                                \
+	/* no AD-integrated zone covers the name */                          \
+	X(SPNPOOL_DNS_UNKNOWN, "unknown")                                     \
+	/* a zone covers it but holds no record: clients using AD DNS       \
+	 * cannot resolve it */                                              \
+	X(SPNPOOL_DNS_MISSING, "missing")                                     \
+	/* A/AAAA records */                                                 \
+	X(SPNPOOL_DNS_ADDRESS, "address")                                     \
+	/* still a CNAME: a chain too long, or a loop */                      \
+	X(SPNPOOL_DNS_CNAME, "cname")
+
+enum spnpool_dns_state {
+	SPNPOOL_DNS_STATES(SPNPOOL_ENUM_VALUE) SPNPOOL_DNS_STATE_COUNT
+};
+
+SPNPOOL_PUBLIC const char *spnpool_dns_state_name(enum spnpool_dns_state s);
+
+/*
+ * A fix as a structured action: what to run (or do), with its arguments
+ * as separate fields.  Nothing here is quoted or joined into a command
+ * line: samba_spnpool.render does that (shlex for samba-tool and setspn,
+ * IIS quoting for appcmd and adsutil), the same for check, audit and
+ * plan.  A field the action does not use is NULL or 0; a NULL account,
+ * site or site id where the action needs one is a placeholder the admin
+ * fills in (the renderer writes ACCOUNT, SITE, SITE-ID).
+ */
+#define SPNPOOL_ACTION_KINDS(X)                                              \
+	/* samba-tool spn http-pool add account host [--port] [--server]    \
+	 * [--move] */                                                       \
+	X(SPNPOOL_ACTION_ADD, "add")                                          \
+	/* samba-tool spn http-pool remove account host [--port] */           \
+	X(SPNPOOL_ACTION_REMOVE, "remove")                                    \
+	/* setspn -S spn domain\account */                                   \
+	X(SPNPOOL_ACTION_SETSPN_ADD, "setspn-add")                            \
+	/* setspn -D spn domain\account */                                   \
+	X(SPNPOOL_ACTION_SETSPN_DELETE, "setspn-delete")                      \
+	/* samba-tool dns query DC domain host ALL; the chain ends at       \
+	 * target, which needs an A/AAAA record */                           \
+	X(SPNPOOL_ACTION_DNS_QUERY, "dns-query")                              \
+	/* advice: delete the stale computer or HOST/ value among the       \
+	 * answerers */                                                      \
+	X(SPNPOOL_ACTION_DELETE_STALE, "delete-stale")                        \
+	/* advice: IIS 7+ kernel-mode authentication with the machine       \
+	 * account (useAppPoolCredentials=false) */                          \
+	X(SPNPOOL_ACTION_MACHINE_KERNEL_MODE, "machine-kernel-mode")          \
+	/* appcmd: useAppPoolCredentials true for site/app_path */            \
+	X(SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS, "iis-app-pool-credentials") \
+	/* appcmd: useKernelMode true, useAppPoolCredentials false */         \
+	X(SPNPOOL_ACTION_IIS_KERNEL_MODE, "iis-kernel-mode")                  \
+	/* appcmd: remove Negotiate from the providers of site/app_path */    \
+	X(SPNPOOL_ACTION_IIS_NTLM_ONLY, "iis-ntlm-only")                      \
+	/* adsutil.vbs (IIS 6): NTLM only for site_id/app_path */             \
+	X(SPNPOOL_ACTION_IIS6_NTLM_ONLY, "iis6-ntlm-only")                    \
+	/* appcmd: pool runs as domain\account */                            \
+	X(SPNPOOL_ACTION_IIS_POOL_IDENTITY, "iis-pool-identity")              \
+	/* samba-tool user setpassword account --random-password, then AES   \
+	 * only (or a gMSA) */                                               \
+	X(SPNPOOL_ACTION_RANDOM_PASSWORD, "random-password")
+
+enum spnpool_action_kind {
+	SPNPOOL_ACTION_KINDS(SPNPOOL_ENUM_VALUE) SPNPOOL_ACTION_KIND_COUNT
+};
+
+SPNPOOL_PUBLIC const char *
+spnpool_action_kind_name(enum spnpool_action_kind kind);
+
+struct spnpool_action {
+	enum spnpool_action_kind kind;
+	const char *account;	/* sAMAccountName; NULL: a placeholder */
+	const char *domain;	/* NetBIOS (else DNS) domain: setspn, pool identity */
+	const char *host;	/* add, remove, dns-query */
+	uint16_t port;	/* add, remove; 0: none */
+	const char *server;	/* add: --server (built-in identities) */
+	const char *spn;	/* setspn-add, setspn-delete */
+	const char *target;	/* dns-query: the name without records */
+	const char *site;	/* IIS site; NULL: a placeholder */
+	const char *site_id;	/* IIS site id (adsutil); NULL: a placeholder */
+	const char *app_path; /* IIS application path; NULL or "/": the root */
+	const char *pool;	/* iis-pool-identity: the application pool */
+	bool move;	/* add: --move */
+};
 
 /** Which name a client puts into the SPN. */
 enum spnpool_client_model {
@@ -753,12 +873,7 @@ struct spnpool_check_result {
 	uint16_t port;		     /* 0: default */
 	char **cname_chain;	     /* names followed in AD DNS */
 	size_t num_cnames;
-	/* what AD DNS says of the last name: "address" (A/AAAA records),
-	 * "cname" (a chain too long or a loop), "missing" (an AD zone
-	 * covers the name but holds no record: clients using AD DNS
-	 * cannot resolve it),
-	 * "unknown" (no AD-integrated zone covers it) */
-	const char *dns;
+	enum spnpool_dns_state dns; /* what AD DNS says of the last name */
 	char *spn;		     /* what the browser requests */
 	struct spnpool_account *pool; /* the account the pool runs as */
 	struct spnpool_account *expected; /* who must answer (pool, or
@@ -766,8 +881,14 @@ struct spnpool_check_result {
 	struct spnpool_answerer *answerers;
 	size_t num_answerers;
 	enum spnpool_verdict verdict;
-	char *reason; /* one sentence */
-	char **fixes; /* commands: ours, setspn, IIS */
+	enum spnpool_check_reason reason; /* the facts behind the verdict */
+	/* the domain setspn's fixes name accounts in (NetBIOS, else DNS) */
+	const char *domain;
+	/* the name the client asks for (after CNAMEs, with the domain) */
+	const char *name;
+	bool kernel_mode; /* the request's: IIS kernel mode */
+	/* the fixes, in the order to consider them */
+	struct spnpool_action *fixes;
 	size_t num_fixes;
 	enum spnpool_client_model client; /* the model this result assumes */
 	const char *kdc; /* the KDC rules modelled: "samba" */
@@ -796,17 +917,23 @@ SPNPOOL_PUBLIC int spnpool_op_check(TALLOC_CTX *mem_ctx,
 /* audit: every broken HTTP registration                               */
 /* ------------------------------------------------------------------ */
 
+#define SPNPOOL_FINDING_KINDS(X)                                             \
+	/* one SPN on several accounts */                                    \
+	X(SPNPOOL_FINDING_DUPLICATE, "duplicate")                             \
+	/* http/X elsewhere than host/X */                                   \
+	X(SPNPOOL_FINDING_SHADOWS_HOST, "shadows-host")                       \
+	/* only one of NetBIOS/FQDN forms */                                 \
+	X(SPNPOOL_FINDING_MISSING_FORM, "missing-form")                       \
+	/* HTTP SPNs on a disabled account */                                \
+	X(SPNPOOL_FINDING_DISABLED, "disabled")                               \
+	/* HTTP SPNs on an account whose tickets are cheap to crack */       \
+	X(SPNPOOL_FINDING_KERBEROASTABLE, "kerberoastable")
+
 enum spnpool_finding_kind {
-	SPNPOOL_FINDING_DUPLICATE = 0, /* one SPN on several accounts */
-	SPNPOOL_FINDING_SHADOWS_HOST,  /* http/X elsewhere than host/X */
-	SPNPOOL_FINDING_MISSING_FORM,  /* only one of NetBIOS/FQDN forms */
-	SPNPOOL_FINDING_DISABLED,      /* HTTP SPNs on a disabled account */
-	SPNPOOL_FINDING_KERBEROASTABLE, /* HTTP SPNs on an account whose
-					   tickets are cheap to crack */
+	SPNPOOL_FINDING_KINDS(SPNPOOL_ENUM_VALUE) SPNPOOL_FINDING_KIND_COUNT
 };
 
-/** "duplicate", "shadows-host", "missing-form", "disabled",
- * "kerberoastable". */
+/** The finding kind's public name ("duplicate", ...). */
 SPNPOOL_PUBLIC const char *
 spnpool_finding_name(enum spnpool_finding_kind kind);
 
@@ -814,9 +941,16 @@ struct spnpool_finding {
 	enum spnpool_finding_kind kind;
 	char *spn;	 /* the SPN concerned (stored spelling) */
 	char **dns;	 /* accounts involved, the first is the subject */
+	char **sams;	 /* their sAMAccountNames (the DN if none) */
 	size_t num_dns;
-	char *detail;	 /* one sentence */
-	char *fix;	 /* the command that repairs it */
+	char *host;	 /* the SPN's host */
+	uint16_t port;	 /* the SPN's port; 0: none */
+	/* shadows-host: the host/ value; missing-form: the missing one */
+	char *other_spn;
+	unsigned password_days;	     /* kerberoastable: the password's age */
+	unsigned max_password_age_days; /* kerberoastable: the limit */
+	struct spnpool_action *fixes; /* how to repair it */
+	size_t num_fixes;
 };
 
 struct spnpool_audit_request {
@@ -977,24 +1111,69 @@ enum spnpool_change_action {
 	SPNPOOL_CHANGE_DELETE,
 };
 
+/* Why a plan wants a change (spnpool_change.why). */
+#define SPNPOOL_CHANGE_WHYS(X)                                               \
+	X(SPNPOOL_WHY_NONE, "none")                                           \
+	/* the value moves to why_account */                                 \
+	X(SPNPOOL_WHY_MOVED_TO, "moved-to")                                   \
+	/* why_account answers for why_name */                               \
+	X(SPNPOOL_WHY_ANSWERS_FOR, "answers-for")                             \
+	/* the value would take the name from the machine why_account */      \
+	X(SPNPOOL_WHY_MACHINE_NAME, "machine-name")
+
+enum spnpool_why {
+	SPNPOOL_CHANGE_WHYS(SPNPOOL_ENUM_VALUE) SPNPOOL_CHANGE_WHY_COUNT
+};
+
+SPNPOOL_PUBLIC const char *spnpool_why_name(enum spnpool_why w);
+
 /** One exact-value change of one account's servicePrincipalName. */
 struct spnpool_change {
 	enum spnpool_change_action action;
 	char *dn;
 	char *sam_account_name;
 	char *spn;
-	char *reason; /* why the plan wants it; may be NULL */
+	/* apply: the reviewer's text of why, carried into the result as
+	 * given; plan leaves it NULL (spnpool_plan.whys has the facts) */
+	char *reason;
 };
+
+/** Why a plan wants the change of the same index. */
+struct spnpool_change_why {
+	enum spnpool_why why;
+	const char *account; /* the account the why speaks of */
+	const char *name;    /* answers-for: the name */
+};
+
+#define SPNPOOL_RESOLUTION_KINDS(X)                                          \
+	/* one domain account (account) for every pool of the name */       \
+	X(SPNPOOL_RESOLUTION_SHARED_ACCOUNT, "shared-account")                \
+	/* a host name per pool */                                           \
+	X(SPNPOOL_RESOLUTION_DISTINCT_NAMES, "distinct-names")                \
+	/* IIS kernel mode with the machine account (one server only) */     \
+	X(SPNPOOL_RESOLUTION_KERNEL_MODE, "kernel-mode")                      \
+	/* Kerberos for pool (running as account), NTLM for the others */   \
+	X(SPNPOOL_RESOLUTION_NTLM_ONLY, "ntlm-only")
+
+enum spnpool_resolution_kind {
+	SPNPOOL_RESOLUTION_KINDS(SPNPOOL_ENUM_VALUE)
+		SPNPOOL_RESOLUTION_KIND_COUNT
+};
+
+SPNPOOL_PUBLIC const char *
+spnpool_resolution_kind_name(enum spnpool_resolution_kind kind);
 
 /** One way out of several pools behind one name, best first. */
 struct spnpool_resolution {
-	char *kind;	/* "shared-account", "distinct-names",
-			   "kernel-mode", "ntlm-only" */
-	char *summary;	/* what to do */
-	char *tradeoff; /* what it costs */
-	char **commands;
-	size_t num_commands;
-	bool chosen;	/* what the plan's changes implement */
+	enum spnpool_resolution_kind kind;
+	/* shared-account: the suggested account (svc-<label>); ntlm-only:
+	 * the account that keeps Kerberos */
+	const char *account;
+	const char *domain; /* shared-account: the account's domain */
+	const char *pool;   /* ntlm-only: the pool that keeps Kerberos */
+	struct spnpool_action *actions;
+	size_t num_actions;
+	bool chosen;  /* what the plan's changes implement */
 };
 
 /** A pool serving a name: where it runs and as whom. */
@@ -1014,19 +1193,36 @@ struct spnpool_plan_user {
 	bool use_app_pool_credentials;
 };
 
+#define SPNPOOL_PLAN_DECISIONS(X)                                            \
+	/* the account must hold http/<NetBIOS> and http/<FQDN> */           \
+	X(SPNPOOL_DECISION_REGISTER, "register")                              \
+	/* the machine account answers already, through HOST/ */            \
+	X(SPNPOOL_DECISION_NOTHING, "nothing")                                \
+	/* several accounts; resolved as the chosen resolution says */       \
+	X(SPNPOOL_DECISION_CONFLICT, "conflict")                              \
+	/* no Windows authentication with Negotiate */                       \
+	X(SPNPOOL_DECISION_SKIPPED, "skipped")
+
+enum spnpool_plan_decision {
+	SPNPOOL_PLAN_DECISIONS(SPNPOOL_ENUM_VALUE) SPNPOOL_PLAN_DECISION_COUNT
+};
+
+SPNPOOL_PUBLIC const char *
+spnpool_plan_decision_name(enum spnpool_plan_decision d);
+
 /** What the plan decided for one name browsers use. */
 struct spnpool_plan_name {
 	char *netbios; /* NULL when the first label is too long */
 	char *fqdn;
 	struct spnpool_plan_user *users;
 	size_t num_users;
-	/* "register", "nothing" (the computer answers already), "conflict"
-	 * (several accounts; resolved as the chosen resolution says),
-	 * "skipped" (no Windows authentication with Negotiate) */
-	char *decision;
+	enum spnpool_plan_decision decision;
 	char *account_dn; /* who must answer for the name, or NULL */
 	char *account_sam;
-	char *explanation;
+	/* conflict: how many accounts serve the name, and whether they are
+	 * all machine accounts (pools on several servers) */
+	size_t num_accounts;
+	bool farm_of_machines;
 	struct spnpool_resolution *resolutions;
 	size_t num_resolutions;
 	/* a conflict with no resolution chosen: nothing of this name is in
@@ -1036,16 +1232,47 @@ struct spnpool_plan_name {
 	 * domain controller"): its SPNs are not in the changes unless
 	 * planned with allow_privileged; NULL otherwise */
 	const char *privileged;
-	char **iis_commands; /* server-side settings the plan relies on */
-	size_t num_iis_commands;
+	/* server-side settings the plan relies on */
+	struct spnpool_action *iis_actions;
+	size_t num_iis_actions;
+};
+
+#define SPNPOOL_NOTE_KINDS(X)                                                \
+	/* site listens on port: browsers leave it out of the SPN unless    \
+	 * configured to include it (fqdn, port) */                          \
+	X(SPNPOOL_NOTE_PORT, "port")                                          \
+	/* pool runs as LocalService: anonymous, never Kerberos */           \
+	X(SPNPOOL_NOTE_LOCAL_SERVICE, "local-service")                        \
+	/* account is privileged (privileged says why): nothing planned      \
+	 * for fqdn */                                                       \
+	X(SPNPOOL_NOTE_PRIVILEGED, "privileged")                              \
+	/* fqdn: a conflict with no resolution chosen */                     \
+	X(SPNPOOL_NOTE_UNRESOLVED, "unresolved")
+
+enum spnpool_note_kind {
+	SPNPOOL_NOTE_KINDS(SPNPOOL_ENUM_VALUE) SPNPOOL_NOTE_KIND_COUNT
+};
+
+SPNPOOL_PUBLIC const char *spnpool_note_kind_name(enum spnpool_note_kind k);
+
+/** Something the plan's reviewer must know, kept once. */
+struct spnpool_plan_note {
+	enum spnpool_note_kind kind;
+	const char *site;
+	const char *pool;
+	const char *fqdn;
+	uint16_t port;
+	const char *account;
+	const char *privileged;
 };
 
 struct spnpool_plan {
 	struct spnpool_plan_name *names;
 	size_t num_names;
 	struct spnpool_change *changes; /* in the order apply runs them */
+	struct spnpool_change_why *whys; /* one per change */
 	size_t num_changes;
-	char **notes;
+	struct spnpool_plan_note *notes;
 	size_t num_notes;
 };
 

@@ -440,4 +440,30 @@ enum spnpool_status spnpool_web_config_new(
 	size_t num,
 	struct spnpool_web_config **_config);
 
+/* ---- result enums and actions: check.c, shared by audit.c and plan.c */
+
+/* The public name of enum value v from a table made with
+ * SPNPOOL_ENUM_NAME; "unknown" outside it. */
+#define SPNPOOL_NAME_OF(table, v)                                            \
+	(((unsigned)(v) < sizeof(table) / sizeof((table)[0]) &&               \
+	  (table)[(v)] != NULL)                                               \
+		 ? (table)[(v)]                                               \
+		 : "unknown")
+
+/* Two texts, either maybe NULL, are the same (bytes). */
+bool spnpool_text_equal(const char *a, const char *b);
+
+/* Append a copy of action (its strings copied onto the array) unless an
+ * equal one is there already.  LDB_SUCCESS or LDB_ERR_OPERATIONS_ERROR
+ * (out of memory). */
+int spnpool_action_append(TALLOC_CTX *mem_ctx,
+			  struct spnpool_action **actions,
+			  size_t *num,
+			  const struct spnpool_action *action);
+
+/* Remove the action equal to action, if any. */
+void spnpool_action_drop(struct spnpool_action *actions,
+			 size_t *num,
+			 const struct spnpool_action *action);
+
 #endif /* SPNPOOL_PRIVATE_H */

@@ -14,6 +14,7 @@ fixes work.
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -100,8 +101,9 @@ class CheckMatchesReality(ToolMixin, RealityBase):
 
         # check's own fix, as printed, makes Kerberos work
         fix = doc['fixes'][0]
-        self.assertEqual(fix, "samba-tool spn http-pool add 'pool-farm' "
-                              f"farm.{DNSNAME}")
+        self.assertEqual(fix, shlex.join(['samba-tool', 'spn', 'http-pool',
+                                          'add', 'pool-farm',
+                                          f'farm.{DNSNAME}']))
         self.ok('add', 'pool-farm', f'farm.{DNSNAME}')
         self.check(f'http://farm.{DNSNAME}/', 'pool-farm',
                    expect='kerberos-ok')
@@ -160,8 +162,9 @@ class CheckMatchesReality(ToolMixin, RealityBase):
 
         # check's fix removes the second holder; Samba refuses a plain
         # delete of a duplicated value, our remove still gets it done
-        self.assertIn("samba-tool spn http-pool remove '%s' "
-                      f"intranet.{DNSNAME}" % second.name, doc['fixes'])
+        self.assertIn(shlex.join(['samba-tool', 'spn', 'http-pool',
+                                  'remove', second.name,
+                                  f'intranet.{DNSNAME}']), doc['fixes'])
         self.ok('remove', second.name, f'intranet.{DNSNAME}')
         self.assertEqual(self.holders(f'http/intranet.{DNSNAME}'),
                          [first.name])
@@ -215,8 +218,9 @@ class CheckFollowsAdCname(ToolMixin, RealityBase):
 
         # the fix registers the target's name, and then the browser-like
         # client gets in through the alias
-        self.assertIn("samba-tool spn http-pool add 'pool-web01' "
-                      f"web01.{DNSNAME}", doc['fixes'])
+        self.assertIn(shlex.join(['samba-tool', 'spn', 'http-pool', 'add',
+                                  'pool-web01', f'web01.{DNSNAME}']),
+                      doc['fixes'])
         self.ok('add', 'pool-web01', f'web01.{DNSNAME}')
         self.check(f'http://www.{DNSNAME}/', 'pool-web01',
                    expect='kerberos-ok')

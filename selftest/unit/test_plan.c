@@ -102,7 +102,7 @@ static void test_domain_pool_on_the_computer_name_registers_both(void **state)
 	assert_int_equal(p->num_names, 1);
 	assert_string_equal(p->names[0].netbios, "WEB01");
 	assert_string_equal(p->names[0].fqdn, "web01.example.test");
-	assert_string_equal(p->names[0].decision, "register");
+	assert_string_equal(spnpool_plan_decision_name(p->names[0].decision), "register");
 	assert_string_equal(p->names[0].account_dn, DN("svc-a"));
 	assert_int_equal(p->num_changes, 2);
 	assert_change(&p->changes[0], SPNPOOL_CHANGE_ADD, DN("svc-a"),
@@ -124,7 +124,7 @@ static void test_kernel_mode_on_the_computer_name_needs_nothing(void **state)
 	b[0].kernel_mode = true;
 	p = plan(f, b, 2, web01_only, 1);
 	assert_int_equal(p->num_names, 1);
-	assert_string_equal(p->names[0].decision, "nothing");
+	assert_string_equal(spnpool_plan_decision_name(p->names[0].decision), "nothing");
 	assert_string_equal(p->names[0].account_sam, "WEB01$");
 	assert_int_equal(p->num_changes, 0);
 }
@@ -139,7 +139,7 @@ static void test_farm_name_already_held_is_a_no_op(void **state)
 	struct spnpool_plan *p = plan(f, b, 1, servers, 2);
 
 	assert_int_equal(p->num_names, 1);
-	assert_string_equal(p->names[0].decision, "register");
+	assert_string_equal(spnpool_plan_decision_name(p->names[0].decision), "register");
 	assert_int_equal(p->names[0].num_users, 2);
 	assert_int_equal(p->num_changes, 0);
 }
@@ -182,13 +182,13 @@ static void test_two_pools_on_one_name_are_a_ranked_conflict(void **state)
 	size_t i;
 
 	assert_int_equal(p->num_names, 1);
-	assert_string_equal(n->decision, "conflict");
+	assert_string_equal(spnpool_plan_decision_name(n->decision), "conflict");
 	assert_false(n->unresolved);
 	assert_int_equal(n->num_resolutions, 4);
-	assert_string_equal(n->resolutions[0].kind, "shared-account");
-	assert_string_equal(n->resolutions[1].kind, "distinct-names");
-	assert_string_equal(n->resolutions[2].kind, "kernel-mode");
-	assert_string_equal(n->resolutions[3].kind, "ntlm-only");
+	assert_string_equal(spnpool_resolution_kind_name(n->resolutions[0].kind), "shared-account");
+	assert_string_equal(spnpool_resolution_kind_name(n->resolutions[1].kind), "distinct-names");
+	assert_string_equal(spnpool_resolution_kind_name(n->resolutions[2].kind), "kernel-mode");
+	assert_string_equal(spnpool_resolution_kind_name(n->resolutions[3].kind), "ntlm-only");
 	assert_true(n->resolutions[3].chosen);
 	assert_false(n->resolutions[0].chosen);
 	/* the root application's pool keeps Kerberos */
@@ -196,29 +196,37 @@ static void test_two_pools_on_one_name_are_a_ranked_conflict(void **state)
 	assert_int_equal(p->num_changes, 2);
 	assert_change(&p->changes[0], SPNPOOL_CHANGE_ADD, DN("svc-a"),
 		      "http/SHOP");
-	for (i = 0; i < n->num_iis_commands; i++) {
-		ntlm_cmd |= strstr(n->iis_commands[i], "\"Shop/api\"") != NULL &&
-			    strstr(n->iis_commands[i], "Negotiate") != NULL;
+	for (i = 0; i < n->num_iis_actions; i++) {
+		ntlm_cmd |= n->iis_actions[i].kind ==
+				    SPNPOOL_ACTION_IIS_NTLM_ONLY &&
+			    strcmp(n->iis_actions[i].site, "Shop") == 0 &&
+			    strcmp(n->iis_actions[i].app_path, "/api") == 0;
 	}
 	assert_true(ntlm_cmd);
-	for (i = 0; i < n->resolutions[3].num_commands; i++) {
-		if (strstr(n->resolutions[3].commands[i], "adsutil") != NULL) {
-			assert_non_null(strstr(n->resolutions[3].commands[i],
-					       "w3svc/3/root/api/"
-					       "NTAuthenticationProviders"));
+	for (i = 0; i < n->resolutions[3].num_actions; i++) {
+		const struct spnpool_action *a = &n->resolutions[3].actions[i];
+
+		if (a->kind == SPNPOOL_ACTION_IIS6_NTLM_ONLY) {
+			assert_string_equal(a->site_id, "3");
+			assert_string_equal(a->app_path, "/api");
 		}
 	}
 	/* suggested names are valid host names */
-	for (i = 0; i < n->resolutions[1].num_commands; i++) {
-		distinct_cmd |= strstr(n->resolutions[1].commands[i],
-				       "'svc-c' shop-api-shop.example.test") !=
-				NULL;
+	for (i = 0; i < n->resolutions[1].num_actions; i++) {
+		const struct spnpool_action *a = &n->resolutions[1].actions[i];
+
+		distinct_cmd |= a->kind == SPNPOOL_ACTION_ADD &&
+				strcmp(a->account, "svc-c") == 0 &&
+				strcmp(a->host,
+				       "shop-api-shop.example.test") == 0;
 	}
 	assert_true(distinct_cmd);
-	assert_non_null(strstr(n->resolutions[0].summary, "EXAMPLE\\svc-shop"));
+	assert_string_equal(n->resolutions[0].domain, "EXAMPLE");
+	assert_string_equal(n->resolutions[0].account, "svc-shop");
 	/* the port is noted, not registered */
 	assert_int_equal(p->num_notes, 1);
-	assert_non_null(strstr(p->notes[0], "--port 8080"));
+	assert_int_equal(p->notes[0].kind, SPNPOOL_NOTE_PORT);
+	assert_int_equal(p->notes[0].port, 8080);
 }
 
 static void test_builtin_identities_on_a_farm_name_conflict(void **state)
@@ -232,16 +240,17 @@ static void test_builtin_identities_on_a_farm_name_conflict(void **state)
 	const struct spnpool_plan_name *n = &p->names[0];
 	size_t i;
 
-	assert_string_equal(n->decision, "conflict");
+	assert_string_equal(spnpool_plan_decision_name(n->decision), "conflict");
 	assert_true(n->unresolved);
-	assert_string_equal(n->resolutions[0].kind, "shared-account");
+	assert_string_equal(spnpool_resolution_kind_name(n->resolutions[0].kind), "shared-account");
 	for (i = 0; i < n->num_resolutions; i++) {
 		assert_false(n->resolutions[i].chosen);
-		assert_string_not_equal(n->resolutions[i].kind, "kernel-mode");
+		assert_int_not_equal(n->resolutions[i].kind,
+				     SPNPOOL_RESOLUTION_KERNEL_MODE);
 	}
 	assert_int_equal(p->num_changes, 0);
 	assert_int_equal(p->num_notes, 1);
-	assert_non_null(strstr(p->notes[0], "no resolution chosen"));
+	assert_int_equal(p->notes[0].kind, SPNPOOL_NOTE_UNRESOLVED);
 }
 
 static void test_kernel_mode_domain_pool_needs_app_pool_credentials(
@@ -255,11 +264,11 @@ static void test_kernel_mode_domain_pool_needs_app_pool_credentials(
 
 	b[0].kernel_mode = true;
 	p = plan(f, b, 1, web01_only, 1);
-	assert_string_equal(p->names[0].decision, "register");
+	assert_string_equal(spnpool_plan_decision_name(p->names[0].decision), "register");
 	assert_string_equal(p->names[0].account_dn, DN("svc-a"));
-	assert_int_equal(p->names[0].num_iis_commands, 1);
-	assert_non_null(strstr(p->names[0].iis_commands[0],
-			       "useAppPoolCredentials:\"True\""));
+	assert_int_equal(p->names[0].num_iis_actions, 1);
+	assert_int_equal(p->names[0].iis_actions[0].kind,
+			 SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS);
 	assert_int_equal(p->num_changes, 2);
 }
 
@@ -272,7 +281,7 @@ static void test_apppoolidentity_on_the_computer_name_needs_nothing(
 	};
 	struct spnpool_plan *p = plan(f, b, 1, web01_only, 1);
 
-	assert_string_equal(p->names[0].decision, "nothing");
+	assert_string_equal(spnpool_plan_decision_name(p->names[0].decision), "nothing");
 	assert_int_equal(p->num_changes, 0);
 }
 
@@ -291,12 +300,12 @@ static void test_pools_without_kerberos_are_skipped(void **state)
 	b[2].negotiate = false;
 	p = plan(f, b, 3, web01_only, 1);
 	assert_int_equal(p->num_names, 3);
-	assert_string_equal(p->names[0].decision, "skipped");
-	assert_string_equal(p->names[1].decision, "skipped");
-	assert_string_equal(p->names[2].decision, "skipped");
+	assert_string_equal(spnpool_plan_decision_name(p->names[0].decision), "skipped");
+	assert_string_equal(spnpool_plan_decision_name(p->names[1].decision), "skipped");
+	assert_string_equal(spnpool_plan_decision_name(p->names[2].decision), "skipped");
 	assert_int_equal(p->num_changes, 0);
 	assert_int_equal(p->num_notes, 1);
-	assert_non_null(strstr(p->notes[0], "LocalService"));
+	assert_int_equal(p->notes[0].kind, SPNPOOL_NOTE_LOCAL_SERVICE);
 }
 
 static void test_bad_plans_are_refused(void **state)
