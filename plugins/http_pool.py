@@ -595,7 +595,7 @@ class _OpCommand(_HttpPoolCommand):
             samdb, local, peers, dcs = self.write_target(samdb, H,
                                                          accept_partial)
             result = self.call(fn, samdb, identity, list(hosts),
-                               server=server, local=local, peers=peers,
+                               server=server, peers=peers,
                                **kwargs)
         except _Failure as failure:
             if dcs and failure.result is not None:
@@ -743,8 +743,7 @@ duplicate and breaks Kerberos for that name.
                                  "(exactly one)")
             samdb = self.open_samdb(H, sambaopts, credopts)
             result = self.call(samba_spnpool.list, samdb,
-                               identity=identity, host=host, server=server,
-                               local=samba_spnpool.is_local(samdb))
+                               identity=identity, host=host, server=server)
         except _Failure as failure:
             return self.fail(failure, output_json, text)
         return self.finish(result, output_json, text)
@@ -897,7 +896,7 @@ the server, 7 authentication failed."""
                 return self.call(samba_spnpool.check, db, target,
                                  identity, server=server,
                                  kernel_mode=kernel_mode,
-                                 include_port=include_port, local=local,
+                                 include_port=include_port,
                                  client=client_model)
 
             result = check(samdb, samba_spnpool.is_local(samdb))
@@ -1168,7 +1167,6 @@ server, 7 authentication failed."""
                 result = self.call(samba_spnpool.audit, samdb,
                                    all_classes=all_classes, page_size=size,
                                    progress=progress,
-                                   local=samba_spnpool.is_local(samdb),
                                    max_password_age=max_age)
             finally:
                 if progress is not None:
@@ -1668,7 +1666,6 @@ class _PlanCommand(_HttpPoolCommand):
         samdb = self.open_samdb(H, sambaopts, credopts)
         plan = self.call(samba_spnpool.plan, samdb, kind, data,
                          servers=list(servers or []), filename=path,
-                         local=samba_spnpool.is_local(samdb),
                          allow_privileged=allow_privileged)
         plan["config_file"] = path
         plan["digest"] = changes_digest(plan["changes"])
@@ -2113,7 +2110,7 @@ privileged account."""
             state["dcs"] = dcs
             result = self.call(samba_spnpool.apply, samdb, changes,
                                journal=journal_path, dry_run=dry_run,
-                               local=local, peers=peers, names=names,
+                               peers=peers, names=names,
                                allow_privileged=allow_privileged)
         except _Failure as failure:
             if failure.result is not None and state["dcs"]:
@@ -2272,7 +2269,7 @@ the server, 7 authentication failed."""
             samdb, local, peers, dcs = self.write_target(samdb, H,
                                                          accept_partial)
             result = self.call(samba_spnpool.undo, samdb, journal,
-                               dry_run=dry_run, local=local, peers=peers,
+                               dry_run=dry_run, peers=peers,
                                allow_privileged=allow_privileged)
         except _Failure as failure:
             if dcs and failure.result is not None:
