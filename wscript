@@ -139,6 +139,7 @@ LIB_SOURCES = [
     'source/journal.c',
     'source/apply.c',
     'source/dcdiff.c',
+    'source/ranged.c',
 ]
 
 UNIT_TESTS = [

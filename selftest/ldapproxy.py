@@ -375,7 +375,8 @@ class _Connection:
             self.pending[msg.msgid] = {
                 'base': f[0][1].decode('utf-8', 'replace'),
                 'scope': parse_int(f[1][1]), 'attrs': attrs}
-            self.proxy.log('search', self.pending[msg.msgid]['base'])
+            self.proxy.log('search', [self.pending[msg.msgid]['base'],
+                                      attrs])
             refused = self.search_referral(msg)
             if refused is not None:
                 self.client.sendall(refused)

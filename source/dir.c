@@ -33,6 +33,10 @@ struct paged_state {
 	TALLOC_CTX *cookie_ctx;
 	char *cookie;
 	int cookie_len;
+	/* entries holding ranged SPNs: completed once the page is read
+	 * (no second search may run inside this one's callback) */
+	struct ldb_message **deferred;
+	unsigned num_deferred;
 };
 
 static void take_cookie(struct paged_state *st, struct ldb_control **controls)
@@ -61,6 +65,38 @@ static void take_cookie(struct paged_state *st, struct ldb_control **controls)
 	}
 }
 
+static int defer_entry(struct paged_state *st, struct ldb_message *msg)
+{
+	struct ldb_message **grown = talloc_realloc(
+		st->cookie_ctx, st->deferred, struct ldb_message *,
+		st->num_deferred + 1);
+
+	if (grown == NULL) {
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	st->deferred = grown;
+	grown[st->num_deferred++] = talloc_steal(grown, msg);
+	return LDB_SUCCESS;
+}
+
+/* The deferred entries of a page: their ranges read, then passed on. */
+static int flush_deferred(struct spnpool_dir *dir, struct paged_state *st)
+{
+	unsigned i;
+	int ret = LDB_SUCCESS;
+
+	for (i = 0; i < st->num_deferred && ret == LDB_SUCCESS; i++) {
+		ret = spnpool_ranged_complete(dir->ldb, st->deferred[i],
+					      "servicePrincipalName");
+		if (ret == LDB_SUCCESS) {
+			ret = st->fn(st->deferred[i], st->private_data);
+		}
+	}
+	TALLOC_FREE(st->deferred);
+	st->num_deferred = 0;
+	return ret;
+}
+
 static int paged_callback(struct ldb_request *req, struct ldb_reply *ares)
 {
 	struct paged_state *st = talloc_get_type_abort(req->context,
@@ -77,7 +113,11 @@ static int paged_callback(struct ldb_request *req, struct ldb_reply *ares)
 	}
 	switch (ares->type) {
 	case LDB_REPLY_ENTRY:
-		if (st->fn_ret == LDB_SUCCESS) {
+		if (st->fn_ret == LDB_SUCCESS &&
+		    spnpool_ranged_pending(ares->message,
+					   "servicePrincipalName")) {
+			st->fn_ret = defer_entry(st, ares->message);
+		} else if (st->fn_ret == LDB_SUCCESS) {
 			st->fn_ret = st->fn(ares->message, st->private_data);
 		}
 		break;
@@ -161,6 +201,9 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 		if (ret == LDB_SUCCESS) {
 			ret = st->fn_ret;
 		}
+		if (ret == LDB_SUCCESS) {
+			ret = flush_deferred(dir, st);
+		}
 	} while (ret == LDB_SUCCESS && st->cookie_len > 0);
 done:
 	talloc_free(tmp_ctx);
@@ -187,6 +230,12 @@ static int read_object(TALLOC_CTX *mem_ctx,
 		return ret;
 	}
 	if (res->count == 1) {
+		ret = spnpool_ranged_complete(dir->ldb, res->msgs[0],
+					      "servicePrincipalName");
+		if (ret != LDB_SUCCESS) {
+			talloc_free(res);
+			return ret;
+		}
 		*_msg = talloc_steal(mem_ctx, res->msgs[0]);
 	}
 	talloc_free(res);
@@ -616,6 +665,11 @@ static int find_one(TALLOC_CTX *mem_ctx,
 				       ldb_dn_get_linearized(res->msgs[1]->dn));
 		/* like "not found": the identity names no single account */
 		return LDB_ERR_NO_SUCH_OBJECT;
+	}
+	ret = spnpool_ranged_complete_all(dir->ldb, res->msgs, res->count,
+					  "servicePrincipalName");
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
 	*_msg = (res->count == 1) ? res->msgs[0] : NULL;
 	return LDB_SUCCESS;

@@ -100,6 +100,30 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 		       spnpool_entry_fn fn,
 		       void *private_data);
 
+/* ---- ranged values (source/ranged.c) ---- */
+
+/* Parse the ";range=LO-HI" or ";range=LO-*" option of an attribute name
+ * returned by a DC ([MS-ADTS] 3.1.1.3.1.3.3); *_last is true for "*". */
+bool spnpool_ranged_parse(const char *name, unsigned *_lo, unsigned *_hi,
+			  bool *_last);
+
+/* True if msg holds attr as "attr;range=...". */
+bool spnpool_ranged_pending(const struct ldb_message *msg, const char *attr);
+
+/* Replace a ranged attr of msg by one element named attr with every value,
+ * fetching the rest with base searches of "attr;range=N-*" until the DC
+ * answers with a range ending in "*".  A msg without a ranged attr is
+ * left alone.  The values are allocated on msg. */
+int spnpool_ranged_complete(struct ldb_context *ldb,
+			    struct ldb_message *msg,
+			    const char *attr);
+
+/* spnpool_ranged_complete() for each of count messages. */
+int spnpool_ranged_complete_all(struct ldb_context *ldb,
+				struct ldb_message **msgs,
+				unsigned count,
+				const char *attr);
+
 /* spnpool_dir_open() without the rootDSE: for backends that have none
  * (the tdb:// fixtures of the unit tests). */
 int spnpool_dir_init(TALLOC_CTX *mem_ctx,
