@@ -140,6 +140,7 @@ LIB_SOURCES = [
     'source/apply.c',
     'source/dcdiff.c',
     'source/ranged.c',
+    'source/winerr.c',
 ]
 
 UNIT_TESTS = [
@@ -155,7 +156,7 @@ UNIT_TESTS = [
     'test_poolsfile',
 ]
 
-UNIT_TESTS += ['test_plan', 'test_apply', 'test_dcdiff']
+UNIT_TESTS += ['test_plan', 'test_apply', 'test_dcdiff', 'test_winerr']
 
 # Suites that need the AD-shaped tdb:// fixture.
 FIXTURE_TESTS = ['test_ops', 'test_check', 'test_audit', 'test_plan',

@@ -420,6 +420,11 @@ static int holders_named(TALLOC_CTX *mem_ctx, struct audit *a,
 		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 			continue;
 		}
+		if (ret == LDB_ERR_REFERRAL &&
+		    spnpool_winerr_scan_referral(a->dir, ret, nc) ==
+			    LDB_SUCCESS) {
+			continue;
+		}
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}

@@ -90,6 +90,12 @@ static int find_zones(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 			continue;
 		}
+		if (ret == LDB_ERR_REFERRAL &&
+		    spnpool_winerr_scan_referral(
+			    dir, ret, ldb_dn_get_linearized(base)) ==
+			    LDB_SUCCESS) {
+			continue;
+		}
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}

@@ -205,6 +205,8 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 			ret = flush_deferred(dir, st);
 		}
 	} while (ret == LDB_SUCCESS && st->cookie_len > 0);
+	ret = spnpool_winerr_scan_referral(dir, ret,
+					   ldb_dn_get_linearized(base));
 done:
 	talloc_free(tmp_ctx);
 	return ret;
@@ -839,6 +841,10 @@ int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
 			goto done;
 		}
 		ret = read_object(tmp_ctx, dir, dn, account_attrs, &msg);
+		if (ret == LDB_ERR_REFERRAL) {
+			ret = spnpool_winerr_foreign_identity(dir, identity,
+							      id->name);
+		}
 		break;
 	}
 	case SPNPOOL_IDENTITY_UPN:
@@ -1525,6 +1531,9 @@ int spnpool_dir_modify(struct spnpool_dir *dir,
 		}
 	}
 	ret = ldb_modify(dir->ldb, msg);
+	if (ret != LDB_SUCCESS) {
+		ret = spnpool_winerr_explain_write(dir, ret, dn, add, num_add);
+	}
 done:
 	talloc_free(tmp_ctx);
 	return ret;

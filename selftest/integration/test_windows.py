@@ -9,7 +9,9 @@ import json
 import os
 import sys
 
-from common import (DCTestCase, DNSNAME, EXIT_OK)
+from common import (DCTestCase, DNSNAME, DOMAIN_DN, EXIT_ACCESS,
+                    EXIT_CONFLICT, EXIT_CONNECTION, EXIT_NO_IDENTITY,
+                    EXIT_OK)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -129,5 +131,89 @@ class RangedValueTests(ProxiedTestCase):
         self.assertEqual(self.ranged_reads(), [])
 
 
+class WindowsErrorTests(ProxiedTestCase):
+    """Windows' answers to writes and scans, and what the commands make
+    of them."""
+
+    def test_spn_not_unique_in_forest_is_a_conflict(self):
+        # [MS-ADTS] 3.1.1.5.1.3: a Windows Server 2012 R2+ DC refuses an
+        # SPN held anywhere in the forest (here: "in another domain",
+        # which this DC's naming contexts do not show).
+        svc = self.user(spns=['http/keep'])
+        host = self.unique('forest')
+        self.dc.proxy.configure(spn_not_unique=['http/%s' % host])
+        doc = self.tool_json('add', svc.name, host, expect=EXIT_CONFLICT)
+        message = doc['error']['message']
+        self.assertIn('000021C7', message)
+        self.assertIn('another domain of the forest', message)
+        self.assertIn('global catalog', message)
+        self.assertEqual(self.spns_of(svc.dn), ['http/keep'])
+
+    def test_a_full_account_says_how_many_values_it_holds(self):
+        # Past about 1,200 non-linked values a Windows DC answers LDAP 11
+        # with 00002024; the proxy does so past 6 SPNs.
+        spns = ['http/full%d' % i for i in range(5)]
+        svc = self.user(spns=spns)
+        self.dc.proxy.configure(value_limit=6)
+        doc = self.tool_json('add', svc.name, self.unique('over'),
+                             expect=EXIT_CONFLICT)
+        message = doc['error']['message']
+        self.assertIn('the account holds too many values', message)
+        self.assertIn('it holds 5 servicePrincipalName values', message)
+        self.assertIn('00002024', message)
+        self.assertEqual(self.spns_of(svc.dn), sorted(spns))
+
+    def test_insufficient_access_is_explained(self):
+        svc = self.user()
+        self.dc.proxy.configure(deny_write=[svc.dn])
+        doc = self.tool_json('add', svc.name, self.unique('deny'),
+                             expect=EXIT_ACCESS)
+        message = doc['error']['message']
+        self.assertIn('00002098', message)
+        self.assertIn('lacks the right', message)
+
+    def test_write_referral_names_the_writable_dc(self):
+        # A read-only DC refers every write to a writable one.
+        svc = self.user()
+        rwdc = 'rwdc.' + DNSNAME
+        self.dc.proxy.configure(write_referral=rwdc)
+        doc = self.tool_json('add', svc.name, self.unique('ro'),
+                             expect=EXIT_CONNECTION)
+        message = doc['error']['message']
+        self.assertIn('refers them to %s' % rwdc, message)
+        self.assertIn('-H ldap://%s' % rwdc, message)
+        self.assertEqual(self.spns_of(svc.dn), [])
+
+    def extra_nc(self):
+        nc = 'DC=child,' + DOMAIN_DN
+        host = 'dc1.child.' + DNSNAME
+        self.dc.proxy.configure(extra_nc=[nc, host])
+        return nc, host
+
+    def test_a_referring_naming_context_is_a_warning_in_scans(self):
+        svc = self.user(spns=['http/scan1', 'http/scan1.' + DNSNAME])
+        nc, host = self.extra_nc()
+        warning = 'the naming context %s is not on this DC' % nc
+        rc, out, err = self.tool('audit')
+        self.assertIn(rc, (EXIT_OK, EXIT_FINDINGS), err)
+        self.assertIn('audit:', out)
+        self.assertEqual(err.count(warning), 1, err)
+        self.assertIn(host, err)
+        doc = self.tool_json('list', '--host', 'scan1')
+        self.assertEqual(sorted(e['spn'] for e in doc['entries']
+                                if e['via'] == 'explicit'),
+                         ['http/scan1', 'http/scan1.' + DNSNAME])
+        rc, out, err = self.tool('check', 'http://scan1.%s/' % DNSNAME,
+                                 '--identity', svc.name)
+        self.assertEqual(rc, EXIT_OK, out + err)
+        self.assertIn(warning, err)
+
+    def test_identity_in_another_domain_names_that_domain(self):
+        nc, host = self.extra_nc()
+        rc, out, err = self.tool('add', 'CN=svc,CN=Users,' + nc, 'x1')
+        self.assertEqual(rc, EXIT_NO_IDENTITY, out + err)
+        self.assertOneLineError(err, 'in the domain child.' + DNSNAME,
+                                '-H ldap://' + host)
+
+
 del DCTestCase  # keep unittest discovery from running the abstract base
-EXIT_OK  # imported for the suites' shared vocabulary
