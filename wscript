@@ -141,6 +141,7 @@ LIB_SOURCES = [
     'source/dcdiff.c',
     'source/ranged.c',
     'source/winerr.c',
+    'source/kdcmodel.c',
 ]
 
 UNIT_TESTS = [

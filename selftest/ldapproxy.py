@@ -34,6 +34,9 @@ Modes (keys of that file):
                   referral to that host (what a read-only DC does)
   extra_nc        (nc dn, host) or None: the rootDSE lists one more naming
                   context, which the proxy answers with referrals
+  windows_rootdse true: the rootDSE loses vendorName, which Samba sends
+                  and the rootDSE attributes of [MS-ADTS] 3.1.1.3.2 do
+                  not include
 
 The BER code below reads and writes only what these modes need
 (RFC 4511 section 4 and X.690 definite lengths).
@@ -205,7 +208,7 @@ def ldap_url(host, dn):
 
 MODES = {'max_val_range': None, 'ranged_attrs': ['serviceprincipalname'],
          'spn_not_unique': [], 'value_limit': None, 'deny_write': [],
-         'write_referral': None, 'extra_nc': None}
+         'write_referral': None, 'extra_nc': None, 'windows_rootdse': False}
 
 
 class LdapProxy:
@@ -481,8 +484,13 @@ class _Connection:
             name = parts[0][1].decode('utf-8', 'replace')
             values = [v[1] for v in children(parts[1][1], 0,
                                              len(parts[1][1]))]
-            if facts is not None and facts['base'] == '' and \
-                    facts['scope'] == 0 and m['extra_nc'] and \
+            rootdse = facts is not None and facts['base'] == '' and \
+                facts['scope'] == 0
+            if rootdse and m['windows_rootdse'] and \
+                    name.lower() == 'vendorname':
+                changed = True
+                continue
+            if rootdse and m['extra_nc'] and \
                     name.lower() == 'namingcontexts':
                 values.append(m['extra_nc'][0].encode())
                 changed = True

@@ -70,10 +70,9 @@ static int find_zones(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		if (i < dir->num_naming_contexts) {
 			const char *nc = dir->naming_contexts[i];
 
-			if (strncasecmp(nc, "DC=DomainDnsZones,", 18) != 0 &&
-			    strncasecmp(nc, "DC=ForestDnsZones,", 18) != 0) {
-				continue;
-			}
+			/* AD-integrated zones may live in any naming
+			 * context (application partitions of any name), so
+			 * every one is asked */
 			base = ldb_dn_new_fmt(mem_ctx, dir->ldb,
 					      "CN=MicrosoftDNS,%s", nc);
 		} else {
@@ -331,6 +330,7 @@ static int find_answerers(TALLOC_CTX *mem_ctx,
 	const char *target = NULL;
 	char *host_spn = NULL;
 	char *cn = NULL;
+	bool samba = true;
 	size_t num = 0;
 	size_t i;
 	int ret;
@@ -365,7 +365,12 @@ static int find_answerers(TALLOC_CTX *mem_ctx,
 	if (host_spn == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	if (strcasecmp(target, "host") == 0) {
+	ret = spnpool_dir_is_samba(dir, &samba);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	/* the computer-name last resort is Samba's KDC's alone */
+	if (samba && strcasecmp(target, "host") == 0) {
 		cn = talloc_strndup(mem_ctx, instance, strcspn(instance, "."));
 		if (cn == NULL) {
 			return ldb_oom(dir->ldb);
@@ -557,6 +562,17 @@ static int decide(TALLOC_CTX *mem_ctx,
 		}
 		return ret;
 	}
+	if (r->num_answerers == 0 && strcmp(r->kdc, "windows") == 0) {
+		r->verdict = SPNPOOL_VERDICT_NTLM_FALLBACK;
+		r->reason = talloc_asprintf(
+			r,
+			"nobody holds %s (no explicit SPN, no HOST/ alias): the "
+			"name is unknown to the KDC, whose LookupSPN ([MS-DRSR] "
+			"4.1.4.2.14) has no computer-name fallback, and "
+			"browsers silently fall back to NTLM",
+			r->spn);
+		return add_register_fixes(r, who, host, dom);
+	}
 	if (r->num_answerers == 0) {
 		r->verdict = SPNPOOL_VERDICT_NTLM_FALLBACK;
 		r->reason = talloc_asprintf(
@@ -638,6 +654,7 @@ static int check_once(TALLOC_CTX *mem_ctx,
 	enum spnpool_status st;
 	enum spnpool_host_kind kind;
 	const char *name = NULL;
+	bool samba = true;
 	int ret;
 
 	if (tmp_ctx == NULL) {
@@ -688,6 +705,13 @@ static int check_once(TALLOC_CTX *mem_ctx,
 	}
 	r->client = client;
 	r->kdc = "samba";
+	ret = spnpool_dir_is_samba(dir, &samba);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	if (!samba) {
+		r->kdc = "windows";
+	}
 	name = r->host;
 	if (client == SPNPOOL_CLIENT_BROWSER && r->num_cnames > 0) {
 		name = r->cname_chain[r->num_cnames - 1];

@@ -162,6 +162,12 @@ int spnpool_winerr_foreign_identity(struct spnpool_dir *dir,
 				    const char *identity,
 				    const char *dn);
 
+/* ---- which KDC check predicts (source/kdcmodel.c) ---- */
+
+/* *_samba: whether dir's DC is Samba (rootDSE vendorName; a local sam.ldb
+ * always is).  Read once per ldb context. */
+int spnpool_dir_is_samba(struct spnpool_dir *dir, bool *_samba);
+
 /* ---- ranged values (source/ranged.c) ---- */
 
 /* Parse the ";range=LO-HI" or ";range=LO-*" option of an attribute name

@@ -216,4 +216,72 @@ class WindowsErrorTests(ProxiedTestCase):
                                 '-H ldap://' + host)
 
 
+class KdcModelTests(ProxiedTestCase):
+    """check predicts Samba's KDC only when the DC says it is Samba
+    (rootDSE vendorName); otherwise LookupSPN ([MS-DRSR] 4.1.4.2.14),
+    which has no computer-name last resort."""
+
+    def bare_computer(self):
+        """A computer with no HOST/ SPNs: only the last resort finds it."""
+        web = self.computer(spns=[])
+        return web, web.name.rstrip('$').lower()
+
+    def test_samba_dc_uses_the_computer_name_last_resort(self):
+        web, name = self.bare_computer()
+        doc = self.tool_json('check', 'http://%s.%s/' % (name, DNSNAME),
+                             '--identity', web.name)
+        self.assertEqual(doc['kdc'], 'samba')
+        self.assertEqual(doc['verdict'], 'kerberos-ok', doc)
+
+    def test_windows_dc_says_the_name_is_unknown_to_the_kdc(self):
+        web, name = self.bare_computer()
+        self.dc.proxy.configure(windows_rootdse=True)
+        rc, out, err = self.tool('check', 'http://%s.%s/' % (name, DNSNAME),
+                                 '--identity', web.name, '--json')
+        doc = json.loads(out)
+        self.assertEqual(doc['kdc'], 'windows')
+        self.assertEqual(doc['verdict'], 'ntlm-fallback', doc)
+        self.assertIn('unknown to the KDC', doc['reason'])
+        self.assertIn('4.1.4.2.14', doc['reason'])
+        rc, out, err = self.tool('check', 'http://%s.%s/' % (name, DNSNAME),
+                                 '--identity', web.name)
+        self.assertIn("KDC model: Windows'", out)
+
+
+class DnsZoneTests(ProxiedTestCase):
+    """AD-integrated zones can live in any naming context; check reads
+    CN=MicrosoftDNS under each of them."""
+
+    def add_zone_in_domain_nc(self, zone, node, address):
+        """A zone under CN=MicrosoftDNS of the domain NC itself (neither
+        DomainDnsZones nor ForestDnsZones nor CN=System)."""
+        from samba.dcerpc import dnsp
+        from samba.ndr import ndr_pack
+        db = self.dc.samdb()
+        container = 'CN=MicrosoftDNS,' + DOMAIN_DN
+        if not db.search(DOMAIN_DN, scope=1,
+                         expression='(cn=MicrosoftDNS)'):
+            db.add({'dn': container, 'objectClass': 'container'})
+        zone_dn = 'DC=%s,%s' % (zone, container)
+        db.add({'dn': zone_dn, 'objectClass': 'dnsZone'})
+        rec = dnsp.DnssrvRpcRecord()
+        rec.wType = dnsp.DNS_TYPE_A
+        rec.rank = dnsp.DNS_RANK_ZONE
+        rec.dwSerial = 1
+        rec.dwTtlSeconds = 900
+        rec.data = address
+        db.add({'dn': 'DC=%s,%s' % (node, zone_dn),
+                'objectClass': 'dnsNode',
+                'dnsRecord': [ndr_pack(rec)]})
+
+    def test_zone_in_another_naming_context_is_read(self):
+        svc = self.user()
+        zone = '%s.test' % self.unique('zone')
+        self.add_zone_in_domain_nc(zone, 'web', '127.0.0.9')
+        rc, out, err = self.tool('check', 'http://web.%s/' % zone,
+                                 '--identity', svc.name, '--json')
+        doc = json.loads(out)
+        self.assertEqual(doc['dns'], 'address', doc)
+
+
 del DCTestCase  # keep unittest discovery from running the abstract base
