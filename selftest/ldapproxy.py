@@ -34,6 +34,9 @@ Modes (keys of that file):
                   referral to that host (what a read-only DC does)
   extra_nc        (nc dn, host) or None: the rootDSE lists one more naming
                   context, which the proxy answers with referrals
+  delay_ms        every message is held back this long in each direction
+                  (a round trip of twice that: the netem delay the
+                  kernel here cannot add)
   windows_rootdse true: the rootDSE loses vendorName, which Samba sends
                   and the rootDSE attributes of [MS-ADTS] 3.1.1.3.2 do
                   not include
@@ -50,6 +53,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 # -- BER (X.690), just enough for LDAPMessage --------------------------------
 
@@ -208,7 +212,8 @@ def ldap_url(host, dn):
 
 MODES = {'max_val_range': None, 'ranged_attrs': ['serviceprincipalname'],
          'spn_not_unique': [], 'value_limit': None, 'deny_write': [],
-         'write_referral': None, 'extra_nc': None, 'windows_rootdse': False}
+         'write_referral': None, 'extra_nc': None, 'windows_rootdse': False,
+         'delay_ms': 0}
 
 
 class LdapProxy:
@@ -318,6 +323,38 @@ class ProxyProcess:
         self.proc = None
 
 
+class _Delayed:
+    """A socket's sending side, every message held back ``delay``
+    seconds after it arrived, as a slow link would: in order, pipelined
+    (a burst of entries is delayed once, not once per entry)."""
+
+    def __init__(self, sock, delay):
+        self.sock = sock
+        self.delay = delay
+        self.queue = []
+        self.cond = threading.Condition()
+        threading.Thread(target=self._send, daemon=True).start()
+
+    def sendall(self, data):
+        with self.cond:
+            self.queue.append((time.monotonic() + self.delay, data))
+            self.cond.notify()
+
+    def _send(self):
+        while True:
+            with self.cond:
+                while not self.queue:
+                    self.cond.wait()
+                due, data = self.queue.pop(0)
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                return
+
+
 class _Connection:
     """One client connection: requests in, answers out, per message."""
 
@@ -328,6 +365,9 @@ class _Connection:
         self.server = server
         self.pending = {}  # msgid -> SearchRequest facts
         self.wrapped = False
+        delay = (modes['delay_ms'] or 0) / 1000.0
+        self.to_client = _Delayed(client, delay) if delay else client
+        self.to_server = _Delayed(server, delay) if delay else server
 
     def run(self):
         bufs = {self.client: b'', self.server: b''}
@@ -340,8 +380,8 @@ class _Connection:
                     return
                 if self.wrapped:
                     # A signed or sealed SASL stream: nothing to read.
-                    other = self.server if sock is self.client \
-                        else self.client
+                    other = self.to_server if sock is self.client \
+                        else self.to_client
                     other.sendall(data)
                     continue
                 bufs[sock] += data
@@ -351,8 +391,8 @@ class _Connection:
                             self.wrapped = True
                             self.proxy.log('wrapped', 'SASL-wrapped stream: '
                                            'passed through unread')
-                            other = self.server if sock is self.client \
-                                else self.client
+                            other = self.to_server \
+                                if sock is self.client else self.to_client
                             other.sendall(bufs[sock])
                             bufs[sock] = b''
                         break
@@ -365,7 +405,7 @@ class _Connection:
                         self.request(raw)
                     else:
                         for out in self.answer(raw):
-                            self.client.sendall(out)
+                            self.to_client.sendall(out)
 
     # -- requests --
 
@@ -382,15 +422,15 @@ class _Connection:
                                       attrs])
             refused = self.search_referral(msg)
             if refused is not None:
-                self.client.sendall(refused)
+                self.to_client.sendall(refused)
                 return
         elif msg.op in WRITES:
             self.proxy.log('write', Message_dn(msg))
             refused = self.refuse_write(msg)
             if refused is not None:
-                self.client.sendall(refused)
+                self.to_client.sendall(refused)
                 return
-        self.server.sendall(raw)
+        self.to_server.sendall(raw)
 
     def search_referral(self, msg):
         """A search under the extra naming context: Windows answers with
