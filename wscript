@@ -149,6 +149,9 @@ LIB_SOURCES = [
     'source/journal.c',
     'source/apply.c',
     'source/dcdiff.c',
+    'source/ranged.c',
+    'source/winerr.c',
+    'source/kdcmodel.c',
 ]
 
 UNIT_TESTS = [
@@ -164,7 +167,7 @@ UNIT_TESTS = [
     'test_poolsfile',
 ]
 
-UNIT_TESTS += ['test_plan', 'test_apply', 'test_dcdiff']
+UNIT_TESTS += ['test_plan', 'test_apply', 'test_dcdiff', 'test_winerr']
 
 # Suites that need the AD-shaped tdb:// fixture.
 FIXTURE_TESTS = ['test_ops', 'test_check', 'test_audit', 'test_plan',

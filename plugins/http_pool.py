@@ -950,6 +950,9 @@ the server, 7 authentication failed."""
             out.write("Client model: %s\n" % _CLIENT_WORDS[client])
         if result.get("kdc") == "samba":
             out.write("KDC model: Samba's (Windows DCs are not modelled)\n")
+        elif result.get("kdc") == "windows":
+            out.write("KDC model: Windows' (LookupSPN, [MS-DRSR] "
+                      "4.1.4.2.14: no computer-name fallback)\n")
         spn = result.get("spn")
         if spn is not None:
             out.write("%s requests: %s\n" %

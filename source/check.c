@@ -277,6 +277,7 @@ static int find_answerers(TALLOC_CTX *mem_ctx,
 	const char *target = NULL;
 	char *host_spn = NULL;
 	char *cn = NULL;
+	bool samba = true;
 	size_t num = 0;
 	size_t i;
 	int ret;
@@ -311,7 +312,12 @@ static int find_answerers(TALLOC_CTX *mem_ctx,
 	if (host_spn == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	if (strcasecmp(target, "host") == 0) {
+	ret = spnpool_dir_is_samba(dir, &samba);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	/* the computer-name last resort is Samba's KDC's alone */
+	if (samba && strcasecmp(target, "host") == 0) {
 		cn = talloc_strndup(mem_ctx, instance, strcspn(instance, "."));
 		if (cn == NULL) {
 			return ldb_oom(dir->ldb);
@@ -488,6 +494,11 @@ static int decide(struct spnpool_dir *dir,
 		}
 		return ret;
 	}
+	if (r->num_answerers == 0 && strcmp(r->kdc, "windows") == 0) {
+		r->verdict = SPNPOOL_VERDICT_NTLM_FALLBACK;
+		r->reason = SPNPOOL_REASON_NOBODY_NO_FALLBACK;
+		return add_register_fixes(r, who, port);
+	}
 	if (r->num_answerers == 0) {
 		r->verdict = SPNPOOL_VERDICT_NTLM_FALLBACK;
 		r->reason = SPNPOOL_REASON_NOBODY;
@@ -515,6 +526,7 @@ static int check_once(TALLOC_CTX *mem_ctx,
 	enum spnpool_status st;
 	enum spnpool_host_kind kind;
 	const char *name = NULL;
+	bool samba = true;
 	int ret;
 
 	if (tmp_ctx == NULL) {
@@ -565,6 +577,13 @@ static int check_once(TALLOC_CTX *mem_ctx,
 	}
 	r->client = client;
 	r->kdc = "samba";
+	ret = spnpool_dir_is_samba(dir, &samba);
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	if (!samba) {
+		r->kdc = "windows";
+	}
 	name = r->host;
 	if (client == SPNPOOL_CLIENT_BROWSER && r->num_cnames > 0) {
 		name = r->cname_chain[r->num_cnames - 1];

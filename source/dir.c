@@ -33,6 +33,10 @@ struct paged_state {
 	TALLOC_CTX *cookie_ctx;
 	char *cookie;
 	int cookie_len;
+	/* entries holding ranged SPNs: completed once the page is read
+	 * (no second search may run inside this one's callback) */
+	struct ldb_message **deferred;
+	unsigned num_deferred;
 };
 
 static void take_cookie(struct paged_state *st, struct ldb_control **controls)
@@ -61,6 +65,38 @@ static void take_cookie(struct paged_state *st, struct ldb_control **controls)
 	}
 }
 
+static int defer_entry(struct paged_state *st, struct ldb_message *msg)
+{
+	struct ldb_message **grown = talloc_realloc(
+		st->cookie_ctx, st->deferred, struct ldb_message *,
+		st->num_deferred + 1);
+
+	if (grown == NULL) {
+		return LDB_ERR_OPERATIONS_ERROR;
+	}
+	st->deferred = grown;
+	grown[st->num_deferred++] = talloc_steal(grown, msg);
+	return LDB_SUCCESS;
+}
+
+/* The deferred entries of a page: their ranges read, then passed on. */
+static int flush_deferred(struct spnpool_dir *dir, struct paged_state *st)
+{
+	unsigned i;
+	int ret = LDB_SUCCESS;
+
+	for (i = 0; i < st->num_deferred && ret == LDB_SUCCESS; i++) {
+		ret = spnpool_ranged_complete(dir->ldb, st->deferred[i],
+					      "servicePrincipalName");
+		if (ret == LDB_SUCCESS) {
+			ret = st->fn(st->deferred[i], st->private_data);
+		}
+	}
+	TALLOC_FREE(st->deferred);
+	st->num_deferred = 0;
+	return ret;
+}
+
 static int paged_callback(struct ldb_request *req, struct ldb_reply *ares)
 {
 	struct paged_state *st = talloc_get_type_abort(req->context,
@@ -77,7 +113,11 @@ static int paged_callback(struct ldb_request *req, struct ldb_reply *ares)
 	}
 	switch (ares->type) {
 	case LDB_REPLY_ENTRY:
-		if (st->fn_ret == LDB_SUCCESS) {
+		if (st->fn_ret == LDB_SUCCESS &&
+		    spnpool_ranged_pending(ares->message,
+					   "servicePrincipalName")) {
+			st->fn_ret = defer_entry(st, ares->message);
+		} else if (st->fn_ret == LDB_SUCCESS) {
 			st->fn_ret = st->fn(ares->message, st->private_data);
 		}
 		break;
@@ -171,17 +211,21 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 			goto done;
 		}
 		ret = ldb_request(dir->ldb, req);
-		if (ret != LDB_SUCCESS) {
-			talloc_free(page_ctx);
-			goto done;
+		if (ret == LDB_SUCCESS) {
+			ret = ldb_wait(req->handle, LDB_WAIT_ALL);
 		}
-		ret = ldb_wait(req->handle, LDB_WAIT_ALL);
 		talloc_free(page_ctx);
 		if (ret != LDB_SUCCESS) {
-			goto done;
+			break; /* a referral is judged below */
 		}
 		ret = st->fn_ret;
+		if (ret != LDB_SUCCESS) {
+			break;
+		}
+		ret = flush_deferred(dir, st);
 	} while (ret == LDB_SUCCESS && st->cookie_len > 0);
+	ret = spnpool_winerr_scan_referral(dir, ret,
+					   ldb_dn_get_linearized(base));
 done:
 	talloc_free(tmp_ctx);
 	return ret;
@@ -207,6 +251,12 @@ static int read_object(TALLOC_CTX *mem_ctx,
 		return ret;
 	}
 	if (res->count == 1) {
+		ret = spnpool_ranged_complete(dir->ldb, res->msgs[0],
+					      "servicePrincipalName");
+		if (ret != LDB_SUCCESS) {
+			talloc_free(res);
+			return ret;
+		}
 		*_msg = talloc_steal(mem_ctx, res->msgs[0]);
 	}
 	talloc_free(res);
@@ -670,6 +720,11 @@ static int find_one(TALLOC_CTX *mem_ctx,
 		/* like "not found": the identity names no single account */
 		return LDB_ERR_NO_SUCH_OBJECT;
 	}
+	ret = spnpool_ranged_complete_all(dir->ldb, res->msgs, res->count,
+					  "servicePrincipalName");
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
 	*_msg = (res->count == 1) ? res->msgs[0] : NULL;
 	return LDB_SUCCESS;
 }
@@ -838,6 +893,10 @@ int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
 			goto done;
 		}
 		ret = read_object(tmp_ctx, dir, dn, account_attrs, &msg);
+		if (ret == LDB_ERR_REFERRAL) {
+			ret = spnpool_winerr_foreign_identity(dir, identity,
+							      id->name);
+		}
 		break;
 	}
 	case SPNPOOL_IDENTITY_UPN:
@@ -1513,6 +1572,9 @@ int spnpool_dir_modify(struct spnpool_dir *dir,
 		}
 	}
 	ret = ldb_modify(dir->ldb, msg);
+	if (ret != LDB_SUCCESS) {
+		ret = spnpool_winerr_explain_write(dir, ret, dn, add, num_add);
+	}
 done:
 	talloc_free(tmp_ctx);
 	return ret;
@@ -1670,23 +1732,6 @@ done:
 
 /* ---- AD-integrated DNS ---- */
 
-/* DC=DomainDnsZones,... or DC=ForestDnsZones,...: an application
- * partition of DNS zones (its first component, not a text prefix). */
-static bool is_dns_partition(struct ldb_dn *nc)
-{
-	const char *name = ldb_dn_get_component_name(nc, 0);
-	const struct ldb_val *v = ldb_dn_get_component_val(nc, 0);
-
-	if (name == NULL || v == NULL || strcasecmp(name, "DC") != 0) {
-		return false;
-	}
-	return (v->length == 14 &&
-		(strncasecmp((const char *)v->data, "DomainDnsZones", 14) ==
-			 0 ||
-		 strncasecmp((const char *)v->data, "ForestDnsZones", 14) ==
-			 0));
-}
-
 /* Append the dnsZone entries directly under base to zones. */
 static int read_zones_under(struct spnpool_dir *dir,
 			    struct ldb_dn *base,
@@ -1705,6 +1750,12 @@ static int read_zones_under(struct spnpool_dir *dir,
 			 (const char **)attrs, "(objectClass=dnsZone)");
 	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 		ret = LDB_SUCCESS; /* no DNS in this partition */
+		goto done;
+	}
+	if (ret == LDB_ERR_REFERRAL) {
+		/* a naming context held elsewhere: warned of, skipped */
+		ret = spnpool_winerr_scan_referral(
+			dir, ret, ldb_dn_get_linearized(base));
 		goto done;
 	}
 	if (ret != LDB_SUCCESS) {
@@ -1757,9 +1808,9 @@ int spnpool_dir_dns_zones(TALLOC_CTX *mem_ctx,
 			ret = ldb_oom(dir->ldb);
 			goto done;
 		}
-		if (!is_dns_partition(base)) {
-			continue;
-		}
+		/* AD-integrated zones may live in any naming context
+		 * (application partitions of any name), so every one is
+		 * asked */
 		if (!ldb_dn_add_child_fmt(base, "CN=MicrosoftDNS")) {
 			ret = ldb_oom(dir->ldb);
 			goto done;
@@ -1940,6 +1991,15 @@ int spnpool_dir_holders_named(TALLOC_CTX *mem_ctx,
 				 "(servicePrincipalName=%s)", enc);
 		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
 			ret = LDB_SUCCESS;
+			continue;
+		}
+		if (ret == LDB_ERR_REFERRAL) {
+			/* a naming context held elsewhere: warned, skipped */
+			ret = spnpool_winerr_scan_referral(
+				dir, ret, ldb_dn_get_linearized(base));
+			if (ret != LDB_SUCCESS) {
+				goto done;
+			}
 			continue;
 		}
 		if (ret != LDB_SUCCESS) {

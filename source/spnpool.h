@@ -735,6 +735,9 @@ SPNPOOL_PUBLIC const char *spnpool_verdict_name(enum spnpool_verdict v);
 	X(SPNPOOL_REASON_OTHER_ANSWERS, "other-answers")                      \
 	/* no holder, no HOST/ alias, no computer of that cn */              \
 	X(SPNPOOL_REASON_NOBODY, "nobody")                                    \
+	/* no holder, no HOST/ alias, and a KDC without Samba's computer-   \
+	 * name fallback (not Samba: [MS-DRSR] 4.1.4.2.14 LookupSPN) */       \
+	X(SPNPOOL_REASON_NOBODY_NO_FALLBACK, "nobody-no-fallback")            \
 	/* several explicit holders */                                       \
 	X(SPNPOOL_REASON_SEVERAL_HOLDERS, "several-holders")                  \
 	/* no explicit holder; the KDC's fallback finds several */            \

@@ -190,6 +190,98 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 		       spnpool_entry_fn fn,
 		       void *private_data);
 
+/* ---- Windows' extended errors (source/winerr.c) ---- */
+
+/* What a Windows (or Samba) extended error means for the commands. */
+enum spnpool_winerr_fact {
+	SPNPOOL_WINERR_OTHER = 0,
+	SPNPOOL_WINERR_SPN_NOT_UNIQUE,	/* 000021C7: held in the forest */
+	SPNPOOL_WINERR_UPN_NOT_UNIQUE,	/* 000021C8 */
+	SPNPOOL_WINERR_TOO_MANY_VALUES, /* 00002024: the object is full */
+	SPNPOOL_WINERR_REFERRAL,	/* 0000202B: ask another DC */
+	SPNPOOL_WINERR_ACCESS,		/* 00002098, 00000005 */
+	SPNPOOL_WINERR_NO_OBJECT,	/* 0000208D, 00002030 */
+	SPNPOOL_WINERR_EXISTS,		/* 0000200D, 00002071 */
+	SPNPOOL_WINERR_CONSTRAINT,	/* 0000202F, 00002014, 00002037 */
+	SPNPOOL_WINERR_UNWILLING,	/* 00002035 */
+	SPNPOOL_WINERR_BUSY,		/* 0000200E, 0000200F, 00002022 */
+	SPNPOOL_WINERR_SYNTAX,		/* 0000200B, 00002032, 00000057 */
+	SPNPOOL_WINERR_AUTH,		/* 00002028, 00002029, 0000202D */
+	SPNPOOL_WINERR_LIMIT,		/* 00002023 */
+};
+
+struct spnpool_winerr {
+	uint32_t code;	     /* the Win32 code the text starts with */
+	const char *name;    /* ERROR_DS_... */
+	enum spnpool_winerr_fact fact;
+	const char *meaning; /* one clause, for messages */
+};
+
+/* The 8-hex-digit code at the start of text, or after a '<' (Samba's
+ * client wraps the server's text in "LDAP error N NAME - <text> <>"). */
+bool spnpool_winerr_parse(const char *text, uint32_t *_code);
+
+/* The table entry of code, or NULL. */
+const struct spnpool_winerr *spnpool_winerr_lookup(uint32_t code);
+
+/* spnpool_winerr_lookup() of the code in text, or NULL. */
+const struct spnpool_winerr *spnpool_winerr_from_text(const char *text);
+
+/* The host a referral in text points to, or NULL. */
+char *spnpool_winerr_referral_host(TALLOC_CTX *mem_ctx, const char *text);
+
+/* After a failed write of dn (adding added[]): rewrite the errstring
+ * into what happened and what to do, from the LDAP code and the Windows
+ * extended error.  Returns the LDB code the failure now has (000021C7
+ * becomes a constraint violation whatever the LDAP code). */
+int spnpool_winerr_explain_write(struct spnpool_dir *dir,
+				 int ret,
+				 const char *dn,
+				 const char *const *added,
+				 size_t num_added);
+
+/* A scan of naming context nc answered with a referral: warn that nc was
+ * not searched and return LDB_SUCCESS; any other ret is returned as is. */
+int spnpool_winerr_scan_referral(struct spnpool_dir *dir, int ret,
+				 const char *nc);
+
+/* Reading the identity DN dn was answered with a referral: the account is
+ * in another domain.  Sets the errstring (naming that domain and the DC
+ * referred to) and returns LDB_ERR_NO_SUCH_OBJECT. */
+int spnpool_winerr_foreign_identity(struct spnpool_dir *dir,
+				    const char *identity,
+				    const char *dn);
+
+/* ---- which KDC check predicts (source/kdcmodel.c) ---- */
+
+/* *_samba: whether dir's DC is Samba (rootDSE vendorName; a local sam.ldb
+ * always is).  Read once per ldb context. */
+int spnpool_dir_is_samba(struct spnpool_dir *dir, bool *_samba);
+
+/* ---- ranged values (source/ranged.c) ---- */
+
+/* Parse the ";range=LO-HI" or ";range=LO-*" option of an attribute name
+ * returned by a DC ([MS-ADTS] 3.1.1.3.1.3.3); *_last is true for "*". */
+bool spnpool_ranged_parse(const char *name, unsigned *_lo, unsigned *_hi,
+			  bool *_last);
+
+/* True if msg holds attr as "attr;range=...". */
+bool spnpool_ranged_pending(const struct ldb_message *msg, const char *attr);
+
+/* Replace a ranged attr of msg by one element named attr with every value,
+ * fetching the rest with base searches of "attr;range=N-*" until the DC
+ * answers with a range ending in "*".  A msg without a ranged attr is
+ * left alone.  The values are allocated on msg. */
+int spnpool_ranged_complete(struct ldb_context *ldb,
+			    struct ldb_message *msg,
+			    const char *attr);
+
+/* spnpool_ranged_complete() for each of count messages. */
+int spnpool_ranged_complete_all(struct ldb_context *ldb,
+				struct ldb_message **msgs,
+				unsigned count,
+				const char *attr);
+
 /* spnpool_dir_open() without the rootDSE: for backends that have none
  * (the tdb:// fixtures of the unit tests). */
 int spnpool_dir_init(TALLOC_CTX *mem_ctx,

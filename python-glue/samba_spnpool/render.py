@@ -341,6 +341,11 @@ def check_reason(r):
                 "computer whose cn is the first label): the KDC answers "
                 "'principal unknown' and browsers silently fall back to "
                 "NTLM" % spn)
+    if kind == "nobody-no-fallback":
+        return ("nobody holds %s (no explicit SPN, no HOST/ alias): the "
+                "name is unknown to the KDC, whose LookupSPN ([MS-DRSR] "
+                "4.1.4.2.14) has no computer-name fallback, and browsers "
+                "silently fall back to NTLM" % spn)
     first = answerers[0] if answerers else {}
     via = _VIA_WORDS.get(first.get("via"), first.get("via"))
     if kind == "only-expected":
