@@ -67,17 +67,15 @@ struct audit {
 	const char *alias_class; /* "host": what http maps to */
 	const char *base;	 /* the NC being scanned */
 	char **chunks;
-	uint32_t num_chunks;
+	size_t num_chunks;
 	uint32_t chunk_used;
 	struct audit_slot *slots;
 	uint32_t mask;
 	uint32_t used;
 	struct audit_account *accounts;
-	uint32_t num_accounts;
-	uint32_t cap_accounts;
+	size_t num_accounts;
 	struct audit_dup *dups;
-	uint32_t num_dups;
-	size_t cap_findings;
+	size_t num_dups;
 	int64_t now_nt;	       /* now, as pwdLastSet counts */
 	unsigned max_age_days;
 };
@@ -94,27 +92,25 @@ static int arena_add(struct audit *a, const char *s, size_t len,
 		return LDB_ERR_ADMIN_LIMIT_EXCEEDED;
 	}
 	if (a->num_chunks == 0 || a->chunk_used + len + 1 > ARENA_CHUNK) {
-		char **grown = NULL;
+		char **chunk = NULL;
 
 		if (a->num_chunks >= ARENA_MAX_CHUNKS) {
 			return LDB_ERR_ADMIN_LIMIT_EXCEEDED;
 		}
-		grown = talloc_realloc(a, a->chunks, char *,
-				       a->num_chunks + 1);
-		if (grown == NULL) {
+		chunk = SPNPOOL_APPEND(a, a->chunks, a->num_chunks);
+		if (chunk == NULL) {
 			return LDB_ERR_OPERATIONS_ERROR;
 		}
-		a->chunks = grown;
-		a->chunks[a->num_chunks] = talloc_size(a->chunks, ARENA_CHUNK);
-		if (a->chunks[a->num_chunks] == NULL) {
+		*chunk = talloc_size(a->chunks, ARENA_CHUNK);
+		if (*chunk == NULL) {
+			a->num_chunks--;
 			return LDB_ERR_OPERATIONS_ERROR;
 		}
-		a->num_chunks++;
 		a->chunk_used = 0;
 	}
 	memcpy(a->chunks[a->num_chunks - 1] + a->chunk_used, s, len);
 	a->chunks[a->num_chunks - 1][a->chunk_used + len] = '\0';
-	*_ref = (a->num_chunks << 20) | a->chunk_used;
+	*_ref = ((uint32_t)a->num_chunks << 20) | a->chunk_used;
 	a->chunk_used += (uint32_t)(len + 1);
 	return LDB_SUCCESS;
 }
@@ -155,7 +151,7 @@ static int grow_table(struct audit *a)
 static bool slot_held_by(const struct audit *a, uint32_t slot,
 			 uint32_t account)
 {
-	uint32_t i;
+	size_t i;
 
 	if ((a->slots[slot].account & ~DUP_FLAG) == account) {
 		return true;
@@ -175,6 +171,7 @@ static bool slot_held_by(const struct audit *a, uint32_t slot,
 static int insert(struct audit *a, const char *value, size_t len,
 		  uint32_t account)
 {
+	struct audit_dup *dup = NULL;
 	uint32_t i;
 	int ret;
 
@@ -197,14 +194,12 @@ static int insert(struct audit *a, const char *value, size_t len,
 	if (slot_held_by(a, i, account)) {
 		return LDB_SUCCESS; /* a case variant on the same account */
 	}
-	a->dups = talloc_realloc(a, a->dups, struct audit_dup,
-				 a->num_dups + 1);
-	if (a->dups == NULL) {
+	dup = SPNPOOL_APPEND(a, a->dups, a->num_dups);
+	if (dup == NULL) {
 		return LDB_ERR_OPERATIONS_ERROR;
 	}
-	a->dups[a->num_dups].ref = a->slots[i].ref;
-	a->dups[a->num_dups].account = account;
-	a->num_dups++;
+	dup->ref = a->slots[i].ref;
+	dup->account = account;
 	a->slots[i].account |= DUP_FLAG;
 	return LDB_SUCCESS;
 }
@@ -287,17 +282,11 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 		if (!account_added) {
 			struct audit_account *acct = NULL;
 
-			if (a->num_accounts == a->cap_accounts) {
-				a->cap_accounts = a->cap_accounts * 2 + 64;
-				a->accounts = talloc_realloc(
-					a, a->accounts, struct audit_account,
-					a->cap_accounts);
-				if (a->accounts == NULL) {
-					return ldb_oom(a->dir->ldb);
-				}
+			acct = SPNPOOL_APPEND(a, a->accounts,
+					      a->num_accounts);
+			if (acct == NULL) {
+				return ldb_oom(a->dir->ldb);
 			}
-			acct = &a->accounts[a->num_accounts++];
-			memset(acct, 0, sizeof(*acct));
 			acct->disabled =
 				(ldb_msg_find_attr_as_uint(
 					 msg, "userAccountControl", 0) &
@@ -305,7 +294,7 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 			roastable(a, msg, acct);
 			account_added = true;
 		}
-		ret = insert(a, v, len, a->num_accounts - 1);
+		ret = insert(a, v, len, (uint32_t)(a->num_accounts - 1));
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -385,17 +374,10 @@ static int add_finding(struct audit *a,
 	struct spnpool_finding *f = NULL;
 	size_t i;
 
-	if (r->num_findings == a->cap_findings) {
-		a->cap_findings = a->cap_findings * 2 + 16;
-		f = talloc_realloc(r, r->findings, struct spnpool_finding,
-				   a->cap_findings);
-		if (f == NULL) {
-			return ldb_oom(a->dir->ldb);
-		}
-		r->findings = f;
+	f = SPNPOOL_APPEND(r, r->findings, r->num_findings);
+	if (f == NULL) {
+		return ldb_oom(a->dir->ldb);
 	}
-	f = &r->findings[r->num_findings++];
-	memset(f, 0, sizeof(*f));
 	f->kind = kind;
 	f->spn = talloc_strdup(r->findings, spn);
 	f->dns = talloc_array(r->findings, char *, num_accounts);

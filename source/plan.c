@@ -412,7 +412,7 @@ static int add_change(struct planner *p, enum spnpool_change_action action,
 
 	for (i = 0; i < n; i++) {
 		c = &plan->changes[i];
-		if (c->action == action && strcasecmp(c->dn, dn) == 0 &&
+		if (c->action == action && spnpool_dir_dn_equal(p->dir, c->dn, dn) &&
 		    spnpool_spn_equal(c->spn, spn)) {
 			return LDB_SUCCESS;
 		}
@@ -555,7 +555,7 @@ static const struct spnpool_account *find_account(struct planner *p,
 	size_t i;
 
 	for (i = 0; i < p->num_accounts; i++) {
-		if (strcasecmp(p->accounts[i]->dn, dn) == 0) {
+		if (spnpool_dir_dn_equal(p->dir, p->accounts[i]->dn, dn)) {
 			return p->accounts[i];
 		}
 	}
@@ -745,7 +745,7 @@ static int resolve_ntlm_only(struct planner *p, struct spnpool_plan_name *n,
 			SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS, u);
 
 		if (u->account_dn == NULL ||
-		    strcasecmp(u->account_dn, keep->dn) == 0) {
+		    spnpool_dir_dn_equal(p->dir, u->account_dn, keep->dn)) {
 			continue;
 		}
 		ret = add_action(p, n, r, &iis7);
@@ -855,7 +855,8 @@ static int decide(struct planner *p, struct spnpool_plan_name *n)
 			continue;
 		}
 		for (k = 0; k < num_distinct; k++) {
-			seen |= strcasecmp(distinct[k], u->account_dn) == 0;
+			seen |= spnpool_dir_dn_equal(p->dir, distinct[k],
+						     u->account_dn);
 		}
 		if (!seen && num_distinct < 64) {
 			distinct[num_distinct++] = u->account_dn;
