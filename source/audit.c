@@ -429,10 +429,10 @@ static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 	int ret;
 
 	ret = holders_named(mem_ctx, a, spn, names, 64, &n);
-	if (ret == LDB_SUCCESS) {
-		ret = add_finding(a, SPNPOOL_FINDING_DUPLICATE, spn, n, names,
-				  &f);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
+	ret = add_finding(a, SPNPOOL_FINDING_DUPLICATE, spn, n, names, &f);
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
@@ -447,19 +447,22 @@ static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 		return (ret != LDB_SUCCESS) ? ldb_oom(a->dir->ldb) : ret;
 	}
 	/* audit cannot know which holder's pool is right: every holder */
-	for (i = 0; i < n && ret == LDB_SUCCESS; i++) {
+	for (i = 0; i < n; i++) {
 		ret = add_spn_fix(a, f, SPNPOOL_ACTION_REMOVE, names[i].sam,
 				  false);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
-	return ret;
+	return LDB_SUCCESS;
 }
 
 static int find_duplicates(TALLOC_CTX *mem_ctx, struct audit *a)
 {
 	uint32_t s;
-	int ret = LDB_SUCCESS;
+	int ret;
 
-	for (s = 0; s <= a->mask && ret == LDB_SUCCESS; s++) {
+	for (s = 0; s <= a->mask; s++) {
 		TALLOC_CTX *scratch = NULL;
 
 		if (a->slots[s].ref == 0 ||
@@ -472,8 +475,11 @@ static int find_duplicates(TALLOC_CTX *mem_ctx, struct audit *a)
 		}
 		ret = duplicate_finding(scratch, a, s);
 		talloc_free(scratch);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
-	return ret;
+	return LDB_SUCCESS;
 }
 
 /* Look up class/tail in the table; the slot index or UINT32_MAX. */
@@ -489,6 +495,36 @@ static uint32_t lookup(TALLOC_CTX *mem_ctx, const struct audit *a,
 	i = find_slot(a, key);
 	talloc_free(key);
 	return (a->slots[i].ref != 0) ? i : UINT32_MAX;
+}
+
+/* spn's host/ twice, slot other, is held by another account */
+static int shadows_host_finding(TALLOC_CTX *mem_ctx, struct audit *a,
+				const char *spn, uint32_t other)
+{
+	const char *other_spn = slot_str(a, a->slots[other].ref);
+	struct spnpool_holder_name names[2];
+	struct spnpool_finding *f = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = holders_named(mem_ctx, a, spn, &names[0], 1, &n);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	ret = holders_named(mem_ctx, a, other_spn, &names[1], 1, &n);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	ret = add_finding(a, SPNPOOL_FINDING_SHADOWS_HOST, spn, 2, names, &f);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	f->other_spn = talloc_strdup(a->result->findings, other_spn);
+	if (f->other_spn == NULL) {
+		return ldb_oom(a->dir->ldb);
+	}
+	/* if the site on the host runs as the machine */
+	return add_spn_fix(a, f, SPNPOOL_ACTION_REMOVE, names[0].sam, false);
 }
 
 static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
@@ -515,27 +551,7 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 	/* shadowing: host/<tail> on another account */
 	other = lookup(mem_ctx, a, a->alias_class, tail);
 	if (other != UINT32_MAX && !slot_held_by(a, other, holder)) {
-		ret = holders_named(mem_ctx, a, spn, &names[0], 1, &n);
-		if (ret == LDB_SUCCESS) {
-			ret = holders_named(mem_ctx, a,
-					    slot_str(a, a->slots[other].ref),
-					    &names[1], 1, &n);
-		}
-		if (ret == LDB_SUCCESS) {
-			ret = add_finding(a, SPNPOOL_FINDING_SHADOWS_HOST,
-					  spn, 2, names, &f);
-		}
-		if (ret == LDB_SUCCESS) {
-			f->other_spn = talloc_strdup(
-				a->result->findings,
-				slot_str(a, a->slots[other].ref));
-			/* if the site on the host runs as the machine */
-			ret = (f->other_spn == NULL)
-				      ? ldb_oom(a->dir->ldb)
-				      : add_spn_fix(a, f,
-						    SPNPOOL_ACTION_REMOVE,
-						    names[0].sam, false);
-		}
+		ret = shadows_host_finding(mem_ctx, a, spn, other);
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -608,16 +624,16 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 		}
 	}
 	ret = add_finding(a, SPNPOOL_FINDING_DISABLED, spn, 1, names, &f);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
 	/* if a pool still runs as it: enable it, or move its SPNs to the
 	 * account the pool now runs as; if nothing does: remove them */
-	if (ret == LDB_SUCCESS) {
-		ret = add_spn_fix(a, f, SPNPOOL_ACTION_ADD, NULL, true);
+	ret = add_spn_fix(a, f, SPNPOOL_ACTION_ADD, NULL, true);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
-	if (ret == LDB_SUCCESS) {
-		ret = add_spn_fix(a, f, SPNPOOL_ACTION_REMOVE, names[0].sam,
-				  false);
-	}
-	return ret;
+	return add_spn_fix(a, f, SPNPOOL_ACTION_REMOVE, names[0].sam, false);
 }
 
 static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
@@ -655,6 +671,21 @@ static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 					    .account = names[0].sam,
 				    });
 	return (ret != LDB_SUCCESS) ? ldb_oom(a->dir->ldb) : LDB_SUCCESS;
+}
+
+/* The HTTP findings of slot s, each at most once. */
+static int judge_http_slot(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
+{
+	int ret = http_findings(mem_ctx, a, s);
+
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	ret = disabled_finding(mem_ctx, a, s);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	return roastable_finding(mem_ctx, a, s);
 }
 
 static int compare_findings(const void *x, const void *y)
@@ -738,7 +769,10 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 	}
 
 	ret = find_duplicates(tmp_ctx, a);
-	for (s = 0; s <= a->mask && ret == LDB_SUCCESS; s++) {
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	for (s = 0; s <= a->mask; s++) {
 		const char *spn = NULL;
 		TALLOC_CTX *scratch = NULL;
 
@@ -754,19 +788,13 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 		scratch = talloc_new(tmp_ctx);
 		if (scratch == NULL) {
 			ret = ldb_oom(dir->ldb);
-			break;
+			goto done;
 		}
-		ret = http_findings(scratch, a, s);
-		if (ret == LDB_SUCCESS) {
-			ret = disabled_finding(scratch, a, s);
-		}
-		if (ret == LDB_SUCCESS) {
-			ret = roastable_finding(scratch, a, s);
-		}
+		ret = judge_http_slot(scratch, a, s);
 		talloc_free(scratch);
-	}
-	if (ret != LDB_SUCCESS) {
-		goto done;
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
 	}
 	qsort(a->result->findings, a->result->num_findings,
 	      sizeof(struct spnpool_finding), compare_findings);
