@@ -97,7 +97,7 @@ enum field_type {
 	F_UINT,	 /* unsigned */
 	F_U64,	 /* uint64_t */
 	F_SIZE,	 /* size_t */
-	F_ENUM,	 /* an enum, by its public name */
+	F_ENUM,	 /* an enum, by its public name (a NULL name: None) */
 	F_STRS,	 /* char ** (or const char **) with a size_t count */
 	F_ENUMS, /* an array of enums with a size_t count, by name */
 	F_PTR,	 /* a pointer to one struct of table sub (NULL: None) */
@@ -190,7 +190,7 @@ static PyObject *py_field(const struct field *f, const char *base)
 	case F_SIZE:
 		return PyLong_FromSize_t(*(const size_t *)at);
 	case F_ENUM:
-		return PyUnicode_FromString(f->name(*(const int *)at));
+		return py_str_or_none(f->name(*(const int *)at));
 	case F_STRS:
 		return py_str_list(ptr, count);
 	case F_ENUMS:
@@ -253,6 +253,14 @@ NAME_OF(spnpool_resolution_kind_name, enum spnpool_resolution_kind)
 NAME_OF(spnpool_note_kind_name, enum spnpool_note_kind)
 NAME_OF(spnpool_why_name, enum spnpool_why)
 NAME_OF(spnpool_change_state_name, enum spnpool_change_state)
+NAME_OF(spnpool_privileged_name, enum spnpool_privileged)
+
+/* A privileged reason in a result: None when not privileged. */
+static const char *privileged_or_none_of(int p)
+{
+	return (p == SPNPOOL_PRIVILEGED_NONE) ? NULL
+					      : spnpool_privileged_name_of(p);
+}
 
 static const char *change_action_name_of(int i)
 {
@@ -308,7 +316,8 @@ TABLE(action_table, E(kind, spnpool_action_kind_name_of), S(account),
 #define T struct spnpool_account
 TABLE(account_table, S(dn), S(guid), S(sam_account_name),
       S(user_principal_name), B(is_computer), B(is_managed), B(disabled),
-      B(builtin), S(privileged), STRS(spns, num_spns));
+      B(builtin), E(privileged, privileged_or_none_of),
+      STRS(spns, num_spns));
 #undef T
 
 /* add and remove ("operation" is added by the call; remove's conflict is
@@ -353,7 +362,8 @@ TABLE(check_table, S(host), U16(port), STRS(cname_chain, num_cnames),
 /* audit ("counts" is added by the call) */
 #define T struct spnpool_finding
 TABLE(finding_table, E(kind, spnpool_finding_name_of), S(spn),
-      STRS(dns, num_dns), STRS(sams, num_dns), S(host), U16(port),
+      STRS(dns, num_dns), STRS(sams, num_dns), B(account_gone), S(host),
+      U16(port),
       S(other_spn), U(password_days), U(max_password_age_days),
       K_ARRAY("actions", fixes, num_fixes, &action_table));
 #undef T
@@ -407,12 +417,13 @@ TABLE(plan_name_table, S(netbios), S(fqdn),
       S(account_sam), N(num_accounts), B(farm_of_machines),
       ARRAY(users, num_users, &plan_user_table),
       ARRAY(resolutions, num_resolutions, &resolution_table),
-      B(unresolved), S(privileged),
+      B(unresolved), E(privileged, privileged_or_none_of),
       ARRAY(iis_actions, num_iis_actions, &action_table));
 #undef T
 #define T struct spnpool_plan_note
 TABLE(note_table, E(kind, spnpool_note_kind_name_of), S(site), S(pool),
-      S(fqdn), U16(port), S(account), S(privileged));
+      S(fqdn), U16(port), S(account),
+      E(privileged, privileged_or_none_of));
 #undef T
 #define T struct spnpool_plan
 TABLE(plan_table, ARRAY(names, num_names, &plan_name_table),
@@ -1510,6 +1521,8 @@ PyMODINIT_FUNC PyInit__spnpool(void)
 		  SPNPOOL_NOTE_KIND_COUNT },
 		{ "CHANGE_STATES", spnpool_change_state_name_of,
 		  SPNPOOL_CHANGE_FAILED + 1 },
+		{ "PRIVILEGED_REASONS", spnpool_privileged_name_of,
+		  SPNPOOL_PRIVILEGED_COUNT },
 	};
 	PyObject *m = NULL;
 	size_t i;

@@ -329,11 +329,9 @@ static int holders_named(TALLOC_CTX *mem_ctx, struct audit *a,
 	}
 	qsort(out, n, sizeof(out[0]), compare_names);
 	if (n == 0) {
-		/* removed since the scan */
-		out[0].dn = talloc_strdup(mem_ctx,
-					  "(account gone since the scan)");
-		out[0].sam = out[0].dn;
-		out[0].disabled = false;
+		/* removed since the scan: named by no DN (the finding's
+		 * account_gone) */
+		out[0] = (struct spnpool_holder_name){ .dn = NULL };
 		n = 1;
 	}
 	*_n = n;
@@ -387,6 +385,11 @@ static int add_finding(struct audit *a,
 		return ldb_oom(a->dir->ldb);
 	}
 	for (i = 0; i < num_accounts; i++) {
+		if (names[i].dn == NULL) {
+			f->dns[i] = f->sams[i] = NULL;
+			f->account_gone = true;
+			continue;
+		}
 		f->dns[i] = talloc_strdup(f->dns, names[i].dn);
 		f->sams[i] = talloc_strdup(f->sams, names[i].sam);
 		if (f->dns[i] == NULL || f->sams[i] == NULL) {

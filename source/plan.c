@@ -453,7 +453,7 @@ static int plan_register(struct planner *p, struct spnpool_plan_name *n,
 	size_t num = name_spns(p->tmp, n, spns);
 	struct spnpool_holder *holders = NULL;
 	size_t num_holders = 0;
-	const char *why = NULL;
+	enum spnpool_privileged why = SPNPOOL_PRIVILEGED_NONE;
 	size_t i;
 	size_t k;
 	int ret;
@@ -463,7 +463,7 @@ static int plan_register(struct planner *p, struct spnpool_plan_name *n,
 		return ret;
 	}
 	n->privileged = why;
-	if (why != NULL && !p->allow_privileged) {
+	if (why != SPNPOOL_PRIVILEGED_NONE && !p->allow_privileged) {
 		/* the alternative a reviewer can act on, not a write */
 		return add_note(p, &(struct spnpool_plan_note){
 					   .kind = SPNPOOL_NOTE_PRIVILEGED,

@@ -58,6 +58,7 @@ from samba_spnpool._spnpool import (  # noqa: E402
     DECISIONS,
     DNS_STATES,
     NOTE_KINDS,
+    PRIVILEGED_REASONS,
     RESOLUTION_KINDS,
     EXIT_ACCESS,
     EXIT_AUTH,
@@ -84,7 +85,7 @@ from samba_spnpool._spnpool import (  # noqa: E402
 __all__ = [
     'ACTION_KINDS', 'CHECK_REASONS', 'CLIENT_MODELS', 'DECISIONS',
     'DNS_STATES',
-    'NOTE_KINDS', 'RESOLUTION_KINDS', 'render',
+    'NOTE_KINDS', 'PRIVILEGED_REASONS', 'RESOLUTION_KINDS', 'render',
     'CHANGE_STATES', 'EXIT_ACCESS', 'EXIT_AUTH', 'EXIT_BAD_INPUT',
     'EXIT_CONFLICT', 'EXIT_CONNECTION', 'EXIT_ERROR', 'EXIT_FINDINGS',
     'EXIT_NO_IDENTITY', 'EXIT_OK', 'EXIT_PRIVILEGED', 'FINDING_KINDS',
@@ -134,7 +135,7 @@ def _report(operation, fn, /, *args, **kwargs):
         if operation == "remove":
             for spn in result.get("spns") or []:
                 spn["conflict"] = None
-        return dict(result, operation=operation)
+        return render.report(dict(result, operation=operation))
     try:
         return named(fn(*args, **kwargs))
     except SpnPoolError as e:
