@@ -76,7 +76,6 @@ from samba_spnpool._spnpool import (  # noqa: E402
     compare_dcs,
     exit_code,
     is_local,
-    list,
     parse_iis_config,
     parse_pools_file,
     version,
@@ -126,6 +125,16 @@ def remove(samdb, identity, hosts, **kwargs):
     add(); remove runs no uniqueness check, so 'conflict' is None."""
     return _report("remove", _spnpool.remove, samdb, identity, hosts,
                    **kwargs)
+
+
+def list(samdb, identity=None, host=None, server=None, local=False):
+    """The HTTP SPNs of an account (identity) or those that answer for a
+    host (explicit holders, HOST/ aliases and the computer named like it);
+    server names the web server for built-in identities.  Returns
+    {'account', 'entries': [{'spn', 'dn', 'sam_account_name', 'via'}]}.
+    Raises SpnPoolError.  local is accepted and ignored, see the module's
+    note."""
+    return _spnpool.list(samdb, identity, host, server)
 
 
 def _report(operation, fn, /, *args, **kwargs):
