@@ -888,13 +888,7 @@ static PyObject *call_finish(struct call *c, int ldb_ret,
 	return py_result;
 }
 
-/* A result converted, or NULL when there is none (or an exception). */
-static PyObject *convert(const struct table *t, const void *result)
-{
-	return (result != NULL) ? py_from_table(t, result) : NULL;
-}
-
-/* ---- The entry points: one argument spec each, one parser, one runner ---- */
+/* ---- The entry points: one argument spec each, one runner ---- */
 
 /* Every argument an entry point takes, as PyArg_ParseTuple fills it. */
 struct args {
@@ -912,13 +906,18 @@ struct args {
 
 /*
  * An entry point: its PyArg format, its arguments (struct args members
- * in format order; the keyword is the member's name) and what it does
- * once they are parsed and the call is started.  run returns the LDB
- * result and sets *_py; a Python exception set means failure.
+ * in format order; the keyword is the member's name), what it does once
+ * they are parsed and the call is started (run: the LDB result, the C
+ * result in *_r; a Python exception set means failure) and the table of
+ * that result, converted on success and, if partial, on failure too.
  */
 struct entry {
 	const char *format;
-	int (*run)(struct call *c, struct args *a, PyObject **_py);
+	int (*run)(struct call *c, struct args *a, const char *extra,
+		   const void **_r);
+	const struct table *table;
+	bool partial;
+	const char *extra; /* for run: the operation or the file kind */
 	struct param {
 		const char *name;
 		size_t offset;
@@ -935,6 +934,7 @@ static PyObject *run_entry(const struct entry *e, PyObject *args,
 	void *p[MAX_ARGS] = { NULL };
 	struct call c = { .tmp = NULL };
 	PyObject *py_result = NULL;
+	const void *result = NULL;
 	int ret = LDB_SUCCESS;
 	size_t i;
 
@@ -956,7 +956,11 @@ static PyObject *run_entry(const struct entry *e, PyObject *args,
 		call_start(&c, a.samdb);
 	}
 	if (c.tmp != NULL) {
-		ret = e->run(&c, &a, &py_result);
+		ret = e->run(&c, &a, e->extra, &result);
+	}
+	if (result != NULL && !PyErr_Occurred() &&
+	    (ret == LDB_SUCCESS || e->partial)) {
+		py_result = py_from_table(e->table, result);
 	}
 	if (a.data.obj != NULL) {
 		PyBuffer_Release(&a.data);
@@ -964,9 +968,9 @@ static PyObject *run_entry(const struct entry *e, PyObject *args,
 	return call_finish(&c, ret, py_result, strchr(e->format, ':') + 1);
 }
 
-/* add and remove */
-static int run_op(struct call *c, struct args *a, PyObject **_py,
-		  bool add)
+/* add and remove (extra) */
+static int run_op(struct call *c, struct args *a, const char *extra,
+		  const void **_r)
 {
 	struct spnpool_request req = {
 		.identity = a->identity, .server = a->server,
@@ -984,38 +988,29 @@ static int run_op(struct call *c, struct args *a, PyObject **_py,
 		return LDB_SUCCESS;
 	}
 	req.hosts = hosts;
-	ret = (add ? spnpool_op_add : spnpool_op_remove)(c->tmp, c->dir, &req,
-							  &result);
-	*_py = convert(&op_result_table, result);
+	ret = (strcmp(extra, "add") == 0 ? spnpool_op_add : spnpool_op_remove)(
+		c->tmp, c->dir, &req, &result);
+	*_r = result;
 	return ret;
 }
 
-static int run_add(struct call *c, struct args *a, PyObject **_py)
-{
-	return run_op(c, a, _py, true);
-}
-
-static int run_remove(struct call *c, struct args *a, PyObject **_py)
-{
-	return run_op(c, a, _py, false);
-}
-
-static int run_list(struct call *c, struct args *a, PyObject **_py)
+static int run_list(struct call *c, struct args *a, const char *extra,
+		    const void **_r)
 {
 	struct spnpool_list_result *result = NULL;
-	int ret;
+	int ret = LDB_SUCCESS;
 
-	if (!call_open(c, Py_None)) {
-		return LDB_SUCCESS;
+	(void)extra;
+	if (call_open(c, Py_None)) {
+		ret = spnpool_op_list(c->tmp, c->dir, a->identity, a->server,
+				      a->host, &result);
 	}
-	ret = spnpool_op_list(c->tmp, c->dir, a->identity, a->server, a->host,
-			      &result);
-	*_py = (ret == LDB_SUCCESS) ? convert(&list_result_table, result)
-				    : NULL;
+	*_r = result;
 	return ret;
 }
 
-static int run_check(struct call *c, struct args *a, PyObject **_py)
+static int run_check(struct call *c, struct args *a, const char *extra,
+		     const void **_r)
 {
 	struct spnpool_check_request req = {
 		.target = a->target, .identity = a->identity,
@@ -1024,13 +1019,13 @@ static int run_check(struct call *c, struct args *a, PyObject **_py)
 		.client = (enum spnpool_client_model)a->client,
 	};
 	struct spnpool_check_result *result = NULL;
-	int ret;
+	int ret = LDB_SUCCESS;
 
-	if (!call_open(c, Py_None)) {
-		return LDB_SUCCESS;
+	(void)extra;
+	if (call_open(c, Py_None)) {
+		ret = spnpool_op_check(c->tmp, c->dir, &req, &result);
 	}
-	ret = spnpool_op_check(c->tmp, c->dir, &req, &result);
-	*_py = convert(&check_table, result);
+	*_r = result;
 	return ret;
 }
 
@@ -1067,7 +1062,8 @@ static void audit_progress_cb(void *private_data, uint64_t entries,
 	Py_DECREF(ret);
 }
 
-static int run_audit(struct call *c, struct args *a, PyObject **_py)
+static int run_audit(struct call *c, struct args *a, const char *extra,
+		     const void **_r)
 {
 	struct audit_progress progress = { .callable = a->progress };
 	struct spnpool_audit_request req = {
@@ -1077,6 +1073,7 @@ static int run_audit(struct call *c, struct args *a, PyObject **_py)
 	struct spnpool_audit_result *result = NULL;
 	int ret;
 
+	(void)extra;
 	if (a->progress != Py_None) {
 		req.progress = audit_progress_cb;
 		req.progress_data = &progress;
@@ -1090,35 +1087,23 @@ static int run_audit(struct call *c, struct args *a, PyObject **_py)
 		PyErr_Restore(progress.exc_type, progress.exc_value,
 			      progress.exc_tb);
 	}
-	if (ret == LDB_SUCCESS && !PyErr_Occurred()) {
-		*_py = convert(&audit_table, result);
-	}
+	*_r = result;
 	return ret;
 }
 
-/* parse_iis_config and parse_pools_file: no directory */
-static int run_parse(struct call *c, struct args *a, PyObject **_py,
-		     const char *kind)
+/* parse_iis_config and parse_pools_file (extra: the kind): no directory */
+static int run_parse(struct call *c, struct args *a, const char *extra,
+		     const void **_r)
 {
 	struct spnpool_web_config *config = NULL;
 
-	if (config_from_py(c->tmp, kind, &a->data, a->filename, &config)) {
-		*_py = py_from_table(&web_config_table, config);
-	}
+	config_from_py(c->tmp, extra, &a->data, a->filename, &config);
+	*_r = config;
 	return LDB_SUCCESS;
 }
 
-static int run_parse_iis(struct call *c, struct args *a, PyObject **_py)
-{
-	return run_parse(c, a, _py, "iis");
-}
-
-static int run_parse_pools(struct call *c, struct args *a, PyObject **_py)
-{
-	return run_parse(c, a, _py, "pools");
-}
-
-static int run_plan(struct call *c, struct args *a, PyObject **_py)
+static int run_plan(struct call *c, struct args *a, const char *extra,
+		    const void **_r)
 {
 	struct spnpool_web_config *config = NULL;
 	struct spnpool_plan *plan = NULL;
@@ -1126,24 +1111,22 @@ static int run_plan(struct call *c, struct args *a, PyObject **_py)
 	const char **servers = NULL;
 	size_t num_servers = 0;
 	int ret = LDB_SUCCESS;
-	bool ok;
 
-	ok = strings_from_py(c->tmp, none != NULL ? none : a->servers,
-			     "servers", &servers, &num_servers) &&
-	     config_from_py(c->tmp, a->kind, &a->data, a->filename,
-			    &config) &&
-	     call_open(c, Py_None);
-	Py_XDECREF(none);
-	if (!ok) {
-		return LDB_SUCCESS;
+	(void)extra;
+	if (strings_from_py(c->tmp, none != NULL ? none : a->servers,
+			    "servers", &servers, &num_servers) &&
+	    config_from_py(c->tmp, a->kind, &a->data, a->filename, &config) &&
+	    call_open(c, Py_None)) {
+		ret = spnpool_op_plan(c->tmp, c->dir, config, servers,
+				      num_servers, a->allow_privileged, &plan);
 	}
-	ret = spnpool_op_plan(c->tmp, c->dir, config, servers, num_servers,
-			      a->allow_privileged, &plan);
-	*_py = (ret == LDB_SUCCESS) ? convert(&plan_table, plan) : NULL;
+	Py_XDECREF(none);
+	*_r = plan;
 	return ret;
 }
 
-static int run_apply(struct call *c, struct args *a, PyObject **_py)
+static int run_apply(struct call *c, struct args *a, const char *extra,
+		     const void **_r)
 {
 	struct spnpool_apply_scope scope = {
 		.allow_privileged = a->allow_privileged,
@@ -1151,57 +1134,59 @@ static int run_apply(struct call *c, struct args *a, PyObject **_py)
 	struct spnpool_change *changes = NULL;
 	struct spnpool_apply_result *result = NULL;
 	size_t num = 0;
-	int ret;
+	int ret = LDB_SUCCESS;
 
-	if (!changes_from_py(c->tmp, a->changes, &changes, &num) ||
-	    !scope_from_py(c->tmp, a->names, &scope) ||
-	    !call_open(c, a->peers)) {
-		return LDB_SUCCESS;
+	(void)extra;
+	if (changes_from_py(c->tmp, a->changes, &changes, &num) &&
+	    scope_from_py(c->tmp, a->names, &scope) &&
+	    call_open(c, a->peers)) {
+		ret = spnpool_op_apply(c->tmp, c->dir, &scope, changes, num,
+				       a->dry_run ? NULL : a->journal,
+				       a->dry_run, &result);
 	}
-	ret = spnpool_op_apply(c->tmp, c->dir, &scope, changes, num,
-			       a->dry_run ? NULL : a->journal, a->dry_run,
-			       &result);
-	*_py = convert(&apply_table, result);
+	*_r = result;
 	return ret;
 }
 
-static int run_undo(struct call *c, struct args *a, PyObject **_py)
+static int run_undo(struct call *c, struct args *a, const char *extra,
+		    const void **_r)
 {
 	struct spnpool_apply_result *result = NULL;
-	int ret;
+	int ret = LDB_SUCCESS;
 
-	if (!call_open(c, a->peers)) {
-		return LDB_SUCCESS;
+	(void)extra;
+	if (call_open(c, a->peers)) {
+		ret = spnpool_op_undo(c->tmp, c->dir, a->journal, a->dry_run,
+				      a->allow_privileged, &result);
 	}
-	ret = spnpool_op_undo(c->tmp, c->dir, a->journal, a->dry_run,
-			      a->allow_privileged, &result);
-	*_py = convert(&apply_table, result);
+	*_r = result;
 	return ret;
 }
 
-static int run_compare_dcs(struct call *c, struct args *a, PyObject **_py)
+static int run_compare_dcs(struct call *c, struct args *a, const char *extra,
+			   const void **_r)
 {
 	struct spnpool_dc_diff_result *result = NULL;
-	int ret;
+	int ret = LDB_SUCCESS;
 
-	if (!call_open(c, a->peers)) {
-		return LDB_SUCCESS;
+	(void)extra;
+	if (call_open(c, a->peers)) {
+		ret = spnpool_op_compare_dcs(c->tmp, c->dir, &result);
 	}
-	ret = spnpool_op_compare_dcs(c->tmp, c->dir, &result);
-	*_py = (ret == LDB_SUCCESS) ? convert(&dc_diff_result_table, result)
-				    : NULL;
+	*_r = result;
 	return ret;
 }
 
 /*
- * The specs: ENTRY(name, run, format, P(argument)...) makes py_<name>;
- * the docstrings give the signature only, the Python wrappers of
- * samba_spnpool carry the documentation.
+ * The specs: ENTRY(name, run, format, table, partial, extra,
+ * P(argument)...) makes py_<name>; the docstrings give the signature
+ * only, the Python wrappers of samba_spnpool carry the documentation.
  */
 #define P(m) { #m, offsetof(struct args, m) }
-#define ENTRY(name, run_fn, format, ...)                                    \
-	static const struct entry name##_entry = { format, run_fn,          \
-						   { __VA_ARGS__ } };       \
+#define ENTRY(name, run_fn, format, table_, partial_, extra_, ...)          \
+	static const struct entry name##_entry = {                          \
+		format, run_fn, table_, partial_, extra_, { __VA_ARGS__ }   \
+	};                                                                  \
 	static PyObject *py_##name(PyObject *self, PyObject *args,          \
 				   PyObject *kwargs)                        \
 	{                                                                   \
@@ -1209,28 +1194,33 @@ static int run_compare_dcs(struct call *c, struct args *a, PyObject **_py)
 		return run_entry(&name##_entry, args, kwargs);              \
 	}
 
-ENTRY(add, run_add, "OsO|OzppOp:add", P(samdb), P(identity), P(hosts),
-      P(port), P(server), P(move), P(dry_run), P(peers),
+ENTRY(add, run_op, "OsO|OzppOp:add", &op_result_table, true, "add",
+      P(samdb), P(identity), P(hosts), P(port), P(server), P(move),
+      P(dry_run), P(peers), P(allow_privileged))
+ENTRY(remove, run_op, "OsO|OzpO:remove", &op_result_table, true, "remove",
+      P(samdb), P(identity), P(hosts), P(port), P(server), P(dry_run),
+      P(peers))
+ENTRY(list, run_list, "O|zzz:list", &list_result_table, false, NULL,
+      P(samdb), P(identity), P(host), P(server))
+ENTRY(check, run_check, "Oss|zppi:check", &check_table, true, NULL,
+      P(samdb), P(target), P(identity), P(server), P(kernel_mode),
+      P(include_port), P(client))
+ENTRY(audit, run_audit, "O|pIOI:audit", &audit_table, false, NULL,
+      P(samdb), P(all_classes), P(page_size), P(progress),
+      P(max_password_age))
+ENTRY(parse_iis_config, run_parse, "s*|z:parse_iis_config",
+      &web_config_table, false, "iis", P(data), P(filename))
+ENTRY(parse_pools_file, run_parse, "s*|z:parse_pools_file",
+      &web_config_table, false, "pools", P(data), P(filename))
+ENTRY(plan, run_plan, "Oss*|Ozp:plan", &plan_table, false, NULL, P(samdb),
+      P(kind), P(data), P(servers), P(filename), P(allow_privileged))
+ENTRY(apply, run_apply, "OO|zpOOp:apply", &apply_table, true, NULL,
+      P(samdb), P(changes), P(journal), P(dry_run), P(peers), P(names),
       P(allow_privileged))
-ENTRY(remove, run_remove, "OsO|OzpO:remove", P(samdb), P(identity),
-      P(hosts), P(port), P(server), P(dry_run), P(peers))
-ENTRY(list, run_list, "O|zzz:list", P(samdb), P(identity), P(host),
-      P(server))
-ENTRY(check, run_check, "Oss|zppi:check", P(samdb), P(target),
-      P(identity), P(server), P(kernel_mode), P(include_port), P(client))
-ENTRY(audit, run_audit, "O|pIOI:audit", P(samdb), P(all_classes),
-      P(page_size), P(progress), P(max_password_age))
-ENTRY(parse_iis_config, run_parse_iis, "s*|z:parse_iis_config", P(data),
-      P(filename))
-ENTRY(parse_pools_file, run_parse_pools, "s*|z:parse_pools_file", P(data),
-      P(filename))
-ENTRY(plan, run_plan, "Oss*|Ozp:plan", P(samdb), P(kind), P(data),
-      P(servers), P(filename), P(allow_privileged))
-ENTRY(apply, run_apply, "OO|zpOOp:apply", P(samdb), P(changes),
-      P(journal), P(dry_run), P(peers), P(names), P(allow_privileged))
-ENTRY(undo, run_undo, "Os|pOp:undo", P(samdb), P(journal), P(dry_run),
-      P(peers), P(allow_privileged))
-ENTRY(compare_dcs, run_compare_dcs, "O|O:compare_dcs", P(samdb), P(peers))
+ENTRY(undo, run_undo, "Os|pOp:undo", &apply_table, true, NULL, P(samdb),
+      P(journal), P(dry_run), P(peers), P(allow_privileged))
+ENTRY(compare_dcs, run_compare_dcs, "O|O:compare_dcs",
+      &dc_diff_result_table, false, NULL, P(samdb), P(peers))
 
 static PyObject *py_exit_code(PyObject *self, PyObject *arg)
 {
