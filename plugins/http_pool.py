@@ -1316,7 +1316,8 @@ _NAME_KEYS = {
     "netbios": "str?", "fqdn": "str", "decision": "str?",
     "account_dn": "str?", "account_sam": "str?", "explanation": "str?",
     "users": "list", "resolutions": "list", "unresolved": "bool",
-    "privileged": "str?", "iis_commands": "list", "iis_actions": "list",
+    "privileged": "str?", "privileged_kind": "str?",
+    "iis_commands": "list", "iis_actions": "list",
     "num_accounts": "int", "farm_of_machines": "bool",
 }
 _USER_KEYS = {

@@ -7,13 +7,15 @@
  * structures into dicts.  Nothing here decides: ports, hosts and
  * identities go to the library as text; words are samba_spnpool.render's.
  *
- * Three parts, one idiom each (docs/design.md, "The binding"):
+ * Four parts, one idiom each (docs/design.md, "The binding"):
  *  - one descriptor table per result type and one converter,
  *    py_from_table(): the tables are the JSON schema of the results;
  *  - one validator per input type (*_from_py());
  *  - one call helper (call_start(), call_open(), call_finish()): the
  *    talloc context, the borrowed ldb, the directory, errors raised as
- *    SpnPoolError with the partial result.
+ *    SpnPoolError with the partial result;
+ *  - one argument spec per entry point (ENTRY()) and one runner,
+ *    run_entry().
  *
  * The GIL is kept for the whole call: ldb is not thread-safe and the
  * context belongs to a Python object another thread could use.
@@ -36,12 +38,7 @@ PyMODINIT_FUNC PyInit__spnpool(void);
 
 static PyObject *spnpool_error = NULL;
 
-/* A keyword list for PyArg_ParseTupleAndKeywords (char ** before 3.13) */
-#define KWNAMES(...) ((char **)(void *)(const char *[]){__VA_ARGS__, NULL})
-
-/* ------------------------------------------------------------------ */
-/* C values to Python                                                  */
-/* ------------------------------------------------------------------ */
+/* ---- C values to Python ---- */
 
 /*
  * Directory strings are UTF-8, but a tdb:// file may hold anything; keep
@@ -69,23 +66,6 @@ static bool dict_set_steal(PyObject *d, const char *key, PyObject *value)
 	return ret == 0;
 }
 
-static PyObject *py_str_list(const char *const *strings, size_t num)
-{
-	PyObject *list = PyList_New((Py_ssize_t)num);
-	size_t i;
-
-	for (i = 0; list != NULL && i < num; i++) {
-		PyObject *s = py_str_or_none(strings[i]);
-
-		if (s == NULL) {
-			Py_CLEAR(list);
-			break;
-		}
-		PyList_SET_ITEM(list, (Py_ssize_t)i, s);
-	}
-	return list;
-}
-
 /*
  * A result type is a table of (JSON key, C type, offset) rows; one
  * converter walks it.
@@ -97,7 +77,7 @@ enum field_type {
 	F_UINT,	 /* unsigned */
 	F_U64,	 /* uint64_t */
 	F_SIZE,	 /* size_t */
-	F_ENUM,	 /* an enum, by its public name */
+	F_ENUM,	 /* an enum, by its public name (a NULL name: None) */
 	F_STRS,	 /* char ** (or const char **) with a size_t count */
 	F_ENUMS, /* an array of enums with a size_t count, by name */
 	F_PTR,	 /* a pointer to one struct of table sub (NULL: None) */
@@ -120,20 +100,6 @@ struct table {
 	const struct field *fields;
 };
 
-#define ROW(type_, key_, ctype, member) \
-	{ .key = (key_), .type = (type_), .offset = offsetof(ctype, member) }
-#define ENUM_ROW(key_, ctype, member, name_) \
-	{ .key = (key_), .type = F_ENUM, .offset = offsetof(ctype, member), \
-	  .name = (name_) }
-#define LIST_ROW(type_, key_, ctype, member, count, sub_) \
-	{ .key = (key_), .type = (type_), .offset = offsetof(ctype, member), \
-	  .count_offset = offsetof(ctype, count), .sub = (sub_) }
-#define ENUMS_ROW(key_, ctype, member, count, name_) \
-	{ .key = (key_), .type = F_ENUMS, .offset = offsetof(ctype, member), \
-	  .count_offset = offsetof(ctype, count), .name = (name_) }
-#define PTR_ROW(key_, ctype, member, sub_) \
-	{ .key = (key_), .type = F_PTR, .offset = offsetof(ctype, member), \
-	  .sub = (sub_) }
 /* A table of struct T (#define T before it) */
 #define TABLE(name, ...)                                                    \
 	static const struct field name##_fields[] = { __VA_ARGS__,           \
@@ -142,40 +108,28 @@ struct table {
 
 static PyObject *py_from_table(const struct table *t, const void *obj);
 
-static PyObject *py_table_array(const struct table *t, const void *items,
-				size_t num)
+/* Item i of the array of a list field (F_STRS, F_ENUMS, F_ARRAY). */
+static PyObject *py_item(const struct field *f, const void *items, size_t i)
 {
-	PyObject *list = PyList_New((Py_ssize_t)num);
-	size_t i;
-
-	for (i = 0; list != NULL && i < num; i++) {
-		PyObject *item = py_from_table(
-			t, (const char *)items + i * t->size);
-
-		if (item == NULL) {
-			Py_CLEAR(list);
-			break;
-		}
-		PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+	switch (f->type) {
+	case F_STRS:
+		return py_str_or_none(((const char *const *)items)[i]);
+	case F_ENUMS:
+		return py_str_or_none(f->name(((const int *)items)[i]));
+	default:
+		return py_from_table(f->sub,
+				     (const char *)items + i * f->sub->size);
 	}
-	return list;
 }
 
 static PyObject *py_field(const struct field *f, const char *base)
 {
 	const void *at = base + f->offset;
-	const void *ptr = NULL;
-	size_t count = 0;
-
+	const void *ptr = (f->type >= F_STRS) ? *(const void *const *)at
+					      : NULL;
 	PyObject *list = NULL;
-	size_t i;
+	size_t i, count;
 
-	if (f->type == F_STRS || f->type == F_ARRAY || f->type == F_ENUMS) {
-		count = *(const size_t *)(const void *)(base + f->count_offset);
-	}
-	if (f->type >= F_STRS) {
-		ptr = *(const void *const *)at;
-	}
 	switch (f->type) {
 	case F_STR:
 		return py_str_or_none(*(const char *const *)at);
@@ -190,29 +144,27 @@ static PyObject *py_field(const struct field *f, const char *base)
 	case F_SIZE:
 		return PyLong_FromSize_t(*(const size_t *)at);
 	case F_ENUM:
-		return PyUnicode_FromString(f->name(*(const int *)at));
-	case F_STRS:
-		return py_str_list(ptr, count);
-	case F_ENUMS:
-		list = PyList_New((Py_ssize_t)count);
-		for (i = 0; list != NULL && i < count; i++) {
-			PyObject *name = PyUnicode_FromString(
-				f->name(((const int *)ptr)[i]));
-
-			if (name == NULL) {
-				Py_CLEAR(list);
-				break;
-			}
-			PyList_SET_ITEM(list, (Py_ssize_t)i, name);
-		}
-		return list;
+		return py_str_or_none(f->name(*(const int *)at));
 	case F_PTR:
 		if (ptr == NULL) {
 			Py_RETURN_NONE;
 		}
 		return py_from_table(f->sub, ptr);
+	case F_STRS:
+	case F_ENUMS:
 	case F_ARRAY:
-		return py_table_array(f->sub, ptr, count);
+		count = *(const size_t *)(const void *)(base + f->count_offset);
+		list = PyList_New((Py_ssize_t)count);
+		for (i = 0; list != NULL && i < count; i++) {
+			PyObject *item = py_item(f, ptr, i);
+
+			if (item == NULL) {
+				Py_CLEAR(list);
+				break;
+			}
+			PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+		}
+		return list;
 	}
 	PyErr_SetString(PyExc_RuntimeError, "spnpool: bad field table");
 	return NULL;
@@ -233,26 +185,51 @@ static PyObject *py_from_table(const struct table *t, const void *obj)
 	return d;
 }
 
-/* The public name functions, callable through one type. */
-#define NAME_OF(fn, type)                                                   \
+/*
+ * The result enums exported as tuples of public names (VERDICTS, ...):
+ * (Python name, name function, enum type, count).  Their name functions
+ * are callable through one type as <fn>_of().
+ */
+#define EXPORTED_ENUMS(X)                                                   \
+	X(VERDICTS, spnpool_verdict_name, enum spnpool_verdict,              \
+	  SPNPOOL_VERDICT_COUNT)                                             \
+	X(CHECK_REASONS, spnpool_check_reason_name,                          \
+	  enum spnpool_check_reason, SPNPOOL_CHECK_REASON_COUNT)             \
+	X(DNS_STATES, spnpool_dns_state_name, enum spnpool_dns_state,        \
+	  SPNPOOL_DNS_STATE_COUNT)                                           \
+	X(ACTION_KINDS, spnpool_action_kind_name, enum spnpool_action_kind,  \
+	  SPNPOOL_ACTION_KIND_COUNT)                                         \
+	X(CLIENT_MODELS, spnpool_client_model_name,                          \
+	  enum spnpool_client_model, SPNPOOL_CLIENT_AS_TYPED + 1)            \
+	X(FINDING_KINDS, spnpool_finding_name, enum spnpool_finding_kind,    \
+	  SPNPOOL_FINDING_KIND_COUNT)                                        \
+	X(DECISIONS, spnpool_plan_decision_name,                             \
+	  enum spnpool_plan_decision, SPNPOOL_PLAN_DECISION_COUNT)           \
+	X(RESOLUTION_KINDS, spnpool_resolution_kind_name,                    \
+	  enum spnpool_resolution_kind, SPNPOOL_RESOLUTION_KIND_COUNT)       \
+	X(NOTE_KINDS, spnpool_note_kind_name, enum spnpool_note_kind,        \
+	  SPNPOOL_NOTE_KIND_COUNT)                                           \
+	X(CHANGE_STATES, spnpool_change_state_name,                          \
+	  enum spnpool_change_state, SPNPOOL_CHANGE_FAILED + 1)              \
+	X(PRIVILEGED_REASONS, spnpool_privileged_name,                       \
+	  enum spnpool_privileged, SPNPOOL_PRIVILEGED_COUNT)
+#define NAME_OF(py, fn, type, count)                                        \
 	static const char *fn##_of(int i)                                   \
 	{                                                                   \
 		return fn((type)i);                                         \
 	}
-NAME_OF(spnpool_verdict_name, enum spnpool_verdict)
-NAME_OF(spnpool_check_reason_name, enum spnpool_check_reason)
-NAME_OF(spnpool_dns_state_name, enum spnpool_dns_state)
-NAME_OF(spnpool_action_kind_name, enum spnpool_action_kind)
-NAME_OF(spnpool_client_model_name, enum spnpool_client_model)
-NAME_OF(spnpool_via_name, enum spnpool_via)
-NAME_OF(spnpool_state_name, enum spnpool_spn_state)
-NAME_OF(spnpool_conflict_name, enum spnpool_conflict)
-NAME_OF(spnpool_finding_name, enum spnpool_finding_kind)
-NAME_OF(spnpool_plan_decision_name, enum spnpool_plan_decision)
-NAME_OF(spnpool_resolution_kind_name, enum spnpool_resolution_kind)
-NAME_OF(spnpool_note_kind_name, enum spnpool_note_kind)
-NAME_OF(spnpool_why_name, enum spnpool_why)
-NAME_OF(spnpool_change_state_name, enum spnpool_change_state)
+EXPORTED_ENUMS(NAME_OF)
+NAME_OF(, spnpool_via_name, enum spnpool_via, )
+NAME_OF(, spnpool_state_name, enum spnpool_spn_state, )
+NAME_OF(, spnpool_conflict_name, enum spnpool_conflict, )
+NAME_OF(, spnpool_why_name, enum spnpool_why, )
+
+/* A privileged reason in a result: None when not privileged. */
+static const char *privileged_or_none_of(int p)
+{
+	return (p == SPNPOOL_PRIVILEGED_NONE) ? NULL
+					      : spnpool_privileged_name_of(p);
+}
 
 static const char *change_action_name_of(int i)
 {
@@ -275,29 +252,31 @@ static const char *identity_type_name_of(int t)
 		       : "unknown";
 }
 
-/* ------------------------------------------------------------------ */
-/* The tables: the JSON schema of every result                         */
-/* ------------------------------------------------------------------ */
+/* ---- The tables: the JSON schema of every result ---- */
 
 /*
  * Within a table, T is its struct; a row names the member, which is also
  * the JSON key unless the row gives one (K_*).  Read a table as the JSON
  * object it makes, top to bottom.
  */
-#define S(m) ROW(F_STR, #m, T, m)
-#define B(m) ROW(F_BOOL, #m, T, m)
-#define U16(m) ROW(F_U16, #m, T, m)
-#define U(m) ROW(F_UINT, #m, T, m)
-#define U64(m) ROW(F_U64, #m, T, m)
-#define N(m) ROW(F_SIZE, #m, T, m)
-#define E(m, fn) ENUM_ROW(#m, T, m, fn)
-#define K_E(k, m, fn) ENUM_ROW(k, T, m, fn)
-#define K_S(k, m) ROW(F_STR, k, T, m)
-#define STRS(m, count) LIST_ROW(F_STRS, #m, T, m, count, NULL)
-#define ARRAY(m, count, sub) LIST_ROW(F_ARRAY, #m, T, m, count, sub)
-#define K_ARRAY(k, m, count, sub) LIST_ROW(F_ARRAY, k, T, m, count, sub)
-#define ONE(m, sub) PTR_ROW(#m, T, m, sub)
-#define ENUMS(m, count, fn) ENUMS_ROW(#m, T, m, count, fn)
+#define ROW(type_, key_, m, ...)                                            \
+	{ .key = (key_), .type = (type_), .offset = offsetof(T, m),          \
+	  __VA_ARGS__ }
+#define COUNT(n) .count_offset = offsetof(T, n)
+#define S(m) ROW(F_STR, #m, m)
+#define B(m) ROW(F_BOOL, #m, m)
+#define U16(m) ROW(F_U16, #m, m)
+#define U(m) ROW(F_UINT, #m, m)
+#define U64(m) ROW(F_U64, #m, m)
+#define N(m) ROW(F_SIZE, #m, m)
+#define E(m, fn) ROW(F_ENUM, #m, m, .name = (fn))
+#define K_E(k, m, fn) ROW(F_ENUM, k, m, .name = (fn))
+#define K_S(k, m) ROW(F_STR, k, m)
+#define STRS(m, n) ROW(F_STRS, #m, m, COUNT(n))
+#define ARRAY(m, n, sub_) ROW(F_ARRAY, #m, m, COUNT(n), .sub = (sub_))
+#define K_ARRAY(k, m, n, sub_) ROW(F_ARRAY, k, m, COUNT(n), .sub = (sub_))
+#define ONE(m, sub_) ROW(F_PTR, #m, m, .sub = (sub_))
+#define ENUMS(m, n, fn) ROW(F_ENUMS, #m, m, COUNT(n), .name = (fn))
 
 /* A fix: samba_spnpool.render makes its text and command line. */
 #define T struct spnpool_action
@@ -308,7 +287,8 @@ TABLE(action_table, E(kind, spnpool_action_kind_name_of), S(account),
 #define T struct spnpool_account
 TABLE(account_table, S(dn), S(guid), S(sam_account_name),
       S(user_principal_name), B(is_computer), B(is_managed), B(disabled),
-      B(builtin), S(privileged), STRS(spns, num_spns));
+      B(builtin), E(privileged, privileged_or_none_of),
+      STRS(spns, num_spns));
 #undef T
 
 /* add and remove ("operation" is added by the call; remove's conflict is
@@ -353,7 +333,8 @@ TABLE(check_table, S(host), U16(port), STRS(cname_chain, num_cnames),
 /* audit ("counts" is added by the call) */
 #define T struct spnpool_finding
 TABLE(finding_table, E(kind, spnpool_finding_name_of), S(spn),
-      STRS(dns, num_dns), STRS(sams, num_dns), S(host), U16(port),
+      STRS(dns, num_dns), STRS(sams, num_dns), B(account_gone), S(host),
+      U16(port),
       S(other_spn), U(password_days), U(max_password_age_days),
       K_ARRAY("actions", fixes, num_fixes, &action_table));
 #undef T
@@ -407,12 +388,13 @@ TABLE(plan_name_table, S(netbios), S(fqdn),
       S(account_sam), N(num_accounts), B(farm_of_machines),
       ARRAY(users, num_users, &plan_user_table),
       ARRAY(resolutions, num_resolutions, &resolution_table),
-      B(unresolved), S(privileged),
+      B(unresolved), E(privileged, privileged_or_none_of),
       ARRAY(iis_actions, num_iis_actions, &action_table));
 #undef T
 #define T struct spnpool_plan_note
 TABLE(note_table, E(kind, spnpool_note_kind_name_of), S(site), S(pool),
-      S(fqdn), U16(port), S(account), S(privileged));
+      S(fqdn), U16(port), S(account),
+      E(privileged, privileged_or_none_of));
 #undef T
 #define T struct spnpool_plan
 TABLE(plan_table, ARRAY(names, num_names, &plan_name_table),
@@ -432,9 +414,7 @@ TABLE(dc_diff_result_table, STRS(dcs, num_dcs),
       K_ARRAY("disagreements", diffs, num_diffs, &dc_diff_table));
 #undef T
 
-/* ------------------------------------------------------------------ */
-/* Errors                                                              */
-/* ------------------------------------------------------------------ */
+/* ---- Errors ---- */
 
 /*
  * Raise SpnPoolError(ldb_ret, msg) with .exit_code and .result.  msg
@@ -558,9 +538,7 @@ static struct ldb_context *ldb_from_py(PyObject *py_ldb)
 }
 
 
-/* ------------------------------------------------------------------ */
-/* Python values to C: one validator per input type                    */
-/* ------------------------------------------------------------------ */
+/* ---- Python values to C: one validator per input type ---- */
 
 /* A str without embedded NUL as a talloc copy; NULL with an exception. */
 static const char *text_from_py(TALLOC_CTX *mem_ctx, PyObject *obj,
@@ -805,9 +783,7 @@ static bool config_from_py(TALLOC_CTX *mem_ctx, const char *kind,
 	return false;
 }
 
-/* ------------------------------------------------------------------ */
-/* The call helper                                                     */
-/* ------------------------------------------------------------------ */
+/* ---- The call helper ---- */
 
 /* What one call of an operation holds. */
 struct call {
@@ -912,161 +888,145 @@ static PyObject *call_finish(struct call *c, int ldb_ret,
 	return py_result;
 }
 
-/* A result converted, or NULL when there is none (or an exception). */
-static PyObject *convert(const struct table *t, const void *result)
+/* ---- The entry points: one argument spec each, one runner ---- */
+
+/* Every argument an entry point takes, as PyArg_ParseTuple fills it. */
+struct args {
+	PyObject *samdb, *hosts, *port, *peers, *progress, *servers;
+	PyObject *changes, *names;
+	const char *identity, *server, *host, *target, *kind, *filename;
+	const char *journal;
+	Py_buffer data;
+	int move, dry_run, allow_privileged, kernel_mode, include_port;
+	int all_classes, client;
+	unsigned page_size, max_password_age;
+};
+
+#define MAX_ARGS 9
+
+/*
+ * An entry point: its PyArg format, its arguments (struct args members
+ * in format order; the keyword is the member's name), what it does once
+ * they are parsed and the call is started (run: the LDB result, the C
+ * result in *_r; a Python exception set means failure) and the table of
+ * that result, converted on success and, if partial, on failure too.
+ */
+struct entry {
+	const char *format;
+	int (*run)(struct call *c, struct args *a, const char *extra,
+		   const void **_r);
+	const struct table *table;
+	bool partial;
+	const char *extra; /* for run: the operation or the file kind */
+	struct param {
+		const char *name;
+		size_t offset;
+	} params[MAX_ARGS + 1];
+};
+
+static PyObject *run_entry(const struct entry *e, PyObject *args,
+			   PyObject *kwargs)
 {
-	return (result != NULL) ? py_from_table(t, result) : NULL;
+	struct args a = { .port = Py_None, .peers = Py_None,
+			  .progress = Py_None, .servers = Py_None,
+			  .names = Py_None, .client = SPNPOOL_CLIENT_BROWSER };
+	const char *kw[MAX_ARGS + 1] = { NULL };
+	void *p[MAX_ARGS] = { NULL };
+	struct call c = { .tmp = NULL };
+	PyObject *py_result = NULL;
+	const void *result = NULL;
+	int ret = LDB_SUCCESS;
+	size_t i;
+
+	for (i = 0; i < MAX_ARGS && e->params[i].name != NULL; i++) {
+		kw[i] = e->params[i].name;
+		p[i] = (char *)&a + e->params[i].offset;
+	}
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, e->format,
+					 (char **)(void *)kw, p[0], p[1], p[2],
+					 p[3], p[4], p[5], p[6], p[7], p[8])) {
+		return NULL;
+	}
+	if (a.samdb == NULL) { /* no directory: parse_* */
+		c.tmp = talloc_new(NULL);
+		if (c.tmp == NULL) {
+			PyErr_NoMemory();
+		}
+	} else {
+		call_start(&c, a.samdb);
+	}
+	if (c.tmp != NULL) {
+		ret = e->run(&c, &a, e->extra, &result);
+	}
+	if (result != NULL && !PyErr_Occurred() &&
+	    (ret == LDB_SUCCESS || e->partial)) {
+		py_result = py_from_table(e->table, result);
+	}
+	if (a.data.obj != NULL) {
+		PyBuffer_Release(&a.data);
+	}
+	return call_finish(&c, ret, py_result, strchr(e->format, ':') + 1);
 }
 
-/* ------------------------------------------------------------------ */
-/* The operations                                                      */
-/* ------------------------------------------------------------------ */
-
-typedef int (*spnpool_op_fn)(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
-			     const struct spnpool_request *req,
-			     struct spnpool_op_result **_result);
-
-/* add and remove */
-static PyObject *run_op(const char *operation, spnpool_op_fn op,
-			PyObject *py_ldb, struct spnpool_request *req,
-			PyObject *py_hosts, PyObject *py_port,
-			PyObject *py_peers)
+/* add and remove (extra) */
+static int run_op(struct call *c, struct args *a, const char *extra,
+		  const void **_r)
 {
-	struct call c;
+	struct spnpool_request req = {
+		.identity = a->identity, .server = a->server,
+		.move = a->move, .dry_run = a->dry_run,
+		.allow_privileged = a->allow_privileged,
+	};
 	struct spnpool_op_result *result = NULL;
-	PyObject *py_result = NULL;
 	const char **hosts = NULL;
-	int ret = LDB_SUCCESS;
+	int ret;
 
-	if (call_start(&c, py_ldb) &&
-	    strings_from_py(c.tmp, py_hosts, "hosts", &hosts,
-			    &req->num_hosts) &&
-	    (req->hosts = hosts) != NULL &&
-	    port_from_py(c.tmp, py_port, &req->port) &&
-	    call_open(&c, py_peers)) {
-		ret = op(c.tmp, c.dir, req, &result);
-		py_result = convert(&op_result_table, result);
+	if (!strings_from_py(c->tmp, a->hosts, "hosts", &hosts,
+			     &req.num_hosts) ||
+	    !port_from_py(c->tmp, a->port, &req.port) ||
+	    !call_open(c, a->peers)) {
+		return LDB_SUCCESS;
 	}
-	return call_finish(&c, ret, py_result, operation);
+	req.hosts = hosts;
+	ret = (strcmp(extra, "add") == 0 ? spnpool_op_add : spnpool_op_remove)(
+		c->tmp, c->dir, &req, &result);
+	*_r = result;
+	return ret;
 }
 
-PyDoc_STRVAR(py_add_doc,
-"add(samdb, identity, hosts, port=None, server=None, move=False, "
-"dry_run=False, peers=None, allow_privileged=False) -> "
-"dict (op_result_table)");
-
-static PyObject *py_add(PyObject *self, PyObject *args, PyObject *kwargs)
+static int run_list(struct call *c, struct args *a, const char *extra,
+		    const void **_r)
 {
-	struct spnpool_request req = { .num_hosts = 0 };
-	PyObject *py_ldb = NULL, *py_hosts = NULL;
-	PyObject *py_port = Py_None, *py_peers = Py_None;
-	int move = 0, dry_run = 0, allow_privileged = 0;
-
-	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(
-		    args, kwargs, "OsO|OzppOp:add",
-		    KWNAMES("samdb", "identity", "hosts", "port", "server",
-			    "move", "dry_run", "peers",
-			    "allow_privileged"),
-		    &py_ldb, &req.identity, &py_hosts, &py_port, &req.server,
-		    &move, &dry_run, &py_peers, &allow_privileged)) {
-		return NULL;
-	}
-	req.move = move;
-	req.dry_run = dry_run;
-	req.allow_privileged = allow_privileged;
-	return run_op("add", spnpool_op_add, py_ldb, &req, py_hosts, py_port,
-		      py_peers);
-}
-
-PyDoc_STRVAR(py_remove_doc,
-"remove(samdb, identity, hosts, port=None, server=None, "
-"dry_run=False, peers=None) -> dict (op_result_table)");
-
-static PyObject *py_remove(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-	struct spnpool_request req = { .num_hosts = 0 };
-	PyObject *py_ldb = NULL, *py_hosts = NULL;
-	PyObject *py_port = Py_None, *py_peers = Py_None;
-	int dry_run = 0;
-
-	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(
-		    args, kwargs, "OsO|OzpO:remove",
-		    KWNAMES("samdb", "identity", "hosts", "port", "server",
-			    "dry_run", "peers"),
-		    &py_ldb, &req.identity, &py_hosts, &py_port, &req.server,
-		    &dry_run, &py_peers)) {
-		return NULL;
-	}
-	req.dry_run = dry_run;
-	return run_op("remove", spnpool_op_remove, py_ldb, &req, py_hosts,
-		      py_port, py_peers);
-}
-
-PyDoc_STRVAR(py_list_doc,
-"list(samdb, identity=None, host=None, server=None) -> "
-"dict (list_result_table)");
-
-static PyObject *py_list(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-	struct call c;
 	struct spnpool_list_result *result = NULL;
-	PyObject *py_ldb = NULL;
-	const char *identity = NULL, *host = NULL, *server = NULL;
 	int ret = LDB_SUCCESS;
 
-	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(
-		    args, kwargs, "O|zzz:list",
-		    KWNAMES("samdb", "identity", "host", "server"),
-		    &py_ldb, &identity, &host, &server)) {
-		return NULL;
+	(void)extra;
+	if (call_open(c, Py_None)) {
+		ret = spnpool_op_list(c->tmp, c->dir, a->identity, a->server,
+				      a->host, &result);
 	}
-	if (call_start(&c, py_ldb) && call_open(&c, Py_None)) {
-		ret = spnpool_op_list(c.tmp, c.dir, identity, server, host,
-				      &result);
-	}
-	return call_finish(&c, ret,
-			   ret == LDB_SUCCESS
-				   ? convert(&list_result_table, result)
-				   : NULL,
-			   "list");
+	*_r = result;
+	return ret;
 }
 
-PyDoc_STRVAR(py_check_doc,
-"check(samdb, target, identity, server=None, kernel_mode=False, "
-"include_port=False, client='browser') -> dict "
-"(check_table); use samba_spnpool.check()");
-
-static PyObject *py_check(PyObject *self, PyObject *args, PyObject *kwargs)
+static int run_check(struct call *c, struct args *a, const char *extra,
+		     const void **_r)
 {
-	struct call c;
-	struct spnpool_check_request req = { .target = NULL };
+	struct spnpool_check_request req = {
+		.target = a->target, .identity = a->identity,
+		.server = a->server, .kernel_mode = a->kernel_mode,
+		.include_port = a->include_port,
+		.client = (enum spnpool_client_model)a->client,
+	};
 	struct spnpool_check_result *result = NULL;
-	PyObject *py_ldb = NULL;
-	PyObject *py_result = NULL;
-	int client = SPNPOOL_CLIENT_BROWSER;
-	int kernel_mode = 0, include_port = 0;
 	int ret = LDB_SUCCESS;
 
-	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(
-		    args, kwargs, "Oss|zppi:check",
-		    KWNAMES("samdb", "target", "identity", "server",
-			    "kernel_mode", "include_port", "client"),
-		    &py_ldb, &req.target, &req.identity, &req.server,
-		    &kernel_mode, &include_port, &client)) {
-		return NULL;
+	(void)extra;
+	if (call_open(c, Py_None)) {
+		ret = spnpool_op_check(c->tmp, c->dir, &req, &result);
 	}
-	req.client = (enum spnpool_client_model)client;
-	req.kernel_mode = kernel_mode;
-	req.include_port = include_port;
-	if (call_start(&c, py_ldb) && call_open(&c, Py_None)) {
-		ret = spnpool_op_check(c.tmp, c.dir, &req, &result);
-		py_result = convert(&check_table, result);
-	}
-	return call_finish(&c, ret, py_result, "check");
+	*_r = result;
+	return ret;
 }
 
 /*
@@ -1102,242 +1062,165 @@ static void audit_progress_cb(void *private_data, uint64_t entries,
 	Py_DECREF(ret);
 }
 
-PyDoc_STRVAR(py_audit_doc,
-"audit(samdb, all_classes=False, page_size=0, progress=None, "
-"max_password_age=0) -> dict (audit_table); use "
-"samba_spnpool.audit()");
-
-static PyObject *py_audit(PyObject *self, PyObject *args, PyObject *kwargs)
+static int run_audit(struct call *c, struct args *a, const char *extra,
+		     const void **_r)
 {
-	struct call c;
-	struct spnpool_audit_request req = { .all_classes = false };
+	struct audit_progress progress = { .callable = a->progress };
+	struct spnpool_audit_request req = {
+		.all_classes = a->all_classes, .page_size = a->page_size,
+		.max_password_age_days = a->max_password_age,
+	};
 	struct spnpool_audit_result *result = NULL;
-	struct audit_progress progress = { .callable = NULL };
-	PyObject *py_ldb = NULL;
-	PyObject *py_progress = Py_None;
-	int all_classes = 0;
-	int ret = LDB_SUCCESS;
+	int ret;
 
-	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(
-		    args, kwargs, "O|pIOI:audit",
-		    KWNAMES("samdb", "all_classes", "page_size", "progress",
-			    "max_password_age"),
-		    &py_ldb, &all_classes, &req.page_size, &py_progress,
-		    &req.max_password_age_days)) {
-		return NULL;
-	}
-	req.all_classes = all_classes;
-	if (py_progress != Py_None) {
-		progress.callable = py_progress;
+	(void)extra;
+	if (a->progress != Py_None) {
 		req.progress = audit_progress_cb;
 		req.progress_data = &progress;
 	}
-	if (call_start(&c, py_ldb) && call_open(&c, Py_None)) {
-		ret = spnpool_op_audit(c.tmp, c.dir, &req, &result);
-		/* The caller's exception wins over the scan's outcome. */
-		if (progress.exc_type != NULL) {
-			PyErr_Restore(progress.exc_type, progress.exc_value,
-				      progress.exc_tb);
-		}
+	if (!call_open(c, Py_None)) {
+		return LDB_SUCCESS;
 	}
-	return call_finish(&c, ret,
-			   (ret == LDB_SUCCESS && !PyErr_Occurred() &&
-			    result != NULL)
-				   ? convert(&audit_table, result)
-				   : NULL,
-			   "audit");
-}
-
-/* parse_iis_config and parse_pools_file: no directory */
-static PyObject *parse_to_py(const char *kind, PyObject *args,
-			     PyObject *kwargs, const char *format)
-{
-	struct spnpool_web_config *config = NULL;
-	Py_buffer data = { .buf = NULL };
-	const char *filename = NULL;
-	TALLOC_CTX *tmp = NULL;
-	PyObject *ret = NULL;
-
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, format,
-					 KWNAMES("data", "filename"), &data,
-					 &filename)) {
-		return NULL;
+	ret = spnpool_op_audit(c->tmp, c->dir, &req, &result);
+	/* The caller's exception wins over the scan's outcome. */
+	if (progress.exc_type != NULL) {
+		PyErr_Restore(progress.exc_type, progress.exc_value,
+			      progress.exc_tb);
 	}
-	tmp = talloc_new(NULL);
-	if (tmp == NULL) {
-		PyErr_NoMemory();
-	} else if (config_from_py(tmp, kind, &data, filename, &config)) {
-		ret = py_from_table(&web_config_table, config);
-	}
-	talloc_free(tmp);
-	PyBuffer_Release(&data);
+	*_r = result;
 	return ret;
 }
 
-PyDoc_STRVAR(py_parse_iis_config_doc,
-"parse_iis_config(data, filename=None) -> dict (web_config_table)");
-
-static PyObject *py_parse_iis_config(PyObject *self, PyObject *args,
-				     PyObject *kwargs)
+/* parse_iis_config and parse_pools_file (extra: the kind): no directory */
+static int run_parse(struct call *c, struct args *a, const char *extra,
+		     const void **_r)
 {
-	(void)self;
-	return parse_to_py("iis", args, kwargs, "s*|z:parse_iis_config");
+	struct spnpool_web_config *config = NULL;
+
+	config_from_py(c->tmp, extra, &a->data, a->filename, &config);
+	*_r = config;
+	return LDB_SUCCESS;
 }
 
-PyDoc_STRVAR(py_parse_pools_file_doc,
-"parse_pools_file(data, filename=None) -> dict (web_config_table)");
-
-static PyObject *py_parse_pools_file(PyObject *self, PyObject *args,
-				     PyObject *kwargs)
+static int run_plan(struct call *c, struct args *a, const char *extra,
+		    const void **_r)
 {
-	(void)self;
-	return parse_to_py("pools", args, kwargs, "s*|z:parse_pools_file");
-}
-
-PyDoc_STRVAR(py_plan_doc,
-"plan(samdb, kind, data, servers=(), filename=None, "
-"allow_privileged=False) -> dict (plan_table); use "
-"samba_spnpool.plan()");
-
-static PyObject *py_plan_fn(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-	struct call c;
 	struct spnpool_web_config *config = NULL;
 	struct spnpool_plan *plan = NULL;
-	Py_buffer data = { .buf = NULL };
-	PyObject *py_ldb = NULL, *py_servers = Py_None;
-	PyObject *py_result = NULL, *none = NULL;
-	const char *kind = NULL, *filename = NULL;
+	PyObject *none = (a->servers == Py_None) ? PyTuple_New(0) : NULL;
 	const char **servers = NULL;
 	size_t num_servers = 0;
-	int allow_privileged = 0;
 	int ret = LDB_SUCCESS;
 
-	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(
-		    args, kwargs, "Oss*|Ozp:plan",
-		    KWNAMES("samdb", "kind", "data", "servers", "filename",
-			    "allow_privileged"),
-		    &py_ldb, &kind, &data, &py_servers, &filename,
-		    &allow_privileged)) {
-		return NULL;
-	}
-	if (py_servers == Py_None) {
-		py_servers = none = PyTuple_New(0);
-	}
-	if (call_start(&c, py_ldb) &&
-	    strings_from_py(c.tmp, py_servers, "servers", &servers,
-			    &num_servers) &&
-	    config_from_py(c.tmp, kind, &data, filename, &config) &&
-	    call_open(&c, Py_None)) {
-		ret = spnpool_op_plan(c.tmp, c.dir, config, servers,
-				      num_servers, allow_privileged, &plan);
-		py_result = (ret == LDB_SUCCESS) ? convert(&plan_table, plan)
-						 : NULL;
+	(void)extra;
+	if (strings_from_py(c->tmp, none != NULL ? none : a->servers,
+			    "servers", &servers, &num_servers) &&
+	    config_from_py(c->tmp, a->kind, &a->data, a->filename, &config) &&
+	    call_open(c, Py_None)) {
+		ret = spnpool_op_plan(c->tmp, c->dir, config, servers,
+				      num_servers, a->allow_privileged, &plan);
 	}
 	Py_XDECREF(none);
-	PyBuffer_Release(&data);
-	return call_finish(&c, ret, py_result, "plan");
+	*_r = plan;
+	return ret;
 }
 
-PyDoc_STRVAR(py_apply_doc,
-"apply(samdb, changes, journal=None, dry_run=False, "
-"peers=None, names=None, allow_privileged=False) -> dict; use "
-"samba_spnpool.apply(), which validates the changes");
-
-static PyObject *py_apply(PyObject *self, PyObject *args, PyObject *kwargs)
+static int run_apply(struct call *c, struct args *a, const char *extra,
+		     const void **_r)
 {
-	struct call c;
+	struct spnpool_apply_scope scope = {
+		.allow_privileged = a->allow_privileged,
+	};
 	struct spnpool_change *changes = NULL;
 	struct spnpool_apply_result *result = NULL;
-	struct spnpool_apply_scope scope = { .num_names = 0 };
-	PyObject *py_ldb = NULL, *py_changes = NULL;
-	PyObject *py_names = Py_None, *py_peers = Py_None;
-	const char *journal = NULL;
-	size_t num_changes = 0;
-	int dry_run = 0, allow_privileged = 0;
+	size_t num = 0;
 	int ret = LDB_SUCCESS;
 
-	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(
-		    args, kwargs, "OO|zpOOp:apply",
-		    KWNAMES("samdb", "changes", "journal", "dry_run",
-			    "peers", "names", "allow_privileged"),
-		    &py_ldb, &py_changes, &journal, &dry_run,
-		    &py_peers, &py_names, &allow_privileged)) {
-		return NULL;
+	(void)extra;
+	if (changes_from_py(c->tmp, a->changes, &changes, &num) &&
+	    scope_from_py(c->tmp, a->names, &scope) &&
+	    call_open(c, a->peers)) {
+		ret = spnpool_op_apply(c->tmp, c->dir, &scope, changes, num,
+				       a->dry_run ? NULL : a->journal,
+				       a->dry_run, &result);
 	}
-	scope.allow_privileged = allow_privileged;
-	if (call_start(&c, py_ldb) &&
-	    changes_from_py(c.tmp, py_changes, &changes, &num_changes) &&
-	    scope_from_py(c.tmp, py_names, &scope) &&
-	    call_open(&c, py_peers)) {
-		ret = spnpool_op_apply(c.tmp, c.dir, &scope, changes,
-				       num_changes, dry_run ? NULL : journal,
-				       dry_run, &result);
-	}
-	return call_finish(&c, ret, convert(&apply_table, result), "apply");
+	*_r = result;
+	return ret;
 }
 
-PyDoc_STRVAR(py_undo_doc,
-"undo(samdb, journal, dry_run=False, peers=None, "
-"allow_privileged=False) -> dict (as apply)");
-
-static PyObject *py_undo(PyObject *self, PyObject *args, PyObject *kwargs)
+static int run_undo(struct call *c, struct args *a, const char *extra,
+		    const void **_r)
 {
-	struct call c;
 	struct spnpool_apply_result *result = NULL;
-	PyObject *py_ldb = NULL, *py_peers = Py_None;
-	const char *journal = NULL;
-	int dry_run = 0, allow_privileged = 0;
 	int ret = LDB_SUCCESS;
 
-	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(
-		    args, kwargs, "Os|pOp:undo",
-		    KWNAMES("samdb", "journal", "dry_run", "peers",
-			    "allow_privileged"),
-		    &py_ldb, &journal, &dry_run, &py_peers,
-		    &allow_privileged)) {
-		return NULL;
+	(void)extra;
+	if (call_open(c, a->peers)) {
+		ret = spnpool_op_undo(c->tmp, c->dir, a->journal, a->dry_run,
+				      a->allow_privileged, &result);
 	}
-	if (call_start(&c, py_ldb) && call_open(&c, py_peers)) {
-		ret = spnpool_op_undo(c.tmp, c.dir, journal, dry_run,
-				      allow_privileged, &result);
-	}
-	return call_finish(&c, ret, convert(&apply_table, result), "undo");
+	*_r = result;
+	return ret;
 }
 
-PyDoc_STRVAR(py_compare_dcs_doc,
-"compare_dcs(samdb, peers) -> dict (dc_diff_result_table)");
-
-static PyObject *py_compare_dcs(PyObject *self, PyObject *args,
-				PyObject *kwargs)
+static int run_compare_dcs(struct call *c, struct args *a, const char *extra,
+			   const void **_r)
 {
-	struct call c;
 	struct spnpool_dc_diff_result *result = NULL;
-	PyObject *py_ldb = NULL, *py_peers = Py_None;
 	int ret = LDB_SUCCESS;
 
-	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:compare_dcs",
-					 KWNAMES("samdb", "peers"), &py_ldb,
-					 &py_peers)) {
-		return NULL;
+	(void)extra;
+	if (call_open(c, a->peers)) {
+		ret = spnpool_op_compare_dcs(c->tmp, c->dir, &result);
 	}
-	if (call_start(&c, py_ldb) && call_open(&c, py_peers)) {
-		ret = spnpool_op_compare_dcs(c.tmp, c.dir, &result);
-	}
-	return call_finish(&c, ret,
-			   ret == LDB_SUCCESS
-				   ? convert(&dc_diff_result_table, result)
-				   : NULL,
-			   "compare_dcs");
+	*_r = result;
+	return ret;
 }
 
-PyDoc_STRVAR(py_exit_code_doc,
-"exit_code(ldb_error_code) -> int: the documented exit status");
+/*
+ * The specs: ENTRY(name, run, format, table, partial, extra,
+ * P(argument)...) makes py_<name>; the docstrings give the signature
+ * only, the Python wrappers of samba_spnpool carry the documentation.
+ */
+#define P(m) { #m, offsetof(struct args, m) }
+#define ENTRY(name, run_fn, format, table_, partial_, extra_, ...)          \
+	static const struct entry name##_entry = {                          \
+		format, run_fn, table_, partial_, extra_, { __VA_ARGS__ }   \
+	};                                                                  \
+	static PyObject *py_##name(PyObject *self, PyObject *args,          \
+				   PyObject *kwargs)                        \
+	{                                                                   \
+		(void)self;                                                 \
+		return run_entry(&name##_entry, args, kwargs);              \
+	}
+
+ENTRY(add, run_op, "OsO|OzppOp:add", &op_result_table, true, "add",
+      P(samdb), P(identity), P(hosts), P(port), P(server), P(move),
+      P(dry_run), P(peers), P(allow_privileged))
+ENTRY(remove, run_op, "OsO|OzpO:remove", &op_result_table, true, "remove",
+      P(samdb), P(identity), P(hosts), P(port), P(server), P(dry_run),
+      P(peers))
+ENTRY(list, run_list, "O|zzz:list", &list_result_table, false, NULL,
+      P(samdb), P(identity), P(host), P(server))
+ENTRY(check, run_check, "Oss|zppi:check", &check_table, true, NULL,
+      P(samdb), P(target), P(identity), P(server), P(kernel_mode),
+      P(include_port), P(client))
+ENTRY(audit, run_audit, "O|pIOI:audit", &audit_table, false, NULL,
+      P(samdb), P(all_classes), P(page_size), P(progress),
+      P(max_password_age))
+ENTRY(parse_iis_config, run_parse, "s*|z:parse_iis_config",
+      &web_config_table, false, "iis", P(data), P(filename))
+ENTRY(parse_pools_file, run_parse, "s*|z:parse_pools_file",
+      &web_config_table, false, "pools", P(data), P(filename))
+ENTRY(plan, run_plan, "Oss*|Ozp:plan", &plan_table, false, NULL, P(samdb),
+      P(kind), P(data), P(servers), P(filename), P(allow_privileged))
+ENTRY(apply, run_apply, "OO|zpOOp:apply", &apply_table, true, NULL,
+      P(samdb), P(changes), P(journal), P(dry_run), P(peers), P(names),
+      P(allow_privileged))
+ENTRY(undo, run_undo, "Os|pOp:undo", &apply_table, true, NULL, P(samdb),
+      P(journal), P(dry_run), P(peers), P(allow_privileged))
+ENTRY(compare_dcs, run_compare_dcs, "O|O:compare_dcs",
+      &dc_diff_result_table, false, NULL, P(samdb), P(peers))
 
 static PyObject *py_exit_code(PyObject *self, PyObject *arg)
 {
@@ -1350,10 +1233,8 @@ static PyObject *py_exit_code(PyObject *self, PyObject *arg)
 	return PyLong_FromLong(spnpool_exit_code(ldb_ret));
 }
 
-PyDoc_STRVAR(py_is_local_doc,
-"is_local(samdb) -> bool: samdb is a local database file (real\n"
-"transactions), not LDAP; the library's own decision from the backend");
-
+/* samdb is a local database file (real transactions), not LDAP: the
+ * library's own decision from the backend */
 static PyObject *py_is_local(PyObject *self, PyObject *py_ldb)
 {
 	struct ldb_context *ldb = ldb_from_py(py_ldb);
@@ -1365,9 +1246,6 @@ static PyObject *py_is_local(PyObject *self, PyObject *py_ldb)
 	return PyBool_FromLong(spnpool_dir_ldb_is_local(ldb));
 }
 
-PyDoc_STRVAR(py_version_doc,
-"version() -> str: the version of libspnpool");
-
 static PyObject *py_version(PyObject *self, PyObject *unused)
 {
 	(void)self;
@@ -1375,30 +1253,29 @@ static PyObject *py_version(PyObject *self, PyObject *unused)
 	return PyUnicode_FromString(spnpool_version());
 }
 
-/* ------------------------------------------------------------------ */
-/* The module                                                          */
-/* ------------------------------------------------------------------ */
+/* ---- The module ---- */
 
-#define METHOD(name, fn) \
-	{ name, (PyCFunction)(void (*)(void))fn, \
-	  METH_VARARGS | METH_KEYWORDS, fn##_doc }
+#define METHOD(name, doc)                                                   \
+	{ #name, (PyCFunction)(void (*)(void))py_##name,                    \
+	  METH_VARARGS | METH_KEYWORDS, doc }
+/* with a wrapper in samba_spnpool, which documents and checks more */
+#define WRAPPED(name) METHOD(name, "Use samba_spnpool." #name "().")
 
 static PyMethodDef spnpool_methods[] = {
-	METHOD("add", py_add),
-	METHOD("remove", py_remove),
-	METHOD("list", py_list),
-	METHOD("check", py_check),
-	METHOD("audit", py_audit),
-	METHOD("parse_iis_config", py_parse_iis_config),
-	METHOD("parse_pools_file", py_parse_pools_file),
-	{ "plan", (PyCFunction)(void (*)(void))py_plan_fn,
-	  METH_VARARGS | METH_KEYWORDS, py_plan_doc },
-	METHOD("apply", py_apply),
-	METHOD("undo", py_undo),
-	METHOD("compare_dcs", py_compare_dcs),
-	{ "exit_code", py_exit_code, METH_O, py_exit_code_doc },
-	{ "is_local", py_is_local, METH_O, py_is_local_doc },
-	{ "version", py_version, METH_NOARGS, py_version_doc },
+	WRAPPED(add), WRAPPED(remove), WRAPPED(check), WRAPPED(audit),
+	WRAPPED(plan), WRAPPED(apply), WRAPPED(undo), WRAPPED(list),
+	METHOD(parse_iis_config, "parse_iis_config(data, filename=None) -> "
+				 "dict: the bindings of applicationHost.config"),
+	METHOD(parse_pools_file, "parse_pools_file(data, filename=None) -> "
+				 "dict: the bindings of a pools file"),
+	METHOD(compare_dcs, "compare_dcs(samdb, peers) -> dict: the HTTP SPNs "
+			    "the DCs disagree on"),
+	{ "exit_code", py_exit_code, METH_O,
+	  "exit_code(ldb_error_code) -> int: the documented exit status" },
+	{ "is_local", py_is_local, METH_O,
+	  "is_local(samdb) -> bool: a local database file, not LDAP" },
+	{ "version", py_version, METH_NOARGS,
+	  "version() -> str: the version of libspnpool" },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -1471,46 +1348,21 @@ static bool add_names(PyObject *m, const char *name,
 
 PyMODINIT_FUNC PyInit__spnpool(void)
 {
+#define EXIT(n) { #n, SPNPOOL_##n },
 	static const struct {
 		const char *name;
 		int value;
 	} exits[] = {
-		{ "EXIT_OK", SPNPOOL_EXIT_OK },
-		{ "EXIT_ERROR", SPNPOOL_EXIT_ERROR },
-		{ "EXIT_BAD_INPUT", SPNPOOL_EXIT_BAD_INPUT },
-		{ "EXIT_NO_IDENTITY", SPNPOOL_EXIT_NO_IDENTITY },
-		{ "EXIT_CONFLICT", SPNPOOL_EXIT_CONFLICT },
-		{ "EXIT_ACCESS", SPNPOOL_EXIT_ACCESS },
-		{ "EXIT_CONNECTION", SPNPOOL_EXIT_CONNECTION },
-		{ "EXIT_AUTH", SPNPOOL_EXIT_AUTH },
-		{ "EXIT_PRIVILEGED", SPNPOOL_EXIT_PRIVILEGED },
+		EXIT(EXIT_OK) EXIT(EXIT_ERROR) EXIT(EXIT_BAD_INPUT)
+		EXIT(EXIT_NO_IDENTITY) EXIT(EXIT_CONFLICT) EXIT(EXIT_ACCESS)
+		EXIT(EXIT_CONNECTION) EXIT(EXIT_AUTH) EXIT(EXIT_PRIVILEGED)
 	};
-	/* the public names of each result enum, in enum order */
+#define EXPORT(py, fn, type, count) { #py, fn##_of, count },
 	static const struct {
 		const char *name;
 		const char *(*name_of)(int);
 		int count;
-	} names[] = {
-		{ "VERDICTS", spnpool_verdict_name_of, SPNPOOL_VERDICT_COUNT },
-		{ "CHECK_REASONS", spnpool_check_reason_name_of,
-		  SPNPOOL_CHECK_REASON_COUNT },
-		{ "DNS_STATES", spnpool_dns_state_name_of,
-		  SPNPOOL_DNS_STATE_COUNT },
-		{ "ACTION_KINDS", spnpool_action_kind_name_of,
-		  SPNPOOL_ACTION_KIND_COUNT },
-		{ "CLIENT_MODELS", spnpool_client_model_name_of,
-		  SPNPOOL_CLIENT_AS_TYPED + 1 },
-		{ "FINDING_KINDS", spnpool_finding_name_of,
-		  SPNPOOL_FINDING_KIND_COUNT },
-		{ "DECISIONS", spnpool_plan_decision_name_of,
-		  SPNPOOL_PLAN_DECISION_COUNT },
-		{ "RESOLUTION_KINDS", spnpool_resolution_kind_name_of,
-		  SPNPOOL_RESOLUTION_KIND_COUNT },
-		{ "NOTE_KINDS", spnpool_note_kind_name_of,
-		  SPNPOOL_NOTE_KIND_COUNT },
-		{ "CHANGE_STATES", spnpool_change_state_name_of,
-		  SPNPOOL_CHANGE_FAILED + 1 },
-	};
+	} names[] = { EXPORTED_ENUMS(EXPORT) };
 	PyObject *m = NULL;
 	size_t i;
 	bool ok;

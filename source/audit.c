@@ -67,17 +67,15 @@ struct audit {
 	const char *alias_class; /* "host": what http maps to */
 	const char *base;	 /* the NC being scanned */
 	char **chunks;
-	uint32_t num_chunks;
+	size_t num_chunks;
 	uint32_t chunk_used;
 	struct audit_slot *slots;
 	uint32_t mask;
 	uint32_t used;
 	struct audit_account *accounts;
-	uint32_t num_accounts;
-	uint32_t cap_accounts;
+	size_t num_accounts;
 	struct audit_dup *dups;
-	uint32_t num_dups;
-	size_t cap_findings;
+	size_t num_dups;
 	int64_t now_nt;	       /* now, as pwdLastSet counts */
 	unsigned max_age_days;
 };
@@ -94,27 +92,25 @@ static int arena_add(struct audit *a, const char *s, size_t len,
 		return LDB_ERR_ADMIN_LIMIT_EXCEEDED;
 	}
 	if (a->num_chunks == 0 || a->chunk_used + len + 1 > ARENA_CHUNK) {
-		char **grown = NULL;
+		char **chunk = NULL;
 
 		if (a->num_chunks >= ARENA_MAX_CHUNKS) {
 			return LDB_ERR_ADMIN_LIMIT_EXCEEDED;
 		}
-		grown = talloc_realloc(a, a->chunks, char *,
-				       a->num_chunks + 1);
-		if (grown == NULL) {
+		chunk = SPNPOOL_APPEND(a, a->chunks, a->num_chunks);
+		if (chunk == NULL) {
 			return LDB_ERR_OPERATIONS_ERROR;
 		}
-		a->chunks = grown;
-		a->chunks[a->num_chunks] = talloc_size(a->chunks, ARENA_CHUNK);
-		if (a->chunks[a->num_chunks] == NULL) {
+		*chunk = talloc_size(a->chunks, ARENA_CHUNK);
+		if (*chunk == NULL) {
+			a->num_chunks--;
 			return LDB_ERR_OPERATIONS_ERROR;
 		}
-		a->num_chunks++;
 		a->chunk_used = 0;
 	}
 	memcpy(a->chunks[a->num_chunks - 1] + a->chunk_used, s, len);
 	a->chunks[a->num_chunks - 1][a->chunk_used + len] = '\0';
-	*_ref = (a->num_chunks << 20) | a->chunk_used;
+	*_ref = ((uint32_t)a->num_chunks << 20) | a->chunk_used;
 	a->chunk_used += (uint32_t)(len + 1);
 	return LDB_SUCCESS;
 }
@@ -155,7 +151,7 @@ static int grow_table(struct audit *a)
 static bool slot_held_by(const struct audit *a, uint32_t slot,
 			 uint32_t account)
 {
-	uint32_t i;
+	size_t i;
 
 	if ((a->slots[slot].account & ~DUP_FLAG) == account) {
 		return true;
@@ -175,6 +171,7 @@ static bool slot_held_by(const struct audit *a, uint32_t slot,
 static int insert(struct audit *a, const char *value, size_t len,
 		  uint32_t account)
 {
+	struct audit_dup *dup = NULL;
 	uint32_t i;
 	int ret;
 
@@ -197,14 +194,12 @@ static int insert(struct audit *a, const char *value, size_t len,
 	if (slot_held_by(a, i, account)) {
 		return LDB_SUCCESS; /* a case variant on the same account */
 	}
-	a->dups = talloc_realloc(a, a->dups, struct audit_dup,
-				 a->num_dups + 1);
-	if (a->dups == NULL) {
+	dup = SPNPOOL_APPEND(a, a->dups, a->num_dups);
+	if (dup == NULL) {
 		return LDB_ERR_OPERATIONS_ERROR;
 	}
-	a->dups[a->num_dups].ref = a->slots[i].ref;
-	a->dups[a->num_dups].account = account;
-	a->num_dups++;
+	dup->ref = a->slots[i].ref;
+	dup->account = account;
 	a->slots[i].account |= DUP_FLAG;
 	return LDB_SUCCESS;
 }
@@ -287,17 +282,11 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 		if (!account_added) {
 			struct audit_account *acct = NULL;
 
-			if (a->num_accounts == a->cap_accounts) {
-				a->cap_accounts = a->cap_accounts * 2 + 64;
-				a->accounts = talloc_realloc(
-					a, a->accounts, struct audit_account,
-					a->cap_accounts);
-				if (a->accounts == NULL) {
-					return ldb_oom(a->dir->ldb);
-				}
+			acct = SPNPOOL_APPEND(a, a->accounts,
+					      a->num_accounts);
+			if (acct == NULL) {
+				return ldb_oom(a->dir->ldb);
 			}
-			acct = &a->accounts[a->num_accounts++];
-			memset(acct, 0, sizeof(*acct));
 			acct->disabled =
 				(ldb_msg_find_attr_as_uint(
 					 msg, "userAccountControl", 0) &
@@ -305,7 +294,7 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 			roastable(a, msg, acct);
 			account_added = true;
 		}
-		ret = insert(a, v, len, a->num_accounts - 1);
+		ret = insert(a, v, len, (uint32_t)(a->num_accounts - 1));
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -340,11 +329,9 @@ static int holders_named(TALLOC_CTX *mem_ctx, struct audit *a,
 	}
 	qsort(out, n, sizeof(out[0]), compare_names);
 	if (n == 0) {
-		/* removed since the scan */
-		out[0].dn = talloc_strdup(mem_ctx,
-					  "(account gone since the scan)");
-		out[0].sam = out[0].dn;
-		out[0].disabled = false;
+		/* removed since the scan: named by no DN (the finding's
+		 * account_gone) */
+		out[0] = (struct spnpool_holder_name){ .dn = NULL };
 		n = 1;
 	}
 	*_n = n;
@@ -385,17 +372,10 @@ static int add_finding(struct audit *a,
 	struct spnpool_finding *f = NULL;
 	size_t i;
 
-	if (r->num_findings == a->cap_findings) {
-		a->cap_findings = a->cap_findings * 2 + 16;
-		f = talloc_realloc(r, r->findings, struct spnpool_finding,
-				   a->cap_findings);
-		if (f == NULL) {
-			return ldb_oom(a->dir->ldb);
-		}
-		r->findings = f;
+	f = SPNPOOL_APPEND(r, r->findings, r->num_findings);
+	if (f == NULL) {
+		return ldb_oom(a->dir->ldb);
 	}
-	f = &r->findings[r->num_findings++];
-	memset(f, 0, sizeof(*f));
 	f->kind = kind;
 	f->spn = talloc_strdup(r->findings, spn);
 	f->dns = talloc_array(r->findings, char *, num_accounts);
@@ -405,6 +385,11 @@ static int add_finding(struct audit *a,
 		return ldb_oom(a->dir->ldb);
 	}
 	for (i = 0; i < num_accounts; i++) {
+		if (names[i].dn == NULL) {
+			f->dns[i] = f->sams[i] = NULL;
+			f->account_gone = true;
+			continue;
+		}
 		f->dns[i] = talloc_strdup(f->dns, names[i].dn);
 		f->sams[i] = talloc_strdup(f->sams, names[i].sam);
 		if (f->dns[i] == NULL || f->sams[i] == NULL) {
@@ -447,10 +432,10 @@ static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 	int ret;
 
 	ret = holders_named(mem_ctx, a, spn, names, 64, &n);
-	if (ret == LDB_SUCCESS) {
-		ret = add_finding(a, SPNPOOL_FINDING_DUPLICATE, spn, n, names,
-				  &f);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
+	ret = add_finding(a, SPNPOOL_FINDING_DUPLICATE, spn, n, names, &f);
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
@@ -465,19 +450,22 @@ static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 		return (ret != LDB_SUCCESS) ? ldb_oom(a->dir->ldb) : ret;
 	}
 	/* audit cannot know which holder's pool is right: every holder */
-	for (i = 0; i < n && ret == LDB_SUCCESS; i++) {
+	for (i = 0; i < n; i++) {
 		ret = add_spn_fix(a, f, SPNPOOL_ACTION_REMOVE, names[i].sam,
 				  false);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
-	return ret;
+	return LDB_SUCCESS;
 }
 
 static int find_duplicates(TALLOC_CTX *mem_ctx, struct audit *a)
 {
 	uint32_t s;
-	int ret = LDB_SUCCESS;
+	int ret;
 
-	for (s = 0; s <= a->mask && ret == LDB_SUCCESS; s++) {
+	for (s = 0; s <= a->mask; s++) {
 		TALLOC_CTX *scratch = NULL;
 
 		if (a->slots[s].ref == 0 ||
@@ -490,8 +478,11 @@ static int find_duplicates(TALLOC_CTX *mem_ctx, struct audit *a)
 		}
 		ret = duplicate_finding(scratch, a, s);
 		talloc_free(scratch);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
-	return ret;
+	return LDB_SUCCESS;
 }
 
 /* Look up class/tail in the table; the slot index or UINT32_MAX. */
@@ -507,6 +498,36 @@ static uint32_t lookup(TALLOC_CTX *mem_ctx, const struct audit *a,
 	i = find_slot(a, key);
 	talloc_free(key);
 	return (a->slots[i].ref != 0) ? i : UINT32_MAX;
+}
+
+/* spn's host/ twice, slot other, is held by another account */
+static int shadows_host_finding(TALLOC_CTX *mem_ctx, struct audit *a,
+				const char *spn, uint32_t other)
+{
+	const char *other_spn = slot_str(a, a->slots[other].ref);
+	struct spnpool_holder_name names[2];
+	struct spnpool_finding *f = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = holders_named(mem_ctx, a, spn, &names[0], 1, &n);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	ret = holders_named(mem_ctx, a, other_spn, &names[1], 1, &n);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	ret = add_finding(a, SPNPOOL_FINDING_SHADOWS_HOST, spn, 2, names, &f);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	f->other_spn = talloc_strdup(a->result->findings, other_spn);
+	if (f->other_spn == NULL) {
+		return ldb_oom(a->dir->ldb);
+	}
+	/* if the site on the host runs as the machine */
+	return add_spn_fix(a, f, SPNPOOL_ACTION_REMOVE, names[0].sam, false);
 }
 
 static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
@@ -533,27 +554,7 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 	/* shadowing: host/<tail> on another account */
 	other = lookup(mem_ctx, a, a->alias_class, tail);
 	if (other != UINT32_MAX && !slot_held_by(a, other, holder)) {
-		ret = holders_named(mem_ctx, a, spn, &names[0], 1, &n);
-		if (ret == LDB_SUCCESS) {
-			ret = holders_named(mem_ctx, a,
-					    slot_str(a, a->slots[other].ref),
-					    &names[1], 1, &n);
-		}
-		if (ret == LDB_SUCCESS) {
-			ret = add_finding(a, SPNPOOL_FINDING_SHADOWS_HOST,
-					  spn, 2, names, &f);
-		}
-		if (ret == LDB_SUCCESS) {
-			f->other_spn = talloc_strdup(
-				a->result->findings,
-				slot_str(a, a->slots[other].ref));
-			/* if the site on the host runs as the machine */
-			ret = (f->other_spn == NULL)
-				      ? ldb_oom(a->dir->ldb)
-				      : add_spn_fix(a, f,
-						    SPNPOOL_ACTION_REMOVE,
-						    names[0].sam, false);
-		}
+		ret = shadows_host_finding(mem_ctx, a, spn, other);
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -626,16 +627,16 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 		}
 	}
 	ret = add_finding(a, SPNPOOL_FINDING_DISABLED, spn, 1, names, &f);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
 	/* if a pool still runs as it: enable it, or move its SPNs to the
 	 * account the pool now runs as; if nothing does: remove them */
-	if (ret == LDB_SUCCESS) {
-		ret = add_spn_fix(a, f, SPNPOOL_ACTION_ADD, NULL, true);
+	ret = add_spn_fix(a, f, SPNPOOL_ACTION_ADD, NULL, true);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
-	if (ret == LDB_SUCCESS) {
-		ret = add_spn_fix(a, f, SPNPOOL_ACTION_REMOVE, names[0].sam,
-				  false);
-	}
-	return ret;
+	return add_spn_fix(a, f, SPNPOOL_ACTION_REMOVE, names[0].sam, false);
 }
 
 static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
@@ -673,6 +674,21 @@ static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 					    .account = names[0].sam,
 				    });
 	return (ret != LDB_SUCCESS) ? ldb_oom(a->dir->ldb) : LDB_SUCCESS;
+}
+
+/* The HTTP findings of slot s, each at most once. */
+static int judge_http_slot(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
+{
+	int ret = http_findings(mem_ctx, a, s);
+
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	ret = disabled_finding(mem_ctx, a, s);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	return roastable_finding(mem_ctx, a, s);
 }
 
 static int compare_findings(const void *x, const void *y)
@@ -756,7 +772,10 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 	}
 
 	ret = find_duplicates(tmp_ctx, a);
-	for (s = 0; s <= a->mask && ret == LDB_SUCCESS; s++) {
+	if (ret != LDB_SUCCESS) {
+		goto done;
+	}
+	for (s = 0; s <= a->mask; s++) {
 		const char *spn = NULL;
 		TALLOC_CTX *scratch = NULL;
 
@@ -772,19 +791,13 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 		scratch = talloc_new(tmp_ctx);
 		if (scratch == NULL) {
 			ret = ldb_oom(dir->ldb);
-			break;
+			goto done;
 		}
-		ret = http_findings(scratch, a, s);
-		if (ret == LDB_SUCCESS) {
-			ret = disabled_finding(scratch, a, s);
-		}
-		if (ret == LDB_SUCCESS) {
-			ret = roastable_finding(scratch, a, s);
-		}
+		ret = judge_http_slot(scratch, a, s);
 		talloc_free(scratch);
-	}
-	if (ret != LDB_SUCCESS) {
-		goto done;
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
 	}
 	qsort(a->result->findings, a->result->num_findings,
 	      sizeof(struct spnpool_finding), compare_findings);

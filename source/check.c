@@ -85,7 +85,6 @@ int spnpool_action_append(TALLOC_CTX *mem_ctx,
 			  size_t *num,
 			  const struct spnpool_action *action)
 {
-	struct spnpool_action *grown = NULL;
 	struct spnpool_action *a = NULL;
 	size_t i;
 
@@ -94,22 +93,24 @@ int spnpool_action_append(TALLOC_CTX *mem_ctx,
 			return LDB_SUCCESS;
 		}
 	}
-	grown = talloc_realloc(mem_ctx, *actions, struct spnpool_action,
-			       *num + 1);
-	if (grown == NULL) {
+	a = SPNPOOL_APPEND(mem_ctx, *actions, *num);
+	if (a == NULL) {
 		return LDB_ERR_OPERATIONS_ERROR;
 	}
-	*actions = grown;
-	a = &grown[*num];
 	*a = *action;
-	if (!copy_text(grown, &a->account) || !copy_text(grown, &a->domain) ||
-	    !copy_text(grown, &a->host) || !copy_text(grown, &a->server) ||
-	    !copy_text(grown, &a->spn) || !copy_text(grown, &a->target) ||
-	    !copy_text(grown, &a->site) || !copy_text(grown, &a->site_id) ||
-	    !copy_text(grown, &a->app_path) || !copy_text(grown, &a->pool)) {
+	if (!copy_text(*actions, &a->account) ||
+	    !copy_text(*actions, &a->domain) ||
+	    !copy_text(*actions, &a->host) ||
+	    !copy_text(*actions, &a->server) ||
+	    !copy_text(*actions, &a->spn) ||
+	    !copy_text(*actions, &a->target) ||
+	    !copy_text(*actions, &a->site) ||
+	    !copy_text(*actions, &a->site_id) ||
+	    !copy_text(*actions, &a->app_path) ||
+	    !copy_text(*actions, &a->pool)) {
+		(*num)--;
 		return LDB_ERR_OPERATIONS_ERROR;
 	}
-	(*num)++;
 	return LDB_SUCCESS;
 }
 
@@ -191,7 +192,7 @@ static int follow_cnames(TALLOC_CTX *mem_ctx,
 	}
 	while (name != NULL && r->num_cnames < MAX_CNAME_HOPS) {
 		char *target = NULL;
-		char **grown = NULL;
+		char **slot = NULL;
 		size_t i;
 
 		ret = lookup_cname(mem_ctx, dir, zones, name, &target,
@@ -204,13 +205,11 @@ static int follow_cnames(TALLOC_CTX *mem_ctx,
 				return LDB_SUCCESS; /* a loop: stop */
 			}
 		}
-		grown = talloc_realloc(r, r->cname_chain, char *,
-				       r->num_cnames + 1);
-		if (grown == NULL) {
+		slot = SPNPOOL_APPEND(r, r->cname_chain, r->num_cnames);
+		if (slot == NULL) {
 			return ldb_oom(dir->ldb);
 		}
-		r->cname_chain = grown;
-		r->cname_chain[r->num_cnames++] = talloc_steal(grown, target);
+		*slot = talloc_steal(r->cname_chain, target);
 		name = target;
 	}
 	return (name == NULL) ? ldb_oom(dir->ldb) : LDB_SUCCESS;
@@ -229,17 +228,14 @@ static int add_answerer(struct spnpool_check_result *r,
 	size_t i;
 
 	for (i = 0; i < r->num_answerers; i++) {
-		if (strcasecmp(r->answerers[i].dn, dn) == 0) {
+		if (spnpool_dir_dn_equal(dir, r->answerers[i].dn, dn)) {
 			return LDB_SUCCESS;
 		}
 	}
-	a = talloc_realloc(r, r->answerers, struct spnpool_answerer,
-			   r->num_answerers + 1);
+	a = SPNPOOL_APPEND(r, r->answerers, r->num_answerers);
 	if (a == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	r->answerers = a;
-	a = &r->answerers[r->num_answerers++];
 	a->dn = talloc_strdup(r->answerers, dn);
 	a->sam_account_name = (sam != NULL) ? talloc_strdup(r->answerers, sam)
 					    : NULL;
@@ -291,11 +287,11 @@ static int find_answerers(TALLOC_CTX *mem_ctx,
 		char *sam = NULL;
 
 		ret = sam_of(mem_ctx, dir, holders[i].dn, &sam);
-		if (ret == LDB_SUCCESS) {
-			ret = add_answerer(r, dir, holders[i].dn, sam,
-					   holders[i].value,
-					   SPNPOOL_VIA_EXPLICIT);
+		if (ret != LDB_SUCCESS) {
+			return ret;
 		}
+		ret = add_answerer(r, dir, holders[i].dn, sam,
+				   holders[i].value, SPNPOOL_VIA_EXPLICIT);
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -325,15 +321,21 @@ static int find_answerers(TALLOC_CTX *mem_ctx,
 	}
 	ret = spnpool_dir_find_kdc_fallback(mem_ctx, dir, host_spn, cn,
 					    &matches, &num);
-	for (i = 0; ret == LDB_SUCCESS && i < num; i++) {
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	for (i = 0; i < num; i++) {
 		ret = add_answerer(r, dir, matches[i].dn,
 				   matches[i].sam_account_name,
 				   matches[i].value,
 				   matches[i].value != NULL
 					   ? SPNPOOL_VIA_HOST_ALIAS
 					   : SPNPOOL_VIA_COMPUTER_NAME);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
-	return ret;
+	return LDB_SUCCESS;
 }
 
 /* ---- verdict ---- */
@@ -371,7 +373,8 @@ static int add_register_fixes(struct spnpool_check_result *r,
 
 /* The other account answers: make the pool's answer instead, or stop
  * offering Negotiate. */
-static int add_kerberos_fails_fixes(struct spnpool_check_result *r,
+static int add_kerberos_fails_fixes(struct spnpool_dir *dir,
+				    struct spnpool_check_result *r,
 				    const char *who,
 				    uint16_t port)
 {
@@ -380,7 +383,7 @@ static int add_kerberos_fails_fixes(struct spnpool_check_result *r,
 	int ret;
 
 	if (r->kernel_mode && !r->pool->builtin &&
-	    strcasecmp(other->dn, r->pool->dn) == 0) {
+	    spnpool_dir_dn_equal(dir, other->dn, r->pool->dn)) {
 		/* the SPN is on the pool: let IIS decrypt with it */
 		return add_fix(r, &(struct spnpool_action){
 				.kind = SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS,
@@ -393,39 +396,47 @@ static int add_kerberos_fails_fixes(struct spnpool_check_result *r,
 				 .port = port,
 				 .move = explicit,
 			 });
-	if (ret == LDB_SUCCESS && explicit) {
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	if (explicit) {
 		ret = add_fix(r, &(struct spnpool_action){
 					 .kind = SPNPOOL_ACTION_SETSPN_DELETE,
 					 .spn = r->spn,
 					 .domain = r->domain,
 					 .account = other->sam_account_name,
 				 });
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
-	if (ret == LDB_SUCCESS) {
-		ret = add_fix(r, &(struct spnpool_action){
-					 .kind = SPNPOOL_ACTION_SETSPN_ADD,
-					 .spn = r->spn,
-					 .domain = r->domain,
-					 .account = who,
-				 });
+	ret = add_fix(r, &(struct spnpool_action){
+				 .kind = SPNPOOL_ACTION_SETSPN_ADD,
+				 .spn = r->spn,
+				 .domain = r->domain,
+				 .account = who,
+			 });
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
-	if (ret == LDB_SUCCESS && !r->kernel_mode && !explicit) {
+	if (!r->kernel_mode && !explicit) {
 		/* the machine answers: IIS kernel mode decrypts with it */
 		ret = add_fix(r, &(struct spnpool_action){
 				.kind = SPNPOOL_ACTION_MACHINE_KERNEL_MODE,
 			});
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
-	if (ret == LDB_SUCCESS) {
-		ret = add_fix(r, &(struct spnpool_action){
-					 .kind = SPNPOOL_ACTION_IIS_NTLM_ONLY,
-				 });
+	ret = add_fix(r, &(struct spnpool_action){
+				 .kind = SPNPOOL_ACTION_IIS_NTLM_ONLY,
+			 });
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
-	if (ret == LDB_SUCCESS) {
-		ret = add_fix(r, &(struct spnpool_action){
-					 .kind = SPNPOOL_ACTION_IIS6_NTLM_ONLY,
-				 });
-	}
-	return ret;
+	return add_fix(r, &(struct spnpool_action){
+				.kind = SPNPOOL_ACTION_IIS6_NTLM_ONLY,
+			});
 }
 
 /* The verdict, the facts behind it and the fixes; no words (those are
@@ -438,7 +449,7 @@ static int decide(struct spnpool_dir *dir,
 	/* the client puts the port in the SPN: so must the fix */
 	uint16_t port = req->include_port ? r->port : 0;
 	size_t i;
-	int ret = LDB_SUCCESS;
+	int ret;
 
 	r->kernel_mode = req->kernel_mode;
 	if (r->num_cnames > 0 && (r->dns == SPNPOOL_DNS_MISSING ||
@@ -460,20 +471,20 @@ static int decide(struct spnpool_dir *dir,
 		r->reason = SPNPOOL_REASON_SEVERAL_FALLBACK;
 		/* an explicit SPN is found before the fallback runs */
 		ret = add_register_fixes(r, who, port);
-		if (ret == LDB_SUCCESS) {
-			ret = add_fix(r, &(struct spnpool_action){
-					.kind = SPNPOOL_ACTION_DELETE_STALE,
-				});
+		if (ret != LDB_SUCCESS) {
+			return ret;
 		}
-		return ret;
+		return add_fix(r, &(struct spnpool_action){
+				.kind = SPNPOOL_ACTION_DELETE_STALE,
+			});
 	}
 	if (r->num_answerers > 1) {
 		r->verdict = SPNPOOL_VERDICT_DUPLICATE;
 		r->reason = SPNPOOL_REASON_SEVERAL_HOLDERS;
-		for (i = 0; i < r->num_answerers && ret == LDB_SUCCESS; i++) {
+		for (i = 0; i < r->num_answerers; i++) {
 			const struct spnpool_answerer *a = &r->answerers[i];
 
-			if (strcasecmp(a->dn, r->expected->dn) == 0 ||
+			if (spnpool_dir_dn_equal(dir, a->dn, r->expected->dn) ||
 			    a->via == SPNPOOL_VIA_COMPUTER_NAME) {
 				continue;
 			}
@@ -483,16 +494,20 @@ static int decide(struct spnpool_dir *dir,
 					.host = r->name,
 					.port = port,
 				});
-			if (ret == LDB_SUCCESS) {
-				ret = add_fix(r, &(struct spnpool_action){
-					.kind = SPNPOOL_ACTION_SETSPN_DELETE,
-					.spn = a->value,
-					.domain = r->domain,
-					.account = a->sam_account_name,
-				});
+			if (ret != LDB_SUCCESS) {
+				return ret;
+			}
+			ret = add_fix(r, &(struct spnpool_action){
+				.kind = SPNPOOL_ACTION_SETSPN_DELETE,
+				.spn = a->value,
+				.domain = r->domain,
+				.account = a->sam_account_name,
+			});
+			if (ret != LDB_SUCCESS) {
+				return ret;
 			}
 		}
-		return ret;
+		return LDB_SUCCESS;
 	}
 	if (r->num_answerers == 0 && strcmp(r->kdc, "windows") == 0) {
 		r->verdict = SPNPOOL_VERDICT_NTLM_FALLBACK;
@@ -504,14 +519,14 @@ static int decide(struct spnpool_dir *dir,
 		r->reason = SPNPOOL_REASON_NOBODY;
 		return add_register_fixes(r, who, port);
 	}
-	if (strcasecmp(r->answerers[0].dn, r->expected->dn) == 0) {
+	if (spnpool_dir_dn_equal(dir, r->answerers[0].dn, r->expected->dn)) {
 		r->verdict = SPNPOOL_VERDICT_KERBEROS_OK;
 		r->reason = SPNPOOL_REASON_ONLY_EXPECTED;
 		return LDB_SUCCESS;
 	}
 	r->verdict = SPNPOOL_VERDICT_KERBEROS_FAILS;
 	r->reason = SPNPOOL_REASON_OTHER_ANSWERS;
-	return add_kerberos_fails_fixes(r, who, port);
+	return add_kerberos_fails_fixes(dir, r, who, port);
 }
 
 static int check_once(TALLOC_CTX *mem_ctx,
@@ -608,12 +623,14 @@ static int check_once(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 	ret = find_answerers(tmp_ctx, dir, r);
-	if (ret == LDB_SUCCESS) {
-		ret = decide(dir, r, req);
+	if (ret != LDB_SUCCESS) {
+		goto done;
 	}
-	if (ret == LDB_SUCCESS) {
-		*_result = talloc_move(mem_ctx, &r);
+	ret = decide(dir, r, req);
+	if (ret != LDB_SUCCESS) {
+		goto done;
 	}
+	*_result = talloc_move(mem_ctx, &r);
 done:
 	talloc_free(tmp_ctx);
 	return ret;

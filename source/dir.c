@@ -1630,39 +1630,52 @@ static uint32_t sid_rid(const struct ldb_val *v, bool *_builtin)
 	       (uint32_t)p[off + 2] << 16 | (uint32_t)p[off + 3] << 24;
 }
 
+static const char *const privileged_names[] = {
+	SPNPOOL_PRIVILEGED_REASONS(SPNPOOL_ENUM_NAME)
+};
+
+const char *spnpool_privileged_name(enum spnpool_privileged p)
+{
+	return SPNPOOL_NAME_OF(privileged_names, p);
+}
+
 /* Accounts (domain RIDs) and groups whose members are protected. */
-static const char *protected_rid(uint32_t rid, bool builtin, bool self)
+static enum spnpool_privileged protected_rid(uint32_t rid, bool builtin,
+					     bool self)
 {
 	if (builtin) {
 		switch (rid) {
-		case 544: return "a member of Administrators";
-		case 548: return "a member of Account Operators";
-		case 549: return "a member of Server Operators";
-		case 550: return "a member of Print Operators";
-		case 551: return "a member of Backup Operators";
-		case 552: return "a member of Replicator";
-		default: return NULL;
+		case 544: return SPNPOOL_PRIVILEGED_ADMINISTRATORS;
+		case 548: return SPNPOOL_PRIVILEGED_ACCOUNT_OPERATORS;
+		case 549: return SPNPOOL_PRIVILEGED_SERVER_OPERATORS;
+		case 550: return SPNPOOL_PRIVILEGED_PRINT_OPERATORS;
+		case 551: return SPNPOOL_PRIVILEGED_BACKUP_OPERATORS;
+		case 552: return SPNPOOL_PRIVILEGED_REPLICATOR;
+		default: return SPNPOOL_PRIVILEGED_NONE;
 		}
 	}
 	switch (rid) {
-	case 500: return self ? "the domain's Administrator" : NULL;
-	case 501: return self ? "the Guest account" : NULL;
-	case 502: return self ? "krbtgt, the KDC's own account" : NULL;
-	case 512: return "a member of Domain Admins";
-	case 516: return "a domain controller";
-	case 518: return "a member of Schema Admins";
-	case 519: return "a member of Enterprise Admins";
-	case 521: return "a read-only domain controller";
-	case 526: return "a member of Key Admins";
-	case 527: return "a member of Enterprise Key Admins";
-	default: return NULL;
+	case 500: return self ? SPNPOOL_PRIVILEGED_ADMINISTRATOR
+			      : SPNPOOL_PRIVILEGED_NONE;
+	case 501: return self ? SPNPOOL_PRIVILEGED_GUEST
+			      : SPNPOOL_PRIVILEGED_NONE;
+	case 502: return self ? SPNPOOL_PRIVILEGED_KRBTGT
+			      : SPNPOOL_PRIVILEGED_NONE;
+	case 512: return SPNPOOL_PRIVILEGED_DOMAIN_ADMINS;
+	case 516: return SPNPOOL_PRIVILEGED_DC;
+	case 518: return SPNPOOL_PRIVILEGED_SCHEMA_ADMINS;
+	case 519: return SPNPOOL_PRIVILEGED_ENTERPRISE_ADMINS;
+	case 521: return SPNPOOL_PRIVILEGED_RODC;
+	case 526: return SPNPOOL_PRIVILEGED_KEY_ADMINS;
+	case 527: return SPNPOOL_PRIVILEGED_ENTERPRISE_KEY_ADMINS;
+	default: return SPNPOOL_PRIVILEGED_NONE;
 	}
 }
 
 int spnpool_dir_privileged(TALLOC_CTX *mem_ctx,
 			   struct spnpool_dir *dir,
 			   const char *dn,
-			   const char **_reason)
+			   enum spnpool_privileged *_reason)
 {
 	static const char *const attrs[] = {
 		"sAMAccountName", "userAccountControl", "adminCount",
@@ -1673,14 +1686,14 @@ int spnpool_dir_privileged(TALLOC_CTX *mem_ctx,
 	struct ldb_message_element *el = NULL;
 	const struct ldb_val *sid = NULL;
 	const char *sam = NULL;
-	const char *why = NULL;
+	enum spnpool_privileged why = SPNPOOL_PRIVILEGED_NONE;
 	struct ldb_dn *ldn = NULL;
 	unsigned uac;
 	unsigned i;
 	bool builtin = false;
 	int ret;
 
-	*_reason = NULL;
+	*_reason = SPNPOOL_PRIVILEGED_NONE;
 	if (tmp_ctx == NULL) {
 		return ldb_oom(dir->ldb);
 	}
@@ -1703,28 +1716,29 @@ int spnpool_dir_privileged(TALLOC_CTX *mem_ctx,
 	sid = ldb_msg_find_ldb_val(msg, "objectSid");
 	if (strcasecmp(sam, "krbtgt") == 0 ||
 	    strncasecmp(sam, "krbtgt_", 7) == 0) {
-		why = "krbtgt, the KDC's own account";
+		why = SPNPOOL_PRIVILEGED_KRBTGT;
 	} else if (uac & UF_PARTIAL_SECRETS_ACCOUNT) {
-		why = "a read-only domain controller";
+		why = SPNPOOL_PRIVILEGED_RODC;
 	} else if (uac & UF_SERVER_TRUST_ACCOUNT) {
-		why = "a domain controller";
+		why = SPNPOOL_PRIVILEGED_DC;
 	} else if (sid != NULL &&
 		   (why = protected_rid(sid_rid(sid, &builtin), builtin,
-					true)) != NULL) {
+					true)) != SPNPOOL_PRIVILEGED_NONE) {
 		/* the well-known accounts themselves */
 	} else if (ldb_msg_find_attr_as_int(msg, "adminCount", 0) == 1) {
-		why = "protected (adminCount=1: a member, now or once, of "
-		      "an administrative group)";
+		why = SPNPOOL_PRIVILEGED_ADMIN_COUNT;
 	} else if (uac & UF_ACCOUNTDISABLE) {
-		why = "disabled";
+		why = SPNPOOL_PRIVILEGED_DISABLED;
 	}
 	el = ldb_msg_find_element(msg, "tokenGroups");
-	for (i = 0; why == NULL && el != NULL && i < el->num_values; i++) {
+	for (i = 0; why == SPNPOOL_PRIVILEGED_NONE && el != NULL &&
+		    i < el->num_values;
+	     i++) {
 		uint32_t rid = sid_rid(&el->values[i], &builtin);
 
 		why = protected_rid(rid, builtin, false);
 	}
-	*_reason = why; /* static strings */
+	*_reason = why;
 done:
 	talloc_free(tmp_ctx);
 	return ret;

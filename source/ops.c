@@ -86,18 +86,61 @@ int spnpool_exit_code(int ldb_ret)
 
 /* ---- privileged targets (docs/design.md, "Privileged accounts") ---- */
 
+/*
+ * The reason in the refusal's errstring (the error domain: one readable
+ * sentence).  Results carry the enum; samba_spnpool.render words it for
+ * reports, with the same phrases.
+ */
+static const char *privileged_phrase(enum spnpool_privileged why)
+{
+	static const char *const phrases[] = {
+		[SPNPOOL_PRIVILEGED_KRBTGT] = "krbtgt, the KDC's own account",
+		[SPNPOOL_PRIVILEGED_ADMINISTRATOR] =
+			"the domain's Administrator",
+		[SPNPOOL_PRIVILEGED_GUEST] = "the Guest account",
+		[SPNPOOL_PRIVILEGED_DC] = "a domain controller",
+		[SPNPOOL_PRIVILEGED_RODC] = "a read-only domain controller",
+		[SPNPOOL_PRIVILEGED_ADMIN_COUNT] =
+			"protected (adminCount=1: a member, now or once, of "
+			"an administrative group)",
+		[SPNPOOL_PRIVILEGED_DISABLED] = "disabled",
+		[SPNPOOL_PRIVILEGED_ADMINISTRATORS] =
+			"a member of Administrators",
+		[SPNPOOL_PRIVILEGED_ACCOUNT_OPERATORS] =
+			"a member of Account Operators",
+		[SPNPOOL_PRIVILEGED_SERVER_OPERATORS] =
+			"a member of Server Operators",
+		[SPNPOOL_PRIVILEGED_PRINT_OPERATORS] =
+			"a member of Print Operators",
+		[SPNPOOL_PRIVILEGED_BACKUP_OPERATORS] =
+			"a member of Backup Operators",
+		[SPNPOOL_PRIVILEGED_REPLICATOR] = "a member of Replicator",
+		[SPNPOOL_PRIVILEGED_DOMAIN_ADMINS] =
+			"a member of Domain Admins",
+		[SPNPOOL_PRIVILEGED_SCHEMA_ADMINS] =
+			"a member of Schema Admins",
+		[SPNPOOL_PRIVILEGED_ENTERPRISE_ADMINS] =
+			"a member of Enterprise Admins",
+		[SPNPOOL_PRIVILEGED_KEY_ADMINS] = "a member of Key Admins",
+		[SPNPOOL_PRIVILEGED_ENTERPRISE_KEY_ADMINS] =
+			"a member of Enterprise Key Admins",
+	};
+
+	return SPNPOOL_NAME_OF(phrases, why);
+}
+
 int spnpool_refuse_privileged(struct spnpool_dir *dir,
 			      struct spnpool_account *a,
 			      bool allow)
 {
-	const char *why = NULL;
+	enum spnpool_privileged why = SPNPOOL_PRIVILEGED_NONE;
 	int ret = spnpool_dir_privileged(a, dir, a->dn, &why);
 
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
 	a->privileged = why;
-	if (why == NULL || allow) {
+	if (why == SPNPOOL_PRIVILEGED_NONE || allow) {
 		return LDB_SUCCESS;
 	}
 	ldb_asprintf_errstring(dir->ldb,
@@ -107,7 +150,8 @@ int spnpool_refuse_privileged(struct spnpool_dir *dir,
 			       "(Kerberoasting), and the account's tickets "
 			       "would serve the web site; nothing was "
 			       "written (--allow-privileged overrides)",
-			       a->sam_account_name, a->dn, why);
+			       a->sam_account_name, a->dn,
+			       privileged_phrase(why));
 	return SPNPOOL_ERR_PRIVILEGED;
 }
 

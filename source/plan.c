@@ -15,12 +15,6 @@
 
 #include "spnpool_private.h"
 
-/* Grow a talloc array by one and return the new (zeroed) element. */
-#define APPEND(ctx, arr, n, type)                                            \
-	(((arr) = talloc_realloc((ctx), (arr), type, (n) + 1)) == NULL        \
-		 ? NULL                                                       \
-		 : (memset(&(arr)[(n)], 0, sizeof(type)), &(arr)[(n)++]))
-
 static const char *const decision_names[] = {
 	SPNPOOL_PLAN_DECISIONS(SPNPOOL_ENUM_NAME)
 };
@@ -62,8 +56,10 @@ struct planner {
 	size_t num_servers;
 	bool allow_privileged;
 	/* resolved accounts, by IDENTITY text (servers: "NetworkService@S") */
-	const char **keys;
-	struct spnpool_account **accounts;
+	struct planner_account {
+		const char *key;
+		struct spnpool_account *account;
+	} *accounts;
 	size_t num_accounts;
 };
 
@@ -75,6 +71,7 @@ static int account_of(struct planner *p, const char *identity,
 	char *key = talloc_asprintf(p->tmp, "%s@%s", identity,
 				    server != NULL ? server : "");
 	struct spnpool_account *a = NULL;
+	struct planner_account *slot = NULL;
 	size_t i;
 	int ret;
 
@@ -82,8 +79,8 @@ static int account_of(struct planner *p, const char *identity,
 		return ldb_oom(p->dir->ldb);
 	}
 	for (i = 0; i < p->num_accounts; i++) {
-		if (strcasecmp(p->keys[i], key) == 0) {
-			*_a = p->accounts[i];
+		if (strcasecmp(p->accounts[i].key, key) == 0) {
+			*_a = p->accounts[i].account;
 			return LDB_SUCCESS;
 		}
 	}
@@ -91,16 +88,12 @@ static int account_of(struct planner *p, const char *identity,
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
-	p->keys = talloc_realloc(p->tmp, p->keys, const char *,
-				 p->num_accounts + 1);
-	p->accounts = talloc_realloc(p->tmp, p->accounts,
-				     struct spnpool_account *,
-				     p->num_accounts + 1);
-	if (p->keys == NULL || p->accounts == NULL) {
+	slot = SPNPOOL_APPEND(p->tmp, p->accounts, p->num_accounts);
+	if (slot == NULL) {
 		return ldb_oom(p->dir->ldb);
 	}
-	p->keys[p->num_accounts] = key;
-	p->accounts[p->num_accounts++] = a;
+	slot->key = key;
+	slot->account = a;
 	*_a = a;
 	return LDB_SUCCESS;
 }
@@ -134,8 +127,7 @@ static struct spnpool_plan_name *name_for(struct planner *p,
 			return &plan->names[i];
 		}
 	}
-	n = APPEND(plan, plan->names, plan->num_names,
-		   struct spnpool_plan_name);
+	n = SPNPOOL_APPEND(plan, plan->names, plan->num_names);
 	if (n == NULL) {
 		return NULL;
 	}
@@ -163,8 +155,7 @@ static int add_note(struct planner *p, const struct spnpool_plan_note *note)
 			return LDB_SUCCESS;
 		}
 	}
-	n = APPEND(plan, plan->notes, plan->num_notes,
-		   struct spnpool_plan_note);
+	n = SPNPOOL_APPEND(plan, plan->notes, plan->num_notes);
 	if (n == NULL) {
 		return ldb_oom(p->dir->ldb);
 	}
@@ -266,7 +257,7 @@ static int add_user(struct planner *p,
 	if (n == NULL) {
 		return ldb_oom(p->dir->ldb);
 	}
-	u = APPEND(p->plan, n->users, n->num_users, struct spnpool_plan_user);
+	u = SPNPOOL_APPEND(p->plan, n->users, n->num_users);
 	if (u == NULL) {
 		return ldb_oom(p->dir->ldb);
 	}
@@ -412,14 +403,13 @@ static int add_change(struct planner *p, enum spnpool_change_action action,
 
 	for (i = 0; i < n; i++) {
 		c = &plan->changes[i];
-		if (c->action == action && strcasecmp(c->dn, dn) == 0 &&
+		if (c->action == action && spnpool_dir_dn_equal(p->dir, c->dn, dn) &&
 		    spnpool_spn_equal(c->spn, spn)) {
 			return LDB_SUCCESS;
 		}
 	}
-	w = APPEND(plan, plan->whys, n, struct spnpool_change_why);
-	c = APPEND(plan, plan->changes, plan->num_changes,
-		   struct spnpool_change);
+	w = SPNPOOL_APPEND(plan, plan->whys, n);
+	c = SPNPOOL_APPEND(plan, plan->changes, plan->num_changes);
 	if (c == NULL || w == NULL) {
 		return ldb_oom(p->dir->ldb);
 	}
@@ -463,7 +453,7 @@ static int plan_register(struct planner *p, struct spnpool_plan_name *n,
 	size_t num = name_spns(p->tmp, n, spns);
 	struct spnpool_holder *holders = NULL;
 	size_t num_holders = 0;
-	const char *why = NULL;
+	enum spnpool_privileged why = SPNPOOL_PRIVILEGED_NONE;
 	size_t i;
 	size_t k;
 	int ret;
@@ -473,7 +463,7 @@ static int plan_register(struct planner *p, struct spnpool_plan_name *n,
 		return ret;
 	}
 	n->privileged = why;
-	if (why != NULL && !p->allow_privileged) {
+	if (why != SPNPOOL_PRIVILEGED_NONE && !p->allow_privileged) {
 		/* the alternative a reviewer can act on, not a write */
 		return add_note(p, &(struct spnpool_plan_note){
 					   .kind = SPNPOOL_NOTE_PRIVILEGED,
@@ -536,7 +526,10 @@ static int plan_machine_name(struct planner *p, struct spnpool_plan_name *n,
 
 	ret = spnpool_dir_find_holders(p->tmp, p->dir, spns, num, false,
 				       &holders, &num_holders);
-	for (k = 0; k < num_holders && ret == LDB_SUCCESS; k++) {
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	for (k = 0; k < num_holders; k++) {
 		if (strcasecmp(holders[k].account, machine->guid) == 0) {
 			continue;
 		}
@@ -545,8 +538,11 @@ static int plan_machine_name(struct planner *p, struct spnpool_plan_name *n,
 			sam_of_dn(p, holders[k].dn), holders[k].value,
 			SPNPOOL_WHY_MACHINE_NAME, machine->sam_account_name,
 			NULL);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
-	return ret;
+	return LDB_SUCCESS;
 }
 
 static const struct spnpool_account *find_account(struct planner *p,
@@ -555,8 +551,9 @@ static const struct spnpool_account *find_account(struct planner *p,
 	size_t i;
 
 	for (i = 0; i < p->num_accounts; i++) {
-		if (strcasecmp(p->accounts[i]->dn, dn) == 0) {
-			return p->accounts[i];
+		if (spnpool_dir_dn_equal(p->dir, p->accounts[i].account->dn,
+					 dn)) {
+			return p->accounts[i].account;
 		}
 	}
 	return NULL;
@@ -566,9 +563,8 @@ static int add_resolution(struct planner *p, struct spnpool_plan_name *n,
 			  const struct spnpool_resolution *proto,
 			  struct spnpool_resolution **_r)
 {
-	struct spnpool_resolution *r = APPEND(p->plan, n->resolutions,
-					      n->num_resolutions,
-					      struct spnpool_resolution);
+	struct spnpool_resolution *r = SPNPOOL_APPEND(p->plan, n->resolutions,
+						      n->num_resolutions);
 
 	if (r == NULL) {
 		return ldb_oom(p->dir->ldb);
@@ -621,7 +617,10 @@ static int resolve_shared_account(struct planner *p,
 				     .domain = dom,
 			     },
 			     &r);
-	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	for (i = 0; i < n->num_users; i++) {
 		ret = add_action(p, n, r,
 				 &(struct spnpool_action){
 					 .kind = SPNPOOL_ACTION_IIS_POOL_IDENTITY,
@@ -629,18 +628,18 @@ static int resolve_shared_account(struct planner *p,
 					 .domain = dom,
 					 .account = shared,
 				 });
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
-	if (ret == LDB_SUCCESS) {
-		ret = add_action(p, n, r,
-				 &(struct spnpool_action){
-					 .kind = SPNPOOL_ACTION_ADD,
-					 .domain = dom,
-					 .account = shared,
-					 .host = n->fqdn,
-					 .move = true,
-				 });
-	}
-	return ret;
+	return add_action(p, n, r,
+			  &(struct spnpool_action){
+				  .kind = SPNPOOL_ACTION_ADD,
+				  .domain = dom,
+				  .account = shared,
+				  .host = n->fqdn,
+				  .move = true,
+			  });
 }
 
 /* 2. a name per pool: <pool>-<label>.<domain> */
@@ -658,7 +657,10 @@ static int resolve_distinct_names(struct planner *p,
 				     .kind = SPNPOOL_RESOLUTION_DISTINCT_NAMES,
 			     },
 			     &r);
-	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	for (i = 0; i < n->num_users; i++) {
 		const struct spnpool_plan_user *u = &n->users[i];
 		char *host = NULL;
 
@@ -677,8 +679,11 @@ static int resolve_distinct_names(struct planner *p,
 					 .account = u->account_sam,
 					 .host = host,
 				 });
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
-	return ret;
+	return LDB_SUCCESS;
 }
 
 /* 3. kernel mode with the machine account (one server only) */
@@ -694,14 +699,20 @@ static int resolve_kernel_mode(struct planner *p,
 				     .kind = SPNPOOL_RESOLUTION_KERNEL_MODE,
 			     },
 			     &r);
-	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	for (i = 0; i < n->num_users; i++) {
 		struct spnpool_action act = iis_action(
 			SPNPOOL_ACTION_IIS_KERNEL_MODE, &n->users[i]);
 
 		ret = add_action(p, n, r, &act);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
 	/* the machine must answer for a name that is not its own */
-	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
+	for (i = 0; i < n->num_users; i++) {
 		if (n->users[i].server == NULL) {
 			continue;
 		}
@@ -713,8 +724,11 @@ static int resolve_kernel_mode(struct planner *p,
 					 .server = n->users[i].server,
 					 .move = true,
 				 });
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
-	return ret;
+	return LDB_SUCCESS;
 }
 
 /* 4. NTLM only for the others: the plan's choice on one server */
@@ -735,7 +749,10 @@ static int resolve_ntlm_only(struct planner *p, struct spnpool_plan_name *n,
 				     .chosen = chosen,
 			     },
 			     &r);
-	for (i = 0; i < n->num_users && ret == LDB_SUCCESS; i++) {
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	for (i = 0; i < n->num_users; i++) {
 		const struct spnpool_plan_user *u = &n->users[i];
 		struct spnpool_action iis7 = iis_action(
 			SPNPOOL_ACTION_IIS_NTLM_ONLY, u);
@@ -745,21 +762,29 @@ static int resolve_ntlm_only(struct planner *p, struct spnpool_plan_name *n,
 			SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS, u);
 
 		if (u->account_dn == NULL ||
-		    strcasecmp(u->account_dn, keep->dn) == 0) {
+		    spnpool_dir_dn_equal(p->dir, u->account_dn, keep->dn)) {
 			continue;
 		}
 		ret = add_action(p, n, r, &iis7);
-		if (ret == LDB_SUCCESS) {
-			ret = add_action(p, n, r, &iis6);
+		if (ret != LDB_SUCCESS) {
+			return ret;
 		}
-		if (ret == LDB_SUCCESS && r->chosen) {
-			/* NTLM-only apps need no useAppPoolCredentials */
-			spnpool_action_drop(n->iis_actions,
-					    &n->num_iis_actions, &creds);
-			ret = add_iis_action(p, n, &iis7);
+		ret = add_action(p, n, r, &iis6);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+		if (!r->chosen) {
+			continue;
+		}
+		/* NTLM-only apps need no useAppPoolCredentials */
+		spnpool_action_drop(n->iis_actions, &n->num_iis_actions,
+				    &creds);
+		ret = add_iis_action(p, n, &iis7);
+		if (ret != LDB_SUCCESS) {
+			return ret;
 		}
 	}
-	return ret;
+	return LDB_SUCCESS;
 }
 
 /* Several accounts behind one name: rank the ways out, choose one. */
@@ -790,18 +815,25 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 	n->farm_of_machines = farm_of_machines;
 
 	ret = resolve_shared_account(p, n, dom, shared);
-	if (ret == LDB_SUCCESS) {
-		ret = resolve_distinct_names(p, n, primary, label);
-	}
-	if (ret == LDB_SUCCESS && !farm_of_machines) {
-		ret = resolve_kernel_mode(p, n);
-	}
-	if (ret == LDB_SUCCESS && keep != NULL) {
-		ret = resolve_ntlm_only(p, n, primary, keep,
-					!farm_of_machines);
-	}
 	if (ret != LDB_SUCCESS) {
 		return ret;
+	}
+	ret = resolve_distinct_names(p, n, primary, label);
+	if (ret != LDB_SUCCESS) {
+		return ret;
+	}
+	if (!farm_of_machines) {
+		ret = resolve_kernel_mode(p, n);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+	if (keep != NULL) {
+		ret = resolve_ntlm_only(p, n, primary, keep,
+					!farm_of_machines);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
 	}
 	if (farm_of_machines || keep == NULL) {
 		n->unresolved = true;
@@ -855,7 +887,8 @@ static int decide(struct planner *p, struct spnpool_plan_name *n)
 			continue;
 		}
 		for (k = 0; k < num_distinct; k++) {
-			seen |= strcasecmp(distinct[k], u->account_dn) == 0;
+			seen |= spnpool_dir_dn_equal(p->dir, distinct[k],
+						     u->account_dn);
 		}
 		if (!seen && num_distinct < 64) {
 			distinct[num_distinct++] = u->account_dn;
@@ -934,11 +967,14 @@ int spnpool_op_plan(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 	ret = collect(&p, config);
-	for (i = 0; i < p.plan->num_names && ret == LDB_SUCCESS; i++) {
-		ret = decide(&p, &p.plan->names[i]);
-	}
 	if (ret != LDB_SUCCESS) {
 		goto done;
+	}
+	for (i = 0; i < p.plan->num_names; i++) {
+		ret = decide(&p, &p.plan->names[i]);
+		if (ret != LDB_SUCCESS) {
+			goto done;
+		}
 	}
 	order_changes(p.plan);
 	*_plan = talloc_move(mem_ctx, &p.plan);

@@ -472,6 +472,50 @@ SPNPOOL_PUBLIC int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 SPNPOOL_PUBLIC int spnpool_dir_add_peer(struct spnpool_dir *dir,
 					struct spnpool_dir *peer);
 
+/*
+ * The enums of the results below are each written once, as a list of
+ * (value, public name) pairs: the enum, its name function and the
+ * Python export (samba_spnpool.VERDICTS, ...) are all made from it.
+ */
+#define SPNPOOL_ENUM_VALUE(value, name) value,
+#define SPNPOOL_ENUM_NAME(value, name) [value] = name,
+
+/*
+ * Why an account must not receive SPNs (docs/design.md, "Privileged
+ * accounts"); the words are samba_spnpool.render's.
+ */
+#define SPNPOOL_PRIVILEGED_REASONS(X)                                        \
+	/* not privileged, or not checked */                                 \
+	X(SPNPOOL_PRIVILEGED_NONE, "none")                                    \
+	X(SPNPOOL_PRIVILEGED_KRBTGT, "krbtgt")                                \
+	X(SPNPOOL_PRIVILEGED_ADMINISTRATOR, "administrator")                  \
+	X(SPNPOOL_PRIVILEGED_GUEST, "guest")                                  \
+	X(SPNPOOL_PRIVILEGED_DC, "domain-controller")                         \
+	X(SPNPOOL_PRIVILEGED_RODC, "read-only-domain-controller")             \
+	/* adminCount=1: a member, now or once, of an administrative group */ \
+	X(SPNPOOL_PRIVILEGED_ADMIN_COUNT, "admin-count")                      \
+	X(SPNPOOL_PRIVILEGED_DISABLED, "disabled")                            \
+	/* a member (tokenGroups: nested too) of a protected group */        \
+	X(SPNPOOL_PRIVILEGED_ADMINISTRATORS, "administrators")                \
+	X(SPNPOOL_PRIVILEGED_ACCOUNT_OPERATORS, "account-operators")          \
+	X(SPNPOOL_PRIVILEGED_SERVER_OPERATORS, "server-operators")            \
+	X(SPNPOOL_PRIVILEGED_PRINT_OPERATORS, "print-operators")              \
+	X(SPNPOOL_PRIVILEGED_BACKUP_OPERATORS, "backup-operators")            \
+	X(SPNPOOL_PRIVILEGED_REPLICATOR, "replicator")                        \
+	X(SPNPOOL_PRIVILEGED_DOMAIN_ADMINS, "domain-admins")                  \
+	X(SPNPOOL_PRIVILEGED_SCHEMA_ADMINS, "schema-admins")                  \
+	X(SPNPOOL_PRIVILEGED_ENTERPRISE_ADMINS, "enterprise-admins")          \
+	X(SPNPOOL_PRIVILEGED_KEY_ADMINS, "key-admins")                        \
+	X(SPNPOOL_PRIVILEGED_ENTERPRISE_KEY_ADMINS, "enterprise-key-admins")
+
+enum spnpool_privileged {
+	SPNPOOL_PRIVILEGED_REASONS(SPNPOOL_ENUM_VALUE)
+	SPNPOOL_PRIVILEGED_COUNT
+};
+
+/** The reason's public name ("domain-admins", ...); "unknown" if none. */
+SPNPOOL_PUBLIC const char *spnpool_privileged_name(enum spnpool_privileged p);
+
 /** An account that can hold SPNs (a user-class object). */
 struct spnpool_account {
 	char *dn;
@@ -482,9 +526,9 @@ struct spnpool_account {
 	bool is_managed;	   /* msDS-(Group)ManagedServiceAccount */
 	bool disabled;		   /* userAccountControl ACCOUNTDISABLE */
 	bool builtin;		   /* reached through an IIS built-in identity */
-	/* why it must not receive SPNs ("a domain controller", ...), when
-	 * a command that adds checked it; NULL: it may, or not checked */
-	const char *privileged;
+	/* why it must not receive SPNs, when a command that adds checked
+	 * it; SPNPOOL_PRIVILEGED_NONE: it may, or not checked */
+	enum spnpool_privileged privileged;
 	char **spns;		   /* every servicePrincipalName value */
 	size_t num_spns;
 };
@@ -697,13 +741,6 @@ spnpool_dns_record_parse(TALLOC_CTX *mem_ctx,
 /* check: will Kerberos work for this site?                            */
 /* ------------------------------------------------------------------ */
 
-/*
- * The enums of the results below are each written once, as a list of
- * (value, public name) pairs: the enum, its name function and the
- * Python export (samba_spnpool.VERDICTS, ...) are all made from it.
- */
-#define SPNPOOL_ENUM_VALUE(value, name) value,
-#define SPNPOOL_ENUM_NAME(value, name) [value] = name,
 
 #define SPNPOOL_VERDICTS(X)                                                  \
 	X(SPNPOOL_VERDICT_KERBEROS_OK, "kerberos-ok")                         \
@@ -946,6 +983,9 @@ struct spnpool_finding {
 	char **dns;	 /* accounts involved, the first is the subject */
 	char **sams;	 /* their sAMAccountNames (the DN if none) */
 	size_t num_dns;
+	/* an account of the scan was deleted since: its dns and sams
+	 * entries are NULL */
+	bool account_gone;
 	char *host;	 /* the SPN's host */
 	uint16_t port;	 /* the SPN's port; 0: none */
 	/* shadows-host: the host/ value; missing-form: the missing one */
@@ -1231,10 +1271,10 @@ struct spnpool_plan_name {
 	/* a conflict with no resolution chosen: nothing of this name is in
 	 * the changes until the admin picks one and plans again */
 	bool unresolved;
-	/* the account that would answer is privileged (why, e.g. "a
-	 * domain controller"): its SPNs are not in the changes unless
-	 * planned with allow_privileged; NULL otherwise */
-	const char *privileged;
+	/* the account that would answer is privileged (why): its SPNs are
+	 * not in the changes unless planned with allow_privileged;
+	 * SPNPOOL_PRIVILEGED_NONE otherwise */
+	enum spnpool_privileged privileged;
 	/* server-side settings the plan relies on */
 	struct spnpool_action *iis_actions;
 	size_t num_iis_actions;
@@ -1266,7 +1306,7 @@ struct spnpool_plan_note {
 	const char *fqdn;
 	uint16_t port;
 	const char *account;
-	const char *privileged;
+	enum spnpool_privileged privileged;
 };
 
 struct spnpool_plan {

@@ -385,7 +385,7 @@ int spnpool_dir_dns_lookup(TALLOC_CTX *mem_ctx,
 
 /* An account holding one exact SPN value, as audit names it. */
 struct spnpool_holder_name {
-	char *dn;
+	char *dn; /* audit: NULL for an account deleted since the scan */
 	char *sam; /* sAMAccountName, else the DN */
 	bool disabled;
 };
@@ -419,14 +419,13 @@ const char *spnpool_dir_owning_nc(struct spnpool_dir *dir, struct ldb_dn *dn);
 /*
  * Why the account at dn must not receive SPNs (krbtgt, a DC or RODC,
  * Administrator, Guest, adminCount=1, a member of a protected group, a
- * disabled account): *_reason is a phrase such as "a domain controller",
- * or NULL when none applies.  tokenGroups is read where the directory
+ * disabled account): *_reason, SPNPOOL_PRIVILEGED_NONE when none applies.  tokenGroups is read where the directory
  * computes it, so nested membership counts.
  */
 int spnpool_dir_privileged(TALLOC_CTX *mem_ctx,
 			   struct spnpool_dir *dir,
 			   const char *dn,
-			   const char **_reason);
+			   enum spnpool_privileged *_reason);
 
 /* ---- ops.c: shared by add, plan and apply ---- */
 

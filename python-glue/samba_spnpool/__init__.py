@@ -58,6 +58,7 @@ from samba_spnpool._spnpool import (  # noqa: E402
     DECISIONS,
     DNS_STATES,
     NOTE_KINDS,
+    PRIVILEGED_REASONS,
     RESOLUTION_KINDS,
     EXIT_ACCESS,
     EXIT_AUTH,
@@ -75,7 +76,6 @@ from samba_spnpool._spnpool import (  # noqa: E402
     compare_dcs,
     exit_code,
     is_local,
-    list,
     parse_iis_config,
     parse_pools_file,
     version,
@@ -84,7 +84,7 @@ from samba_spnpool._spnpool import (  # noqa: E402
 __all__ = [
     'ACTION_KINDS', 'CHECK_REASONS', 'CLIENT_MODELS', 'DECISIONS',
     'DNS_STATES',
-    'NOTE_KINDS', 'RESOLUTION_KINDS', 'render',
+    'NOTE_KINDS', 'PRIVILEGED_REASONS', 'RESOLUTION_KINDS', 'render',
     'CHANGE_STATES', 'EXIT_ACCESS', 'EXIT_AUTH', 'EXIT_BAD_INPUT',
     'EXIT_CONFLICT', 'EXIT_CONNECTION', 'EXIT_ERROR', 'EXIT_FINDINGS',
     'EXIT_NO_IDENTITY', 'EXIT_OK', 'EXIT_PRIVILEGED', 'FINDING_KINDS',
@@ -127,6 +127,16 @@ def remove(samdb, identity, hosts, **kwargs):
                    **kwargs)
 
 
+def list(samdb, identity=None, host=None, server=None, local=False):
+    """The HTTP SPNs of an account (identity) or those that answer for a
+    host (explicit holders, HOST/ aliases and the computer named like it);
+    server names the web server for built-in identities.  Returns
+    {'account', 'entries': [{'spn', 'dn', 'sam_account_name', 'via'}]}.
+    Raises SpnPoolError.  local is accepted and ignored, see the module's
+    note."""
+    return _spnpool.list(samdb, identity, host, server)
+
+
 def _report(operation, fn, /, *args, **kwargs):
     """fn's report (also an error's .result) named by its operation."""
     kwargs.pop("local", None)  # ignored, see the module's note
@@ -134,7 +144,7 @@ def _report(operation, fn, /, *args, **kwargs):
         if operation == "remove":
             for spn in result.get("spns") or []:
                 spn["conflict"] = None
-        return dict(result, operation=operation)
+        return render.report(dict(result, operation=operation))
     try:
         return named(fn(*args, **kwargs))
     except SpnPoolError as e:

@@ -42,6 +42,34 @@ PLACEHOLDER_DC = "DC"
 POSIX = "posix"
 WINDOWS = "windows"
 
+# Why an account must not receive SPNs, by PRIVILEGED_REASONS name (the
+# library words its refusal's error message the same way).
+PRIVILEGED_WORDS = {
+    "krbtgt": "krbtgt, the KDC's own account",
+    "administrator": "the domain's Administrator",
+    "guest": "the Guest account",
+    "domain-controller": "a domain controller",
+    "read-only-domain-controller": "a read-only domain controller",
+    "admin-count": "protected (adminCount=1: a member, now or once, of an "
+                   "administrative group)",
+    "disabled": "disabled",
+    "administrators": "a member of Administrators",
+    "account-operators": "a member of Account Operators",
+    "server-operators": "a member of Server Operators",
+    "print-operators": "a member of Print Operators",
+    "backup-operators": "a member of Backup Operators",
+    "replicator": "a member of Replicator",
+    "domain-admins": "a member of Domain Admins",
+    "schema-admins": "a member of Schema Admins",
+    "enterprise-admins": "a member of Enterprise Admins",
+    "key-admins": "a member of Key Admins",
+    "enterprise-key-admins": "a member of Enterprise Key Admins",
+}
+
+# An audit finding's account deleted between the scan and the lookup of
+# its name (the finding's account_gone; its DN is null).
+ACCOUNT_GONE = "(account gone since the scan)"
+
 # The version of the JSON documents of check, audit and plan
 # (docs/design.md, "JSON output"): 2 since the results are typed facts
 # rendered here.
@@ -360,9 +388,30 @@ def check_reason(r):
     return kind
 
 
+def privileged(obj):
+    """Render obj's privileged reason in place: 'privileged_kind' (the
+    PRIVILEGED_REASONS name or None) and 'privileged' (its words or None);
+    returns obj.  None passes through."""
+    if obj is None:
+        return None
+    kind = obj.get("privileged_kind", obj.get("privileged"))
+    obj["privileged_kind"] = kind
+    obj["privileged"] = PRIVILEGED_WORDS.get(kind, kind)
+    return obj
+
+
+def report(result):
+    """Render an add or remove report in place (its account's privileged
+    reason); returns it."""
+    privileged(result.get("account"))
+    return result
+
+
 def check(result, verdicts):
     """Render a check result (and its "other") in place: reason, fixes
     (lines), actions (rendered), exit_code; returns it."""
+    privileged(result.get("pool"))
+    privileged(result.get("expected"))
     result["reason"] = check_reason(result)
     result["actions"] = _actions(result.get("actions"))
     result["fixes"] = [a["text"] for a in result["actions"]]
@@ -441,6 +490,10 @@ def audit(result):
     """Render an audit result in place: each finding's detail, fix and
     actions; returns it."""
     for f in result.get("findings") or []:
+        if f.get("account_gone"):
+            for key in ("dns", "sams"):
+                f[key] = [ACCOUNT_GONE if v is None else v
+                          for v in f.get(key) or []]
         f["actions"] = _actions(f.get("actions"), f.get("kind"))
         f["detail"] = finding_detail(f)
         f["fix"] = finding_fix(f)
@@ -550,6 +603,7 @@ def plan(result):
     trade-offs and commands, the IIS commands, notes and each change's
     reason; returns it.  The changes keep the keys apply() takes."""
     for n in result.get("names") or []:
+        privileged(n)
         n["explanation"] = plan_explanation(n)
         for r in n.get("resolutions") or []:
             r["summary"] = resolution_summary(r, n)
@@ -561,7 +615,7 @@ def plan(result):
     whys = result.pop("whys", None) or []
     for change, why in zip(result.get("changes") or [], whys):
         change["reason"] = change_reason(change, why)
-    facts = result.get("notes") or []
+    facts = [privileged(note) for note in result.get("notes") or []]
     result["note_facts"] = facts
     result["notes"] = [note_text(note) for note in facts]
     return result

@@ -175,6 +175,37 @@ class RenderedCommandsRoundTrip(unittest.TestCase):
         self.assertEqual(plan['changes'][0]['reason'], 'moved to ' + name)
         self.assertNotIn('whys', plan)
 
+    def test_every_privileged_reason_has_its_words(self):
+        kinds = [k for k in samba_spnpool.PRIVILEGED_REASONS if k != 'none']
+        self.assertEqual(sorted(render.PRIVILEGED_WORDS), sorted(kinds))
+        plan = {'names': [{'decision': 'register', 'fqdn': 'w.example.test',
+                           'privileged': 'domain-admins'},
+                          {'decision': 'register', 'fqdn': 'x.example.test',
+                           'privileged': None}],
+                'notes': [{'kind': 'privileged', 'account': 'svc-da',
+                           'fqdn': 'w.example.test',
+                           'privileged': 'domain-admins'}]}
+        render.plan(plan)
+        self.assertEqual(plan['names'][0]['privileged'],
+                         'a member of Domain Admins')
+        self.assertEqual(plan['names'][0]['privileged_kind'],
+                         'domain-admins')
+        self.assertIsNone(plan['names'][1]['privileged'])
+        self.assertIn('svc-da is a member of Domain Admins', plan['notes'][0])
+        self.assertEqual(plan['note_facts'][0]['privileged_kind'],
+                         'domain-admins')
+
+    def test_an_account_gone_since_the_scan_is_named_in_words(self):
+        audit = {'findings': [{'kind': 'duplicate', 'spn': 'http/web07',
+                               'dns': ['CN=a,DC=x', None],
+                               'sams': ['a', None], 'account_gone': True,
+                               'actions': []}]}
+        render.audit(audit)
+        f = audit['findings'][0]
+        self.assertEqual(f['dns'], ['CN=a,DC=x', render.ACCOUNT_GONE])
+        self.assertEqual(f['sams'], ['a', render.ACCOUNT_GONE])
+        self.assertIn(render.ACCOUNT_GONE, f['detail'])
+
     def test_verdict_exit_codes(self):
         self.assertEqual([samba_spnpool.verdict_exit_code(v)
                           for v in samba_spnpool.VERDICTS],
