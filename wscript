@@ -333,6 +333,7 @@ PY_FILES = [
     ('python-glue/samba_spnpool/__init__.py', '__init__.py'),
     ('python-glue/samba_spnpool/interfaces.py', 'interfaces.py'),
     ('python-glue/samba_spnpool/render.py', 'render.py'),
+    ('python-glue/samba_spnpool/exitcodes.py', 'exitcodes.py'),
     ('plugins/http_pool.py', 'http_pool.py'),
 ]
 

@@ -417,16 +417,15 @@ TABLE(dc_diff_result_table, STRS(dcs, num_dcs),
 /* ---- Errors ---- */
 
 /*
- * Raise SpnPoolError(ldb_ret, msg) with .exit_code and .result.  msg
- * NULL or empty: ldb's name of the code.  result may be NULL (then
- * .result is None); it is not stolen.  Always returns NULL.
+ * Raise SpnPoolError(ldb_ret, msg) with .result.  msg NULL or empty:
+ * ldb's name of the code.  result may be NULL (then .result is None); it
+ * is not stolen.  Always returns NULL.  The exit status that goes with
+ * the code is the command layer's (samba_spnpool.exitcodes).
  */
 static PyObject *raise_spnpool_message(int ldb_ret, const char *msg,
 				       PyObject *result)
 {
 	PyObject *exc = NULL;
-	PyObject *exit_code = NULL;
-	bool ok;
 
 	if (msg == NULL || msg[0] == '\0') {
 		msg = ldb_strerror(ldb_ret);
@@ -436,13 +435,8 @@ static PyObject *raise_spnpool_message(int ldb_ret, const char *msg,
 	if (exc == NULL) {
 		return NULL;
 	}
-	exit_code = PyLong_FromLong(spnpool_exit_code(ldb_ret));
-	ok = exit_code != NULL &&
-	     PyObject_SetAttrString(exc, "exit_code", exit_code) == 0 &&
-	     PyObject_SetAttrString(exc, "result",
-				    result != NULL ? result : Py_None) == 0;
-	Py_XDECREF(exit_code);
-	if (ok) {
+	if (PyObject_SetAttrString(exc, "result",
+				   result != NULL ? result : Py_None) == 0) {
 		PyErr_SetObject(spnpool_error, exc);
 	}
 	Py_DECREF(exc);
@@ -1222,17 +1216,6 @@ ENTRY(undo, run_undo, "Os|pOp:undo", &apply_table, true, NULL, P(samdb),
 ENTRY(compare_dcs, run_compare_dcs, "O|O:compare_dcs",
       &dc_diff_result_table, false, NULL, P(samdb), P(peers))
 
-static PyObject *py_exit_code(PyObject *self, PyObject *arg)
-{
-	int ldb_ret;
-
-	(void)self;
-	if (!PyArg_Parse(arg, "i:exit_code", &ldb_ret)) {
-		return NULL;
-	}
-	return PyLong_FromLong(spnpool_exit_code(ldb_ret));
-}
-
 /* samdb is a local database file (real transactions), not LDAP: the
  * library's own decision from the backend */
 static PyObject *py_is_local(PyObject *self, PyObject *py_ldb)
@@ -1270,8 +1253,6 @@ static PyMethodDef spnpool_methods[] = {
 				 "dict: the bindings of a pools file"),
 	METHOD(compare_dcs, "compare_dcs(samdb, peers) -> dict: the HTTP SPNs "
 			    "the DCs disagree on"),
-	{ "exit_code", py_exit_code, METH_O,
-	  "exit_code(ldb_error_code) -> int: the documented exit status" },
 	{ "is_local", py_is_local, METH_O,
 	  "is_local(samdb) -> bool: a local database file, not LDAP" },
 	{ "version", py_version, METH_NOARGS,
@@ -1293,7 +1274,7 @@ static struct PyModuleDef spnpool_module = {
 	.m_methods = spnpool_methods,
 };
 
-/* An ldb.LdbError subclass whose instances default to exit_code 1. */
+/* An ldb.LdbError subclass whose instances carry .result (None). */
 static PyObject *make_error_type(void)
 {
 	PyObject *ldb_mod = PyImport_ImportModule("ldb");
@@ -1306,14 +1287,12 @@ static PyObject *make_error_type(void)
 	Py_XDECREF(ldb_mod);
 	dict = (base != NULL) ? PyDict_New() : NULL;
 	if (dict != NULL &&
-	    dict_set_steal(dict, "exit_code",
-			   PyLong_FromLong(SPNPOOL_EXIT_ERROR)) &&
 	    PyDict_SetItemString(dict, "result", Py_None) == 0) {
 		type = PyErr_NewExceptionWithDoc(
 			"samba_spnpool._spnpool.SpnPoolError",
 			"A libspnpool operation failed.\n\n"
 			"args is (ldb_error_code, message) as for ldb.LdbError;"
-			"\nexit_code is the documented exit status;\nresult "
+			"\nresult "
 			"is the operation's report if it returned one (a "
 			"conflict lists the holders), else None.",
 			base, dict);
@@ -1348,15 +1327,6 @@ static bool add_names(PyObject *m, const char *name,
 
 PyMODINIT_FUNC PyInit__spnpool(void)
 {
-#define EXIT(n) { #n, SPNPOOL_##n },
-	static const struct {
-		const char *name;
-		int value;
-	} exits[] = {
-		EXIT(EXIT_OK) EXIT(EXIT_ERROR) EXIT(EXIT_BAD_INPUT)
-		EXIT(EXIT_NO_IDENTITY) EXIT(EXIT_CONFLICT) EXIT(EXIT_ACCESS)
-		EXIT(EXIT_CONNECTION) EXIT(EXIT_AUTH) EXIT(EXIT_PRIVILEGED)
-	};
 #define EXPORT(py, fn, type, count) { #py, fn##_of, count },
 	static const struct {
 		const char *name;
@@ -1380,10 +1350,6 @@ PyMODINIT_FUNC PyInit__spnpool(void)
 	ok = spnpool_error != NULL &&
 	     PyModule_AddObject(m, "SpnPoolError",
 				Py_NewRef(spnpool_error)) == 0;
-	for (i = 0; ok && i < sizeof(exits) / sizeof(exits[0]); i++) {
-		ok = PyModule_AddIntConstant(m, exits[i].name,
-					     exits[i].value) == 0;
-	}
 	for (i = 0; ok && i < sizeof(names) / sizeof(names[0]); i++) {
 		ok = add_names(m, names[i].name, names[i].name_of,
 			       names[i].count);

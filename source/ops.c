@@ -49,41 +49,6 @@ const char *spnpool_via_name(enum spnpool_via via)
 	return via_names[via];
 }
 
-int spnpool_exit_code(int ldb_ret)
-{
-	switch (ldb_ret) {
-	case LDB_SUCCESS:
-		return SPNPOOL_EXIT_OK;
-	case LDB_ERR_INVALID_ATTRIBUTE_SYNTAX:
-	case LDB_ERR_INVALID_DN_SYNTAX:
-		return SPNPOOL_EXIT_BAD_INPUT;
-	case LDB_ERR_NO_SUCH_OBJECT:
-	case LDB_ERR_OBJECT_CLASS_VIOLATION:
-		return SPNPOOL_EXIT_NO_IDENTITY;
-	case LDB_ERR_CONSTRAINT_VIOLATION:
-	case LDB_ERR_ATTRIBUTE_OR_VALUE_EXISTS:
-	case LDB_ERR_ENTRY_ALREADY_EXISTS:
-	case LDB_ERR_ADMIN_LIMIT_EXCEEDED: /* the account is full */
-		return SPNPOOL_EXIT_CONFLICT;
-	case LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS:
-		return SPNPOOL_EXIT_ACCESS;
-	case LDB_ERR_UNAVAILABLE:
-	case LDB_ERR_REFERRAL: /* a write this DC does not take */
-	case LDB_ERR_BUSY:
-	case LDB_ERR_TIME_LIMIT_EXCEEDED:
-		return SPNPOOL_EXIT_CONNECTION;
-	case LDB_ERR_INVALID_CREDENTIALS:
-	case LDB_ERR_INAPPROPRIATE_AUTHENTICATION:
-	case LDB_ERR_STRONG_AUTH_REQUIRED:
-	case LDB_ERR_CONFIDENTIALITY_REQUIRED:
-		return SPNPOOL_EXIT_AUTH;
-	case SPNPOOL_ERR_PRIVILEGED:
-		return SPNPOOL_EXIT_PRIVILEGED;
-	default:
-		return SPNPOOL_EXIT_ERROR;
-	}
-}
-
 /* ---- privileged targets (docs/design.md, "Privileged accounts") ---- */
 
 /*

@@ -682,29 +682,13 @@ SPNPOOL_PUBLIC int spnpool_op_list(TALLOC_CTX *mem_ctx,
 				   const char *host,
 				   struct spnpool_list_result **_result);
 
-/**
- * The documented exit code for an LDB result of the operations:
- * 0 success, 1 unexpected error, 2 bad input, 3 identity not found or not
- * an account, 4 conflict, 5 access denied, 6 cannot reach the server,
- * 7 authentication failed, 9 refused: the target is a privileged account
- * (LDB_ERR_UNWILLING_TO_PERFORM, SPNPOOL_ERR_PRIVILEGED).
+/*
+ * The operations report LDB result codes (docs/design.md, "Errors"); the
+ * exit status a command gives for each is the command layer's
+ * (python-glue/samba_spnpool/exitcodes.py).  A target that is a
+ * privileged account (krbtgt, a DC, a protected admin, Guest, a disabled
+ * account) is refused with this code unless allowed:
  */
-SPNPOOL_PUBLIC int spnpool_exit_code(int ldb_ret);
-
-#define SPNPOOL_EXIT_OK 0
-#define SPNPOOL_EXIT_ERROR 1
-#define SPNPOOL_EXIT_BAD_INPUT 2
-#define SPNPOOL_EXIT_NO_IDENTITY 3
-#define SPNPOOL_EXIT_CONFLICT 4
-#define SPNPOOL_EXIT_ACCESS 5
-#define SPNPOOL_EXIT_CONNECTION 6
-#define SPNPOOL_EXIT_AUTH 7
-/* audit: the scan worked and found problems */
-#define SPNPOOL_EXIT_FINDINGS 8
-/* an SPN for krbtgt, a DC, a protected admin, Guest or a disabled
- * account, refused without --allow-privileged */
-#define SPNPOOL_EXIT_PRIVILEGED 9
-/* the LDB result the library gives that refusal */
 #define SPNPOOL_ERR_PRIVILEGED 53 /* LDB_ERR_UNWILLING_TO_PERFORM */
 
 /* ------------------------------------------------------------------ */

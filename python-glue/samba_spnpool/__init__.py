@@ -60,21 +60,11 @@ from samba_spnpool._spnpool import (  # noqa: E402
     NOTE_KINDS,
     PRIVILEGED_REASONS,
     RESOLUTION_KINDS,
-    EXIT_ACCESS,
-    EXIT_AUTH,
-    EXIT_BAD_INPUT,
-    EXIT_CONFLICT,
-    EXIT_CONNECTION,
-    EXIT_ERROR,
-    EXIT_NO_IDENTITY,
-    EXIT_OK,
-    EXIT_PRIVILEGED,
     CHANGE_STATES,
     FINDING_KINDS,
     VERDICTS,
     SpnPoolError,
     compare_dcs,
-    exit_code,
     is_local,
     parse_iis_config,
     parse_pools_file,
@@ -94,11 +84,27 @@ __all__ = [
     'remove', 'undo', 'verdict_exit_code', 'version',
 ]
 
-# samba-tool spn http-pool audit: the scan worked and found something to
-# repair.  Chosen above the error codes (1-7) and below check's verdict
-# codes (10-13) so that automation can gate on it; libspnpool has no
-# notion of it because a finding is a result, not an error.
-EXIT_FINDINGS = 8
+# The exit statuses are the command layer's, not libspnpool's: the
+# library reports LDB codes, exitcodes.py maps them (EXIT_FINDINGS, for
+# audit, sits above the error codes 1-7 and below check's verdict codes
+# 10-13 so that automation can gate on it).
+from samba_spnpool.exitcodes import (  # noqa: E402
+    EXIT_ACCESS,
+    EXIT_AUTH,
+    EXIT_BAD_INPUT,
+    EXIT_CONFLICT,
+    EXIT_CONNECTION,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_NO_IDENTITY,
+    EXIT_OK,
+    EXIT_PRIVILEGED,
+    exit_code,
+)
+
+SpnPoolError.exit_code = property(
+    lambda self: exit_code(self.args[0]),
+    doc="The documented exit status for this error's LDB code.")
 
 
 

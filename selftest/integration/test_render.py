@@ -217,5 +217,48 @@ class RenderedCommandsRoundTrip(unittest.TestCase):
             samba_spnpool.verdict_exit_code(True)
 
 
+class ExitCodes(unittest.TestCase):
+    """The exit statuses live in the command layer (exitcodes.py); the
+    library reports LDB codes."""
+
+    def test_each_ldb_code_has_its_documented_status(self):
+        import ldb
+        expected = {
+            ldb.SUCCESS: 0,
+            ldb.ERR_OPERATIONS_ERROR: 1,
+            ldb.ERR_INVALID_ATTRIBUTE_SYNTAX: 2,
+            ldb.ERR_INVALID_DN_SYNTAX: 2,
+            ldb.ERR_NO_SUCH_OBJECT: 3,
+            ldb.ERR_OBJECT_CLASS_VIOLATION: 3,
+            ldb.ERR_CONSTRAINT_VIOLATION: 4,
+            ldb.ERR_ATTRIBUTE_OR_VALUE_EXISTS: 4,
+            ldb.ERR_ADMIN_LIMIT_EXCEEDED: 4,
+            ldb.ERR_INSUFFICIENT_ACCESS_RIGHTS: 5,
+            ldb.ERR_UNAVAILABLE: 6,
+            ldb.ERR_REFERRAL: 6,
+            ldb.ERR_INVALID_CREDENTIALS: 7,
+            ldb.ERR_STRONG_AUTH_REQUIRED: 7,
+            ldb.ERR_UNWILLING_TO_PERFORM: 9,
+            12345: 1,
+        }
+        self.assertEqual({c: samba_spnpool.exit_code(c) for c in expected},
+                         expected)
+
+    def test_an_error_carries_its_status(self):
+        import ldb
+        e = samba_spnpool.SpnPoolError(ldb.ERR_NO_SUCH_OBJECT, "gone")
+        self.assertEqual(e.exit_code, samba_spnpool.EXIT_NO_IDENTITY)
+        self.assertIsNone(e.result)
+        self.assertIsInstance(e, ldb.LdbError)
+        self.assertEqual(samba_spnpool.SpnPoolError(
+            ldb.ERR_UNWILLING_TO_PERFORM, "x").exit_code,
+            samba_spnpool.EXIT_PRIVILEGED)
+
+    def test_the_library_header_has_no_exit_status(self):
+        header = open(os.path.join(REPO, 'source', 'spnpool.h')).read()
+        self.assertNotIn('SPNPOOL_EXIT_', header)
+        self.assertNotIn('spnpool_exit_code', header)
+
+
 if __name__ == '__main__':
     unittest.main()
