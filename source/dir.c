@@ -104,8 +104,8 @@ static int flush_deferred(struct spnpool_dir *dir, struct paged_state *st)
 /*
  * A continuation reference of a phantom-root search (RFC 4511 4.5.3): a
  * naming context listed by this DC but held by another is the partial
- * scan the per-NC path warns of; a reference into a naming context the
- * DC holds (Samba sends them for its own partitions) was searched.
+ * scan the per-NC path warns of.  References elsewhere (another domain of
+ * the forest) name nothing this DC's rootDSE promised; Samba sends none.
  */
 static int phantom_reference(struct spnpool_dir *dir, const char *url)
 {
