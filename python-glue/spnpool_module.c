@@ -394,7 +394,7 @@ TABLE(plan_name_table, S(netbios), S(fqdn),
 #define T struct spnpool_plan_note
 TABLE(note_table, E(kind, spnpool_note_kind_name_of), S(site), S(pool),
       S(fqdn), U16(port), S(account),
-      E(privileged, privileged_or_none_of));
+      E(privileged, privileged_or_none_of), U(values), U(limit));
 #undef T
 #define T struct spnpool_plan
 TABLE(plan_table, ARRAY(names, num_names, &plan_name_table),

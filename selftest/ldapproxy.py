@@ -37,6 +37,11 @@ Modes (keys of that file):
   delay_ms        every message is held back this long in each direction
                   (a round trip of twice that: the netem delay the
                   kernel here cannot add)
+  refuse_phantom_root
+                  true: a subtree search of the empty DN (what the
+                  phantom-root search option asks for, [MS-ADTS]
+                  3.1.1.3.4.1.12) fails with unavailableCriticalExtension,
+                  as from a server without that control (RFC 4511 4.1.11)
   windows_rootdse true: the rootDSE loses vendorName, which Samba sends
                   and the rootDSE attributes of [MS-ADTS] 3.1.1.3.2 do
                   not include
@@ -85,6 +90,7 @@ WRITES = {MODIFY_REQUEST: MODIFY_RESPONSE, ADD_REQUEST: ADD_RESPONSE,
 
 LDAP_ADMIN_LIMIT_EXCEEDED = 11
 LDAP_REFERRAL = 10
+LDAP_UNAVAILABLE_CRITICAL_EXTENSION = 12
 LDAP_CONSTRAINT_VIOLATION = 19
 LDAP_INSUFFICIENT_ACCESS = 50
 
@@ -213,7 +219,7 @@ def ldap_url(host, dn):
 MODES = {'max_val_range': None, 'ranged_attrs': ['serviceprincipalname'],
          'spn_not_unique': [], 'value_limit': None, 'deny_write': [],
          'write_referral': None, 'extra_nc': None, 'windows_rootdse': False,
-         'delay_ms': 0}
+         'delay_ms': 0, 'refuse_phantom_root': False}
 
 
 class LdapProxy:
@@ -419,8 +425,10 @@ class _Connection:
                 'base': f[0][1].decode('utf-8', 'replace'),
                 'scope': parse_int(f[1][1]), 'attrs': attrs}
             self.proxy.log('search', [self.pending[msg.msgid]['base'],
-                                      attrs])
-            refused = self.search_referral(msg)
+                                      attrs,
+                                      self.pending[msg.msgid]['scope']])
+            refused = self.search_referral(msg) or \
+                self.refuse_phantom_root(msg)
             if refused is not None:
                 self.to_client.sendall(refused)
                 return
@@ -447,6 +455,16 @@ class _Connection:
         return message(msg.msgid, SEARCH_DONE, ldap_result(
             LDAP_REFERRAL, REFERRAL_TEXT % host,
             referrals=[ldap_url(host, self.pending_base(msg))]))
+
+    def refuse_phantom_root(self, msg):
+        facts = self.pending[msg.msgid]
+        if not self.m['refuse_phantom_root'] or facts['base'] or \
+                facts['scope'] != 2:
+            return None
+        del self.pending[msg.msgid]
+        return message(msg.msgid, SEARCH_DONE, ldap_result(
+            LDAP_UNAVAILABLE_CRITICAL_EXTENSION,
+            'unsupported critical extension'))
 
     def pending_base(self, msg):
         return msg.fields()[0][1].decode('utf-8', 'replace')
@@ -507,7 +525,10 @@ class _Connection:
             return None
         nc, host = self.m['extra_nc']
         base = dn_key(facts['base'])
-        if not base or not dn_key(nc).endswith(',' + base):
+        # The empty base: a phantom-root search ([MS-ADTS] 3.1.1.3.4.1.12,
+        # SERVER_SEARCH_FLAG_PHANTOM_ROOT), which covers the NCs this DC
+        # holds and refers to the others.
+        if base and not dn_key(nc).endswith(',' + base):
             return None
         return ber_str(ldap_url(host, nc))
 

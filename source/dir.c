@@ -37,6 +37,10 @@ struct paged_state {
 	 * (no second search may run inside this one's callback) */
 	struct ldb_message **deferred;
 	unsigned num_deferred;
+	/* a phantom-root search: its continuation references are the
+	 * naming contexts it could not search */
+	struct spnpool_dir *dir;
+	bool phantom;
 };
 
 static void take_cookie(struct paged_state *st, struct ldb_control **controls)
@@ -97,6 +101,38 @@ static int flush_deferred(struct spnpool_dir *dir, struct paged_state *st)
 	return ret;
 }
 
+/*
+ * A continuation reference of a phantom-root search (RFC 4511 4.5.3): a
+ * naming context listed by this DC but held by another is the partial
+ * scan the per-NC path warns of.  References elsewhere (another domain of
+ * the forest) name nothing this DC's rootDSE promised; Samba sends none.
+ */
+static int phantom_reference(struct spnpool_dir *dir, const char *url)
+{
+	const char *dn = NULL;
+	size_t i;
+
+	if (url == NULL || strncasecmp(url, "ldap://", 7) != 0) {
+		return LDB_SUCCESS;
+	}
+	dn = strchr(url + 7, '/');
+	if (dn == NULL) {
+		return LDB_SUCCESS;
+	}
+	dn++;
+	for (i = 0; i < dir->num_naming_contexts; i++) {
+		if (strcasecmp(dir->naming_contexts[i], dn) == 0) {
+			break;
+		}
+	}
+	if (i == dir->num_naming_contexts) {
+		return LDB_SUCCESS;
+	}
+	ldb_asprintf_errstring(dir->ldb, "continuation reference %s", url);
+	return spnpool_winerr_scan_referral(dir, LDB_ERR_REFERRAL,
+					    dir->naming_contexts[i]);
+}
+
 static int paged_callback(struct ldb_request *req, struct ldb_reply *ares)
 {
 	struct paged_state *st = talloc_get_type_abort(req->context,
@@ -122,6 +158,10 @@ static int paged_callback(struct ldb_request *req, struct ldb_reply *ares)
 		}
 		break;
 	case LDB_REPLY_REFERRAL:
+		if (st->phantom && st->fn_ret == LDB_SUCCESS) {
+			st->fn_ret = phantom_reference(st->dir,
+						       ares->referral);
+		}
 		break;
 	case LDB_REPLY_DONE:
 		take_cookie(st, ares->controls);
@@ -162,6 +202,8 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 	st->fn = fn;
 	st->private_data = private_data;
 	st->cookie_ctx = tmp_ctx;
+	st->dir = dir;
+	st->phantom = ldb_dn_get_comp_num(base) == 0;
 
 	do {
 		TALLOC_CTX *page_ctx = talloc_new(tmp_ctx);
@@ -224,11 +266,138 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 		}
 		ret = flush_deferred(dir, st);
 	} while (ret == LDB_SUCCESS && st->cookie_len > 0);
-	ret = spnpool_winerr_scan_referral(dir, ret,
-					   ldb_dn_get_linearized(base));
+	if (!st->phantom) {
+		/* a phantom root referred away is a refusal: the caller's */
+		ret = spnpool_winerr_scan_referral(
+			dir, ret, ldb_dn_get_linearized(base));
+	}
 done:
 	talloc_free(tmp_ctx);
 	return ret;
+}
+
+/* What a server that does not take the phantom root answers to a subtree
+ * search of the empty DN with it marked critical. */
+static bool phantom_refused(int ret)
+{
+	return ret == LDB_ERR_UNSUPPORTED_CRITICAL_EXTENSION ||
+	       ret == LDB_ERR_UNWILLING_TO_PERFORM ||
+	       ret == LDB_ERR_NO_SUCH_OBJECT || ret == LDB_ERR_PROTOCOL_ERROR ||
+	       ret == LDB_ERR_REFERRAL;
+}
+
+/* Windows' phantom root leaves out application naming contexts
+ * ([MS-ADTS] 3.1.1.3.4.1.12); Samba's includes them.  Those are the NCs
+ * that are neither the domain, the configuration nor the schema. */
+static bool phantom_covers(const struct spnpool_dir *dir, size_t i)
+{
+	const char *nc = dir->naming_contexts[i];
+	size_t clen = strlen(dir->config_nc);
+	size_t len = strlen(nc);
+
+	if (dir->samba || strcasecmp(nc, dir->default_nc) == 0) {
+		return true;
+	}
+	/* the configuration NC and the schema NC beneath it */
+	return len >= clen && strcasecmp(nc + len - clen, dir->config_nc) == 0;
+}
+
+static int search_nc(struct spnpool_dir *dir,
+		     size_t i,
+		     const char *filter,
+		     const char *const *attrs,
+		     const struct spnpool_search_opts *opts,
+		     spnpool_entry_fn fn,
+		     void *private_data)
+{
+	int ret = spnpool_dir_search(dir, dir->nc_dns[i], LDB_SCOPE_SUBTREE,
+				     filter, attrs, opts, fn, private_data);
+
+	if (ret == LDB_ERR_NO_SUCH_OBJECT) {
+		ret = LDB_SUCCESS; /* an NC this backend lacks */
+	}
+	return ret;
+}
+
+int spnpool_dir_search_every_nc(struct spnpool_dir *dir,
+				const char *filter,
+				const char *const *attrs,
+				const struct spnpool_search_opts *opts,
+				spnpool_entry_fn fn,
+				void *private_data)
+{
+	TALLOC_CTX *tmp_ctx = NULL;
+	struct ldb_search_options_control *so = NULL;
+	struct ldb_control **controls = NULL;
+	struct spnpool_search_opts popts = {0};
+	struct ldb_dn *root = NULL;
+	size_t n = 0;
+	size_t i;
+	int ret = LDB_SUCCESS;
+
+	if (dir->phantom_root < 0 || dir->num_naming_contexts < 2) {
+		goto per_nc;
+	}
+	tmp_ctx = talloc_new(dir);
+	root = ldb_dn_new(tmp_ctx, dir->ldb, "");
+	so = talloc_zero(tmp_ctx, struct ldb_search_options_control);
+	while (opts != NULL && opts->controls != NULL &&
+	       opts->controls[n] != NULL) {
+		n++;
+	}
+	controls = talloc_zero_array(tmp_ctx, struct ldb_control *, n + 2);
+	if (root == NULL || so == NULL || controls == NULL) {
+		talloc_free(tmp_ctx);
+		return ldb_oom(dir->ldb);
+	}
+	for (i = 0; i < n; i++) {
+		controls[i] = opts->controls[i];
+	}
+	controls[n] = talloc_zero(controls, struct ldb_control);
+	if (controls[n] == NULL) {
+		talloc_free(tmp_ctx);
+		return ldb_oom(dir->ldb);
+	}
+	so->search_options = LDB_SEARCH_OPTION_PHANTOM_ROOT;
+	controls[n]->oid = LDB_CONTROL_SEARCH_OPTIONS_OID;
+	/* critical: a server that ignored it would search nothing */
+	controls[n]->critical = true;
+	controls[n]->data = so;
+	popts.page_size = (opts != NULL) ? opts->page_size : 0;
+	popts.controls = controls;
+	ret = spnpool_dir_search(dir, root, LDB_SCOPE_SUBTREE, filter, attrs,
+				 &popts, fn, private_data);
+	talloc_free(tmp_ctx);
+	if (ret == LDB_SUCCESS) {
+		dir->phantom_root = 1;
+		for (i = 0; i < dir->num_naming_contexts; i++) {
+			if (phantom_covers(dir, i)) {
+				continue;
+			}
+			ret = search_nc(dir, i, filter, attrs, opts, fn,
+					private_data);
+			if (ret != LDB_SUCCESS) {
+				return ret;
+			}
+		}
+		return LDB_SUCCESS;
+	}
+	if (dir->phantom_root > 0 || !phantom_refused(ret)) {
+		return ret;
+	}
+	ldb_debug(dir->ldb, LDB_DEBUG_TRACE,
+		  "phantom-root search refused (%s): one search per naming "
+		  "context",
+		  ldb_strerror(ret));
+	dir->phantom_root = -1;
+per_nc:
+	for (i = 0; i < dir->num_naming_contexts; i++) {
+		ret = search_nc(dir, i, filter, attrs, opts, fn, private_data);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+	return LDB_SUCCESS;
 }
 
 /* One base-scope read; *_msg is NULL when the object does not exist. */
@@ -522,6 +691,7 @@ int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 					    "defaultNamingContext",
 					    "configurationNamingContext",
 					    "dnsHostName",
+					    "vendorName",
 					    NULL};
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct ldb_message *root = NULL;
@@ -578,6 +748,14 @@ int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 		ldb_msg_find_attr_as_string(root, "configurationNamingContext",
 					    NULL),
 		ncs, (el != NULL) ? el->num_values : 0, _dir);
+	if (ret == LDB_SUCCESS) {
+		const char *vendor = ldb_msg_find_attr_as_string(
+			root, "vendorName", NULL);
+
+		(*_dir)->samba = (*_dir)->local ||
+				 (vendor != NULL &&
+				  strncasecmp(vendor, "Samba", 5) == 0);
+	}
 	if (ret == LDB_SUCCESS &&
 	    ldb_msg_find_attr_as_string(root, "dnsHostName", NULL) != NULL) {
 		(*_dir)->dc_name = talloc_strdup(
@@ -1080,34 +1258,15 @@ static int holder_queries(TALLOC_CTX *mem_ctx,
 }
 
 /* One DC's part of spnpool_dir_find_holders(): every naming context. */
-static int holders_on(TALLOC_CTX *mem_ctx,
-		      struct spnpool_dir *dir,
+static int holders_on(struct spnpool_dir *dir,
 		      const char *filter,
 		      struct holder_state *st)
 {
 	static const char *const attrs[] = {"objectGUID", "objectClass",
 					    "servicePrincipalName", NULL};
-	size_t i;
-	int ret = LDB_SUCCESS;
 
-	for (i = 0; i < dir->num_naming_contexts; i++) {
-		struct ldb_dn *base = ldb_dn_new(mem_ctx, dir->ldb,
-						 dir->naming_contexts[i]);
-
-		if (base == NULL) {
-			return ldb_oom(dir->ldb);
-		}
-		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
-					 attrs, NULL, collect_holder, st);
-		talloc_free(base);
-		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
-			ret = LDB_SUCCESS; /* an NC this backend lacks */
-		}
-		if (ret != LDB_SUCCESS) {
-			return ret;
-		}
-	}
-	return ret;
+	return spnpool_dir_search_every_nc(dir, filter, attrs, NULL,
+					   collect_holder, st);
 }
 
 int spnpool_dir_add_peer(struct spnpool_dir *dir, struct spnpool_dir *peer)
@@ -1181,12 +1340,12 @@ int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx,
 		ret = ldb_oom(dir->ldb);
 		goto done;
 	}
-	ret = holders_on(tmp_ctx, dir, filter, st);
+	ret = holders_on(dir, filter, st);
 	for (i = 0; ret == LDB_SUCCESS && i < dir->num_peers; i++) {
 		struct spnpool_dir *peer = dir->peers[i];
 
 		st->dir = peer;
-		ret = holders_on(tmp_ctx, peer, filter, st);
+		ret = holders_on(peer, filter, st);
 		st->dir = dir;
 		if (ret != LDB_SUCCESS) {
 			/* The caller reads the error from dir's ldb. */
@@ -1281,7 +1440,6 @@ int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx,
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct kdc_state *st = NULL;
 	char *filter = NULL;
-	size_t i;
 	int ret = LDB_SUCCESS;
 
 	if (tmp_ctx == NULL) {
@@ -1317,22 +1475,10 @@ int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx,
 		ret = ldb_oom(dir->ldb);
 		goto done;
 	}
-	for (i = 0; i < dir->num_naming_contexts; i++) {
-		struct ldb_dn *base = ldb_dn_new(tmp_ctx, dir->ldb,
-						 dir->naming_contexts[i]);
-
-		if (base == NULL) {
-			ret = ldb_oom(dir->ldb);
-			goto done;
-		}
-		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
-					 attrs, NULL, collect_kdc_match, st);
-		if (ret == LDB_ERR_NO_SUCH_OBJECT) {
-			ret = LDB_SUCCESS; /* an NC this backend lacks */
-		}
-		if (ret != LDB_SUCCESS) {
-			goto done;
-		}
+	ret = spnpool_dir_search_every_nc(dir, filter, attrs, NULL,
+					  collect_kdc_match, st);
+	if (ret != LDB_SUCCESS) {
+		goto done;
 	}
 	*_num = st->num;
 	*_matches = talloc_move(mem_ctx, &st->matches);

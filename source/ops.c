@@ -1027,18 +1027,10 @@ static int list_host(TALLOC_CTX *mem_ctx,
 	if (filter == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	for (i = 0; i < dir->num_naming_contexts; i++) {
-		struct ldb_dn *base = ldb_dn_new(mem_ctx, dir->ldb,
-						 dir->naming_contexts[i]);
-
-		if (base == NULL) {
-			return ldb_oom(dir->ldb);
-		}
-		ret = spnpool_dir_search(dir, base, LDB_SCOPE_SUBTREE, filter,
-					 attrs, NULL, collect_host_entry, st);
-		if (ret != LDB_SUCCESS && ret != LDB_ERR_NO_SUCH_OBJECT) {
-			return ret;
-		}
+	ret = spnpool_dir_search_every_nc(dir, filter, attrs, NULL,
+					  collect_host_entry, st);
+	if (ret != LDB_SUCCESS) {
+		return ret;
 	}
 
 	/* Samba's KDC's last resort for http/<name>: the computers whose

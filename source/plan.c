@@ -940,6 +940,51 @@ static void order_changes(struct spnpool_plan *plan)
 	}
 }
 
+/* A note for every account the plan would push past
+ * SPNPOOL_PLAN_MAX_VALUES values: what it holds, plus the plan's adds,
+ * minus its deletes. */
+static int note_full_accounts(struct planner *p)
+{
+	const struct spnpool_plan *plan = p->plan;
+	size_t i;
+	size_t k;
+	int ret;
+
+	for (i = 0; i < p->num_accounts; i++) {
+		const struct spnpool_account *a = p->accounts[i].account;
+		size_t count = a->num_spns;
+		bool adds = false;
+
+		for (k = 0; k < plan->num_changes; k++) {
+			const struct spnpool_change *c = &plan->changes[k];
+
+			if (!spnpool_dir_dn_equal(p->dir, c->dn, a->dn)) {
+				continue;
+			}
+			if (c->action == SPNPOOL_CHANGE_ADD) {
+				count++;
+				adds = true;
+			} else if (count > 0) {
+				count--;
+			}
+		}
+		if (!adds || count <= SPNPOOL_PLAN_MAX_VALUES) {
+			continue;
+		}
+		/* add_note() keeps one note per account */
+		ret = add_note(p, &(struct spnpool_plan_note){
+					  .kind = SPNPOOL_NOTE_TOO_MANY_VALUES,
+					  .account = a->sam_account_name,
+					  .values = (unsigned)count,
+					  .limit = SPNPOOL_PLAN_MAX_VALUES,
+				  });
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+	return LDB_SUCCESS;
+}
+
 int spnpool_op_plan(TALLOC_CTX *mem_ctx,
 		    struct spnpool_dir *dir,
 		    const struct spnpool_web_config *config,
@@ -975,6 +1020,10 @@ int spnpool_op_plan(TALLOC_CTX *mem_ctx,
 		if (ret != LDB_SUCCESS) {
 			goto done;
 		}
+	}
+	ret = note_full_accounts(&p);
+	if (ret != LDB_SUCCESS) {
+		goto done;
 	}
 	order_changes(p.plan);
 	*_plan = talloc_move(mem_ctx, &p.plan);

@@ -1274,7 +1274,10 @@ struct spnpool_plan_name {
 	 * for fqdn */                                                       \
 	X(SPNPOOL_NOTE_PRIVILEGED, "privileged")                              \
 	/* fqdn: a conflict with no resolution chosen */                     \
-	X(SPNPOOL_NOTE_UNRESOLVED, "unresolved")
+	X(SPNPOOL_NOTE_UNRESOLVED, "unresolved")                              \
+	/* account would hold values servicePrincipalName values, more than \
+	 * SPNPOOL_PLAN_MAX_VALUES */                                        \
+	X(SPNPOOL_NOTE_TOO_MANY_VALUES, "too-many-values")
 
 enum spnpool_note_kind {
 	SPNPOOL_NOTE_KINDS(SPNPOOL_ENUM_VALUE) SPNPOOL_NOTE_KIND_COUNT
@@ -1291,7 +1294,14 @@ struct spnpool_plan_note {
 	uint16_t port;
 	const char *account;
 	enum spnpool_privileged privileged;
+	unsigned values; /* too-many-values: the count after the plan, */
+	unsigned limit;	 /* and SPNPOOL_PLAN_MAX_VALUES */
 };
+
+/* Past this many servicePrincipalName values a plan warns: Windows keeps
+ * an object's non-linked values on one 8 KB database page and refuses a
+ * write past about 1,200 of them (LDAP 11, adminLimitExceeded). */
+#define SPNPOOL_PLAN_MAX_VALUES 1000
 
 struct spnpool_plan {
 	struct spnpool_plan_name *names;

@@ -165,6 +165,10 @@ struct spnpool_dir {
 	 * every holder search also runs on each of them. */
 	struct spnpool_dir **peers;
 	size_t num_peers;
+	/* the search-options control's phantom root (one search over
+	 * every naming context): 0 not tried yet, 1 works, -1 refused */
+	int phantom_root;
+	bool samba; /* rootDSE vendorName says Samba (or a local sam.ldb) */
 };
 
 /* Options of one search, given per call (the handle is never changed for
@@ -189,6 +193,19 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 		       const struct spnpool_search_opts *opts,
 		       spnpool_entry_fn fn,
 		       void *private_data);
+
+/* spnpool_dir_search() over every naming context the DC holds: one
+ * phantom-root search ([MS-ADTS] 3.1.1.3.4.1.12, LDAP_SERVER_SEARCH_OPTIONS
+ * with SERVER_SEARCH_FLAG_PHANTOM_ROOT) where the server takes it, else
+ * one search per naming context (a refusal is remembered on the handle).
+ * An entry may be passed twice only on the per-NC path, where a child
+ * partition also shows under its parent. */
+int spnpool_dir_search_every_nc(struct spnpool_dir *dir,
+				const char *filter,
+				const char *const *attrs,
+				const struct spnpool_search_opts *opts,
+				spnpool_entry_fn fn,
+				void *private_data);
 
 /* ---- Windows' extended errors (source/winerr.c) ---- */
 

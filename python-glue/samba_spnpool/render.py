@@ -583,6 +583,13 @@ def note_text(note):
     if kind == "unresolved":
         return ("%s: no resolution chosen; pick one of the ranked "
                 "resolutions and plan again" % note.get("fqdn"))
+    if kind == "too-many-values":
+        return ("%s would hold %d servicePrincipalName values after this "
+                "plan, more than %s: a Windows DC refuses writes to an "
+                "object past about 1,200 values (LDAP 11, "
+                "adminLimitExceeded); move some names to another account"
+                % (note.get("account"), note.get("values"),
+                   format(note.get("limit"), ",")))
     return kind
 
 

@@ -206,6 +206,23 @@ class RenderedCommandsRoundTrip(unittest.TestCase):
         self.assertEqual(f['sams'], ['a', render.ACCOUNT_GONE])
         self.assertIn(render.ACCOUNT_GONE, f['detail'])
 
+    def test_every_note_kind_has_its_own_text(self):
+        facts = {'site': 'Shop', 'pool': 'ShopPool',
+                 'fqdn': 'shop.example.test', 'port': 8080,
+                 'account': 'svc-shop', 'privileged': 'a domain controller',
+                 'values': 1001, 'limit': 1000}
+        for kind in samba_spnpool.NOTE_KINDS:
+            text = render.note_text(dict(facts, kind=kind))
+            self.assertNotEqual(text, kind)
+
+    def test_a_plan_past_1000_values_is_warned(self):
+        text = render.note_text({'kind': 'too-many-values',
+                                 'account': 'svc-big', 'values': 1001,
+                                 'limit': 1000})
+        self.assertIn('svc-big would hold 1001 servicePrincipalName '
+                      'values after this plan, more than 1,000', text)
+        self.assertIn('adminLimitExceeded', text)
+
     def test_verdict_exit_codes(self):
         self.assertEqual([samba_spnpool.verdict_exit_code(v)
                           for v in samba_spnpool.VERDICTS],
@@ -255,7 +272,8 @@ class ExitCodes(unittest.TestCase):
             samba_spnpool.EXIT_PRIVILEGED)
 
     def test_the_library_header_has_no_exit_status(self):
-        header = open(os.path.join(REPO, 'source', 'spnpool.h')).read()
+        with open(os.path.join(REPO, 'source', 'spnpool.h')) as f:
+            header = f.read()
         self.assertNotIn('SPNPOOL_EXIT_', header)
         self.assertNotIn('spnpool_exit_code', header)
 

@@ -131,6 +131,45 @@ class RangedValueTests(ProxiedTestCase):
         self.assertEqual(self.ranged_reads(), [])
 
 
+class RoundTripTests(ProxiedTestCase):
+    """The uniqueness search asks every naming context in one request
+    (the phantom-root search option, [MS-ADTS] 3.1.1.3.4.1.12), and one
+    per naming context from a server that refuses it."""
+
+    # (not the domain NC, where identities are looked up, nor the
+    # configuration NC, where the writable DCs are)
+    NCS = ['CN=Schema,CN=Configuration,' + DOMAIN_DN,
+           'DC=DomainDnsZones,' + DOMAIN_DN, 'DC=ForestDnsZones,' + DOMAIN_DN]
+
+    def searched_bases(self):
+        """The bases of the subtree searches the command sent."""
+        return [what[0].lower() for kind, what in self.dc.proxy.requests()
+                if kind == 'search' and what[2] == 2]
+
+    def conflict(self):
+        """add of an SPN another account holds: exit 4 naming it."""
+        tag = self.unique('rtt')
+        holder = self.user(spns=['http/' + tag])
+        other = self.user()
+        rc, out, err = self.tool('add', other.name, tag)
+        self.assertEqual(rc, EXIT_CONFLICT, out + err)
+        self.assertIn(holder.name, out + err)
+        return self.searched_bases()
+
+    def test_every_naming_context_is_searched_at_once(self):
+        bases = self.conflict()
+        self.assertIn('', bases)
+        for nc in self.NCS:
+            self.assertNotIn(nc.lower(), bases)
+
+    def test_a_server_refusing_the_phantom_root_is_searched_per_nc(self):
+        self.dc.proxy.configure(refuse_phantom_root=True)
+        bases = self.conflict()
+        self.assertEqual(bases.count(''), 1, bases)  # the refusal is kept
+        for nc in self.NCS:
+            self.assertIn(nc.lower(), bases)
+
+
 class WindowsErrorTests(ProxiedTestCase):
     """Windows' answers to writes and scans, and what the commands make
     of them."""

@@ -330,6 +330,50 @@ static void test_bad_plans_are_refused(void **state)
 	assert_null(p);
 }
 
+/* svc-full holding `held` SPNs, planned for web01 (2 more values). */
+static struct spnpool_plan *plan_onto_held(struct ad_fixture *f, size_t held)
+{
+	const char **spns = talloc_zero_array(f, const char *, held + 1);
+	struct spnpool_web_binding b[] = {
+		binding("Default Web Site", "/", "Intranet",
+			"EXAMPLE\\svc-full", NULL),
+	};
+	size_t i;
+
+	assert_non_null(spns);
+	for (i = 0; i < held; i++) {
+		spns[i] = talloc_asprintf(spns, "http/full%04zu.example.test",
+					  i);
+		assert_non_null(spns[i]);
+	}
+	ad_fixture_add(f, "svc-full", "svc-full", "user", spns);
+	return plan(f, b, 1, web01_only, 1);
+}
+
+static void test_plan_warns_before_an_account_passes_1000_values(void **state)
+{
+	struct ad_fixture *f = *state;
+	struct spnpool_plan *p = plan_onto_held(f, 999);
+
+	assert_int_equal(p->num_changes, 2);
+	assert_int_equal(p->num_notes, 1);
+	assert_int_equal(p->notes[0].kind, SPNPOOL_NOTE_TOO_MANY_VALUES);
+	assert_string_equal(p->notes[0].account, "svc-full");
+	assert_int_equal(p->notes[0].values, 1001);
+	assert_int_equal(p->notes[0].limit, SPNPOOL_PLAN_MAX_VALUES);
+	assert_string_equal(spnpool_note_kind_name(p->notes[0].kind),
+			    "too-many-values");
+}
+
+static void test_plan_reaching_1000_values_is_not_warned(void **state)
+{
+	struct ad_fixture *f = *state;
+	struct spnpool_plan *p = plan_onto_held(f, 998);
+
+	assert_int_equal(p->num_changes, 2);
+	assert_int_equal(p->num_notes, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +388,8 @@ int main(void)
 		T(test_apppoolidentity_on_the_computer_name_needs_nothing),
 		T(test_pools_without_kerberos_are_skipped),
 		T(test_bad_plans_are_refused),
+		T(test_plan_warns_before_an_account_passes_1000_values),
+		T(test_plan_reaching_1000_values_is_not_warned),
 	};
 
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
