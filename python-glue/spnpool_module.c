@@ -247,6 +247,7 @@ NAME_OF(spnpool_client_model_name, enum spnpool_client_model)
 NAME_OF(spnpool_via_name, enum spnpool_via)
 NAME_OF(spnpool_state_name, enum spnpool_spn_state)
 NAME_OF(spnpool_conflict_name, enum spnpool_conflict)
+NAME_OF(spnpool_access_name, enum spnpool_access)
 NAME_OF(spnpool_finding_name, enum spnpool_finding_kind)
 NAME_OF(spnpool_plan_decision_name, enum spnpool_plan_decision)
 NAME_OF(spnpool_resolution_kind_name, enum spnpool_resolution_kind)
@@ -319,7 +320,8 @@ TABLE(spn_report_table, S(spn), S(stored), E(state, spnpool_state_name_of),
 #undef T
 #define T struct spnpool_op_result
 TABLE(op_result_table, B(dry_run), B(changed), ONE(account, &account_table),
-      ARRAY(spns, num_spns, &spn_report_table));
+      ARRAY(spns, num_spns, &spn_report_table),
+      E(access, spnpool_access_name_of), S(access_dn), B(access_holder));
 #undef T
 
 /* list */
@@ -952,7 +954,7 @@ static PyObject *run_op(const char *operation, spnpool_op_fn op,
 
 PyDoc_STRVAR(py_add_doc,
 "add(samdb, identity, hosts, port=None, server=None, move=False, "
-"dry_run=False, peers=None, allow_privileged=False) -> "
+"dry_run=False, peers=None, allow_privileged=False, port_only=False) -> "
 "dict (op_result_table)");
 
 static PyObject *py_add(PyObject *self, PyObject *args, PyObject *kwargs)
@@ -960,19 +962,21 @@ static PyObject *py_add(PyObject *self, PyObject *args, PyObject *kwargs)
 	struct spnpool_request req = { .num_hosts = 0 };
 	PyObject *py_ldb = NULL, *py_hosts = NULL;
 	PyObject *py_port = Py_None, *py_peers = Py_None;
-	int move = 0, dry_run = 0, allow_privileged = 0;
+	int move = 0, dry_run = 0, allow_privileged = 0, port_only = 0;
 
 	(void)self;
 	if (!PyArg_ParseTupleAndKeywords(
-		    args, kwargs, "OsO|OzppOp:add",
+		    args, kwargs, "OsO|OzppOpp:add",
 		    KWNAMES("samdb", "identity", "hosts", "port", "server",
 			    "move", "dry_run", "peers",
-			    "allow_privileged"),
+			    "allow_privileged", "port_only"),
 		    &py_ldb, &req.identity, &py_hosts, &py_port, &req.server,
-		    &move, &dry_run, &py_peers, &allow_privileged)) {
+		    &move, &dry_run, &py_peers, &allow_privileged,
+		    &port_only)) {
 		return NULL;
 	}
 	req.move = move;
+	req.port_only = port_only;
 	req.dry_run = dry_run;
 	req.allow_privileged = allow_privileged;
 	return run_op("add", spnpool_op_add, py_ldb, &req, py_hosts, py_port,
