@@ -623,6 +623,12 @@ static int foresee_access(struct spnpool_dir *dir,
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
+		if (a == SPNPOOL_ACCESS_VALIDATED_WRITE && s != NULL &&
+		    s->state == SPNPOOL_STATE_WOULD_ADD) {
+			/* samldb's HOST/ alias check wants the general write
+			 * on the holder; the validated write does not do. */
+			a = SPNPOOL_ACCESS_DENIED;
+		}
 		if (a == SPNPOOL_ACCESS_ALLOWED ||
 		    (a != SPNPOOL_ACCESS_DENIED &&
 		     r->access != SPNPOOL_ACCESS_ALLOWED)) {
