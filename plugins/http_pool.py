@@ -1849,6 +1849,9 @@ class _PlanCommand(_HttpPoolCommand):
                       "made%s.\n" % (len(planned),
                                      "; %d in effect already" % already
                                      if already else ""))
+            note = samba_spnpool.render.access_note(result)
+            if note:
+                out.write("NOTE: %s\n" % note)
             if result.get("ldif"):
                 out.write("The exact LDAP changes (LDIF):\n\n")
                 out.write(result["ldif"].rstrip("\n") + "\n")

@@ -388,7 +388,8 @@ TABLE(applied_change_table, E(action, change_action_name_of), S(dn),
 #define T struct spnpool_apply_result
 TABLE(apply_table, ARRAY(changes, num_changes, &applied_change_table),
       ENUMS(states, num_changes, spnpool_change_state_name_of), B(changed),
-      S(ldif));
+      S(ldif), E(access, spnpool_access_name_of), S(access_dn),
+      B(access_holder));
 #undef T
 #define T struct spnpool_change_why
 TABLE(why_table, E(why, spnpool_why_name_of), S(account), S(name));

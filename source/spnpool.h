@@ -1355,6 +1355,9 @@ struct spnpool_apply_result {
 	size_t num_changes;
 	bool changed;
 	char *ldif; /* dry run: the exact LDAP changes */
+	enum spnpool_access access; /* dry run: as spnpool_op_result's */
+	char *access_dn;
+	bool access_holder;
 };
 
 /** A name a plan covers and the pools (identity, server) serving it. */

@@ -10,12 +10,13 @@ Samba's rule that adding http/X next to another account's HOST/X needs
 write access to that account too.
 """
 
+import os
 import subprocess
 
 from samba.dcerpc import security
 from samba.ndr import ndr_unpack
 
-from common import (DCTestCase, DNSNAME, DOMAIN_DN, EXIT_ACCESS,
+from common import (DCTestCase, DNSNAME, DOMAIN, DOMAIN_DN, EXIT_ACCESS,
                     EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, REALM,
                     both_transports)
 
@@ -225,6 +226,42 @@ class DryRunAccessTests(DCTestCase):
                                  conn=self.as_user(web))
         self.assertEqual(rc, EXIT_CONFLICT, out + err)
         self.assertIn('spn validation failed', err)
+
+    def pools_file(self, account, host):
+        path = os.path.join(self.dc.run_dir, '%s.pools' % self.unique('p'))
+        with open(path, 'w') as f:
+            f.write('[pool %s]\nidentity = %s\\%s\nhosts = %s\n' %
+                    (host, DOMAIN, account.name, host))
+        return path
+
+    def test_apply_dry_run_foresees_the_refusal(self):
+        plain = self.user(prefix='plain')
+        svc = self.user()
+        pools = self.pools_file(svc, 'apl1')
+        args = ['apply', '--pools-file', pools, '--server', 'web01',
+                '--journal', os.path.join(self.dc.run_dir, 'apl1.journal')]
+        out, err = self.assertDryRunForesees(
+            args + ['--yes'], self.as_user(plain), [svc.dn], EXIT_ACCESS)
+        self.assertOneLineError(err, 'insufficient access', svc.dn)
+        # The operator may: both runs succeed.
+        inside = self.in_ou()
+        pools = self.pools_file(inside, 'apl2')
+        self.assertDryRunForesees(
+            ['apply', '--pools-file', pools, '--server', 'web01', '--yes',
+             '--journal', os.path.join(self.dc.run_dir, 'apl2.journal')],
+            self.as_user(self.operator), [inside.dn], EXIT_OK)
+        self.assertEqual(len(self.spns_of(inside.dn)), 2)
+
+    def test_apply_dry_run_foresees_the_host_holder_rule(self):
+        inside = self.in_ou()
+        web = self.computer(prefix='aplhost')
+        name = web.name.rstrip('$').lower()
+        pools = self.pools_file(inside, name)
+        out, err = self.assertDryRunForesees(
+            ['apply', '--pools-file', pools, '--server', 'web01', '--yes',
+             '--journal', os.path.join(self.dc.run_dir, 'apl3.journal')],
+            self.as_user(self.operator), [inside.dn, web.dn], EXIT_ACCESS)
+        self.assertOneLineError(err, web.dn, 'HOST/')
 
 
 class PortOnlyTests:
