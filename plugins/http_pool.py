@@ -660,7 +660,9 @@ are left alone, so running the command again is safe.
         _ACCEPT_PARTIAL,
         Option("--dry-run", action="store_true", dest="dry_run",
                default=False,
-               help="check and report what would change; write nothing"),
+               help="check and report what would change, rights "
+                    "included (exits as the real run will); write "
+                    "nothing"),
         Option("--allow-privileged", action="store_true",
                dest="allow_privileged", default=False,
                help="register on krbtgt, a domain controller, a protected "
@@ -708,7 +710,8 @@ safe.
         _ACCEPT_PARTIAL,
         Option("--dry-run", action="store_true", dest="dry_run",
                default=False,
-               help="report what would be removed; write nothing"),
+               help="report what would be removed, rights included "
+                    "(exits as the real run will); write nothing"),
     ]
 
     operation = "remove"
