@@ -139,6 +139,7 @@ LIB_SOURCES = [
     'source/identity.c',
     'source/dir.c',
     'source/ops.c',
+    'source/access.c',
     'source/dns.c',
     'source/check.c',
     'source/audit.c',

@@ -541,6 +541,9 @@ class _OpCommand(_HttpPoolCommand):
         if result.get("dry_run"):
             self.outf.write("Dry run: nothing written; %d SPN(s) would "
                             "change.\n" % len(would))
+            note = samba_spnpool.render.access_note(result)
+            if note:
+                self.outf.write("NOTE: %s\n" % note)
         elif not result.get("changed"):
             if self.operation == "add":
                 self.outf.write("Nothing to do: %s already holds every "
@@ -615,6 +618,12 @@ http/<NetBIOS name> and http/<FQDN>. Give either form; the other is
 derived from the domain's DNS name (web01 -> http/WEB01 and
 http/web01.example.test). With --port N the http/<host>:N forms are
 registered too, for browsers that put non-default ports into the SPN.
+With --port N --port-only only the http/<host>:N forms are registered,
+and only they are checked for uniqueness, so they can go to another
+account than http/<host>. Browsers put the port into the SPN only when
+configured to (otherwise they ask for http/<host>, whoever holds it);
+default ports (80, 443) never appear in an SPN, so --port-only with them
+is refused (exit 2).
 
 Before writing, every naming context is searched for another account
 holding the same SPN, or a HOST/ SPN that the KDC maps to it. A duplicate
@@ -639,13 +648,21 @@ are left alone, so running the command again is safe.
     takes_options = _HttpPoolCommand.common_options + [
         Option("--port", type=str, metavar="N", dest="port",
                help="also register the http/<host>:N forms"),
+        Option("--port-only", action="store_true", dest="port_only",
+               default=False,
+               help="with --port N: register only the http/<host>:N "
+                    "forms, not http/<host> (browsers ask for them only "
+                    "when configured to; refused for the default ports "
+                    "80 and 443, which never appear in SPNs)"),
         Option("--move", action="store_true", dest="move", default=False,
                help="take SPNs that another account holds from it "
                     "instead of refusing"),
         _ACCEPT_PARTIAL,
         Option("--dry-run", action="store_true", dest="dry_run",
                default=False,
-               help="check and report what would change; write nothing"),
+               help="check and report what would change, rights "
+                    "included (exits as the real run will); write "
+                    "nothing"),
         Option("--allow-privileged", action="store_true",
                dest="allow_privileged", default=False,
                help="register on krbtgt, a domain controller, a protected "
@@ -657,13 +674,14 @@ are left alone, so running the command again is safe.
 
     def run(self, identity, *hosts, H=None, output_json=False, server=None,
             port=None, move=False, dry_run=False, accept_partial=False,
-            allow_privileged=False,
+            allow_privileged=False, port_only=False,
             credopts=None, sambaopts=None, versionopts=None):
         return self.run_op(samba_spnpool.add, identity, hosts, H,
                            sambaopts, credopts, output_json, server,
                            accept_partial=accept_partial,
                            port=port, move=move, dry_run=dry_run,
-                           allow_privileged=allow_privileged)
+                           allow_privileged=allow_privileged,
+                           port_only=port_only)
 
 
 class cmd_spn_http_pool_remove(_OpCommand):
@@ -692,7 +710,8 @@ safe.
         _ACCEPT_PARTIAL,
         Option("--dry-run", action="store_true", dest="dry_run",
                default=False,
-               help="report what would be removed; write nothing"),
+               help="report what would be removed, rights included "
+                    "(exits as the real run will); write nothing"),
     ]
 
     operation = "remove"
@@ -1834,6 +1853,9 @@ class _PlanCommand(_HttpPoolCommand):
                       "made%s.\n" % (len(planned),
                                      "; %d in effect already" % already
                                      if already else ""))
+            note = samba_spnpool.render.access_note(result)
+            if note:
+                out.write("NOTE: %s\n" % note)
             if result.get("ldif"):
                 out.write("The exact LDAP changes (LDIF):\n\n")
                 out.write(result["ldif"].rstrip("\n") + "\n")

@@ -212,7 +212,9 @@ static PyObject *py_from_table(const struct table *t, const void *obj)
 	X(CHANGE_STATES, spnpool_change_state_name,                          \
 	  enum spnpool_change_state, SPNPOOL_CHANGE_FAILED + 1)              \
 	X(PRIVILEGED_REASONS, spnpool_privileged_name,                       \
-	  enum spnpool_privileged, SPNPOOL_PRIVILEGED_COUNT)
+	  enum spnpool_privileged, SPNPOOL_PRIVILEGED_COUNT)                 \
+	X(ACCESS_STATES, spnpool_access_name, enum spnpool_access,           \
+	  SPNPOOL_ACCESS_COUNT)
 #define NAME_OF(py, fn, type, count)                                        \
 	static const char *fn##_of(int i)                                   \
 	{                                                                   \
@@ -299,7 +301,8 @@ TABLE(spn_report_table, S(spn), S(stored), E(state, spnpool_state_name_of),
 #undef T
 #define T struct spnpool_op_result
 TABLE(op_result_table, B(dry_run), B(changed), ONE(account, &account_table),
-      ARRAY(spns, num_spns, &spn_report_table));
+      ARRAY(spns, num_spns, &spn_report_table),
+      E(access, spnpool_access_name_of), S(access_dn), B(access_holder));
 #undef T
 
 /* list */
@@ -367,7 +370,8 @@ TABLE(applied_change_table, E(action, change_action_name_of), S(dn),
 #define T struct spnpool_apply_result
 TABLE(apply_table, ARRAY(changes, num_changes, &applied_change_table),
       ENUMS(states, num_changes, spnpool_change_state_name_of), B(changed),
-      S(ldif));
+      S(ldif), E(access, spnpool_access_name_of), S(access_dn),
+      B(access_holder));
 #undef T
 #define T struct spnpool_change_why
 TABLE(why_table, E(why, spnpool_why_name_of), S(account), S(name));
@@ -892,11 +896,15 @@ struct args {
 	const char *journal;
 	Py_buffer data;
 	int move, dry_run, allow_privileged, kernel_mode, include_port;
+	int port_only;
 	int all_classes, client;
 	unsigned page_size, max_password_age;
 };
 
-#define MAX_ARGS 9
+/* The most arguments an entry point takes: params[] keeps a NULL
+ * sentinel, so one more in an ENTRY is a compile error (excess
+ * elements), and run_entry() passes exactly this many pointers. */
+#define MAX_ARGS 10
 
 /*
  * An entry point: its PyArg format, its arguments (struct args members
@@ -938,7 +946,8 @@ static PyObject *run_entry(const struct entry *e, PyObject *args,
 	}
 	if (!PyArg_ParseTupleAndKeywords(args, kwargs, e->format,
 					 (char **)(void *)kw, p[0], p[1], p[2],
-					 p[3], p[4], p[5], p[6], p[7], p[8])) {
+					 p[3], p[4], p[5], p[6], p[7], p[8],
+					 p[9])) {
 		return NULL;
 	}
 	if (a.samdb == NULL) { /* no directory: parse_* */
@@ -970,6 +979,7 @@ static int run_op(struct call *c, struct args *a, const char *extra,
 		.identity = a->identity, .server = a->server,
 		.move = a->move, .dry_run = a->dry_run,
 		.allow_privileged = a->allow_privileged,
+		.port_only = a->port_only,
 	};
 	struct spnpool_op_result *result = NULL;
 	const char **hosts = NULL;
@@ -1188,9 +1198,9 @@ static int run_compare_dcs(struct call *c, struct args *a, const char *extra,
 		return run_entry(&name##_entry, args, kwargs);              \
 	}
 
-ENTRY(add, run_op, "OsO|OzppOp:add", &op_result_table, true, "add",
+ENTRY(add, run_op, "OsO|OzppOpp:add", &op_result_table, true, "add",
       P(samdb), P(identity), P(hosts), P(port), P(server), P(move),
-      P(dry_run), P(peers), P(allow_privileged))
+      P(dry_run), P(peers), P(allow_privileged), P(port_only))
 ENTRY(remove, run_op, "OsO|OzpO:remove", &op_result_table, true, "remove",
       P(samdb), P(identity), P(hosts), P(port), P(server), P(dry_run),
       P(peers))

@@ -310,6 +310,82 @@ static void reverse_done(struct exec *x)
 	}
 }
 
+/*
+ * A dry run foresees the DC's refusal of the change, as add's does
+ * (docs/design.md, "Dry runs foresee access refusals"): the account it
+ * changes and, for an add on a Samba DC, every other holder of a HOST/
+ * alias the value shadows must let the acting user write
+ * servicePrincipalName.
+ */
+static int foresee_access(struct exec *x, const struct spnpool_change *c)
+{
+	struct spnpool_apply_result *r = x->r;
+	struct spnpool_holder *h = NULL;
+	size_t n = 0;
+	size_t i;
+	int ret;
+
+	if (c->action == SPNPOOL_CHANGE_ADD) {
+		const char *spn = c->spn;
+
+		ret = spnpool_dir_find_holders(x->scratch, x->dir, &spn, 1,
+					       true, &h, &n);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+	}
+	for (i = 0; i <= n; i++) {
+		const char *dn = (i == 0) ? c->dn : h[i - 1].dn;
+		enum spnpool_access a;
+
+		if (i > 0 && (spnpool_dir_dn_equal(x->dir, dn, c->dn) ||
+			      spnpool_spn_equal(h[i - 1].value, c->spn))) {
+			continue; /* ours, or a duplicate precheck refuses */
+		}
+		ret = spnpool_dir_spn_access(x->scratch, x->dir, dn, &a);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+		if (a == SPNPOOL_ACCESS_VALIDATED_WRITE && i > 0) {
+			a = SPNPOOL_ACCESS_DENIED; /* as in ops.c */
+		}
+		if (a == SPNPOOL_ACCESS_ALLOWED ||
+		    (a != SPNPOOL_ACCESS_DENIED &&
+		     r->access != SPNPOOL_ACCESS_ALLOWED)) {
+			continue;
+		}
+		r->access = a;
+		r->access_holder = (i > 0);
+		talloc_free(r->access_dn);
+		r->access_dn = talloc_strdup(r, dn);
+		if (r->access_dn == NULL) {
+			return ldb_oom(x->dir->ldb);
+		}
+		if (a == SPNPOOL_ACCESS_DENIED) {
+			ldb_asprintf_errstring(
+				x->dir->ldb,
+				"insufficient access: %s %s %s needs write "
+				"access to servicePrincipalName on %s%s, which "
+				"the DC's allowedAttributesEffective for it "
+				"does not grant, so the real apply would be "
+				"refused; nothing was written (dry run)",
+				c->action == SPNPOOL_CHANGE_ADD ? "adding"
+								: "deleting",
+				c->spn,
+				c->action == SPNPOOL_CHANGE_ADD ? "to" : "from",
+				dn,
+				i > 0 ? talloc_asprintf(x->scratch,
+							" (it holds %s, which "
+							"the new value "
+							"shadows)",
+							h[i - 1].value)
+				      : "");
+			return LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS;
+		}
+	}
+	return LDB_SUCCESS;
+}
+
 static int execute(struct exec *x, bool dry_run)
 {
 	struct spnpool_apply_result *r = x->r;
@@ -340,6 +416,13 @@ static int execute(struct exec *x, bool dry_run)
 		}
 		if (dry_run) {
 			r->states[i] = SPNPOOL_CHANGE_PLANNED;
+			if (r->access == SPNPOOL_ACCESS_NOT_CHECKED) {
+				r->access = SPNPOOL_ACCESS_ALLOWED;
+			}
+			ret = foresee_access(x, c);
+			if (ret != LDB_SUCCESS) {
+				break;
+			}
 			ret = append_ldif(x, c);
 			if (ret == LDB_SUCCESS &&
 			    c->action == SPNPOOL_CHANGE_DELETE) {

@@ -179,6 +179,23 @@ static int build_candidates(TALLOC_CTX *mem_ctx,
 			return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 		}
 	}
+	if (req->port_only && port == 0) {
+		ldb_set_errstring(dir->ldb, "only the :port forms were asked "
+					    "for, but no port was given");
+		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+	}
+	if (req->port_only && (port == 80 || port == 443)) {
+		/* docs/design.md, "Only the :port forms" */
+		ldb_asprintf_errstring(dir->ldb,
+				       "only the :port forms of port %u were "
+				       "asked for, but %u is a default port: "
+				       "browsers never put it into the SPN "
+				       "(they ask for http/<host>), so "
+				       "http/<host>:%u would never be used",
+				       (unsigned)port, (unsigned)port,
+				       (unsigned)port);
+		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
+	}
 	for (i = 0; i < req->num_hosts; i++) {
 		const char *host = req->hosts[i];
 		char *forms[2] = {NULL, NULL};
@@ -199,7 +216,8 @@ static int build_candidates(TALLOC_CTX *mem_ctx,
 				continue; /* no NetBIOS form: see host_forms */
 			}
 			ret = LDB_SUCCESS;
-			if (mode == CANDIDATES_ADD || port == 0) {
+			if ((mode == CANDIDATES_ADD && !req->port_only) ||
+			    port == 0) {
 				ret = append_spn(dir, mem_ctx, &spns, &n,
 						 talloc_asprintf(mem_ctx,
 								 "http/%s",
@@ -581,6 +599,93 @@ fail:
 	return ret;
 }
 
+/*
+ * A dry run foresees the DC's refusal of the real write (docs/design.md,
+ * "Dry runs foresee access refusals"): the acting user must be allowed to
+ * write servicePrincipalName on the account, and, on a Samba DC, on every
+ * other account the write touches: the holder of a HOST/ alias the new
+ * value shadows, the account a --move takes a value from.
+ */
+static int foresee_access(struct spnpool_dir *dir,
+			  struct spnpool_op_result *r)
+{
+	size_t i;
+	int ret;
+
+	r->access = SPNPOOL_ACCESS_ALLOWED;
+	for (i = 0; i <= r->num_spns; i++) {
+		const struct spnpool_spn_report *s = NULL;
+		enum spnpool_access a;
+		const char *dn = r->account->dn;
+
+		if (i > 0) {
+			s = &r->spns[i - 1];
+			if (s->holder_dn == NULL ||
+			    (s->state != SPNPOOL_STATE_WOULD_MOVE &&
+			     !(s->state == SPNPOOL_STATE_WOULD_ADD &&
+			       s->conflict == SPNPOOL_CONFLICT_ALIAS_SHADOWS))) {
+				continue;
+			}
+			dn = s->holder_dn;
+		}
+		ret = spnpool_dir_spn_access(r, dir, dn, &a);
+		if (ret != LDB_SUCCESS) {
+			return ret;
+		}
+		if (a == SPNPOOL_ACCESS_VALIDATED_WRITE && s != NULL &&
+		    s->state == SPNPOOL_STATE_WOULD_ADD) {
+			/* samldb's HOST/ alias check wants the general write
+			 * on the holder; the validated write does not do. */
+			a = SPNPOOL_ACCESS_DENIED;
+		}
+		if (a == SPNPOOL_ACCESS_ALLOWED ||
+		    (a != SPNPOOL_ACCESS_DENIED &&
+		     r->access != SPNPOOL_ACCESS_ALLOWED)) {
+			continue;
+		}
+		r->access = a;
+		r->access_holder = (i > 0);
+		talloc_free(r->access_dn);
+		r->access_dn = talloc_strdup(r, dn);
+		if (r->access_dn == NULL) {
+			return ldb_oom(dir->ldb);
+		}
+		if (a != SPNPOOL_ACCESS_DENIED) {
+			continue;
+		}
+		if (s == NULL) {
+			ldb_asprintf_errstring(
+				dir->ldb,
+				"insufficient access: the acting user may not "
+				"write servicePrincipalName on %s (the DC's "
+				"allowedAttributesEffective for it does not "
+				"list it), so the real run would be refused; "
+				"nothing was written (dry run)",
+				dn);
+		} else {
+			ldb_asprintf_errstring(
+				dir->ldb,
+				"insufficient access: %s %s needs write access "
+				"to servicePrincipalName on %s too (%s), which "
+				"the DC's allowedAttributesEffective for it "
+				"does not grant, so the real run would be "
+				"refused; nothing was written (dry run)",
+				s->state == SPNPOOL_STATE_WOULD_MOVE
+					? "taking"
+					: "adding",
+				s->spn, dn,
+				s->state == SPNPOOL_STATE_WOULD_MOVE
+					? "it holds the value"
+					: talloc_asprintf(r, "it holds %s, which "
+							     "the new value "
+							     "shadows",
+							  s->holder_value));
+		}
+		return LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS;
+	}
+	return LDB_SUCCESS;
+}
+
 static int op_add_once(TALLOC_CTX *mem_ctx,
 		       struct spnpool_dir *dir,
 		       const struct spnpool_request *req,
@@ -643,6 +748,7 @@ static int op_add_once(TALLOC_CTX *mem_ctx,
 				*st = SPNPOOL_STATE_WOULD_MOVE;
 			}
 		}
+		ret = foresee_access(dir, r);
 	} else if (plan.num_add > 0) {
 		ret = write_add(tmp_ctx, dir, r, &plan);
 	}
@@ -756,7 +862,9 @@ static int op_remove_once(TALLOC_CTX *mem_ctx,
 			del[num_del++] = account->spns[k];
 		}
 	}
-	if (num_del > 0 && !req->dry_run) {
+	if (num_del > 0 && req->dry_run) {
+		ret = foresee_access(dir, r);
+	} else if (num_del > 0) {
 		ret = spnpool_dir_modify(dir, account->dn, NULL, 0, del,
 					 num_del);
 		if (ret == LDB_ERR_CONSTRAINT_VIOLATION) {

@@ -582,12 +582,42 @@ struct spnpool_spn_report {
 	char *holder_value;		/* its value that collides */
 };
 
+/*
+ * What a dry run learnt of the acting user's right to write the SPNs it
+ * would write (docs/design.md, "Dry runs foresee access refusals"): the
+ * DC's allowedAttributesEffective of each account the write touches.
+ */
+#define SPNPOOL_ACCESS_STATES(X)                                             \
+	/* a real run, or nothing to write: the DC decides */                \
+	X(SPNPOOL_ACCESS_NOT_CHECKED, "not-checked")                          \
+	/* servicePrincipalName is writable on every account involved */     \
+	X(SPNPOOL_ACCESS_ALLOWED, "allowed")                                  \
+	/* not writable on access_dn: the real write is refused */           \
+	X(SPNPOOL_ACCESS_DENIED, "denied")                                    \
+	/* the DC did not return allowedAttributesEffective for access_dn */ \
+	X(SPNPOOL_ACCESS_UNKNOWN, "unknown")                                  \
+	/* not listed on access_dn, a computer: the validated write to SPNs  \
+	 * (not shown in that list) may still let it write some values */    \
+	X(SPNPOOL_ACCESS_VALIDATED_WRITE, "validated-write")
+
+enum spnpool_access {
+	SPNPOOL_ACCESS_STATES(SPNPOOL_ENUM_VALUE) SPNPOOL_ACCESS_COUNT
+};
+
+/** The access state's public name ("allowed", ...); "unknown" if none. */
+SPNPOOL_PUBLIC const char *spnpool_access_name(enum spnpool_access a);
+
 struct spnpool_op_result {
 	struct spnpool_account *account;
 	struct spnpool_spn_report *spns;
 	size_t num_spns;
 	bool changed; /* the directory was written */
 	bool dry_run;
+	enum spnpool_access access; /* dry run: may the real write be made */
+	char *access_dn; /* the account access is about (the first denied,
+			    else the first not known); NULL if none */
+	bool access_holder; /* access_dn is another account the write
+			       touches: a HOST/ holder or a --move source */
 };
 
 /*
@@ -606,6 +636,8 @@ struct spnpool_request {
 	const char *port;   /* decimal text, or NULL for none */
 	const char *server; /* for built-in identities; may be NULL */
 	bool move;	    /* add: take SPNs from their current holder */
+	bool port_only;	    /* add: only the :port forms (port required,
+			       not a default port) */
 	bool dry_run;	    /* decide and report, write nothing */
 	bool allow_privileged; /* add: register on krbtgt, a DC, a
 				  protected admin, Guest or a disabled
@@ -1355,6 +1387,9 @@ struct spnpool_apply_result {
 	size_t num_changes;
 	bool changed;
 	char *ldif; /* dry run: the exact LDAP changes */
+	enum spnpool_access access; /* dry run: as spnpool_op_result's */
+	char *access_dn;
+	bool access_holder;
 };
 
 /** A name a plan covers and the pools (identity, server) serving it. */

@@ -574,4 +574,18 @@ void spnpool_action_drop(struct spnpool_action *actions,
 			 size_t *num,
 			 const struct spnpool_action *action);
 
+/* ---- access.c: the acting user's rights, from the directory ---- */
+
+/*
+ * May the user bound to dir write servicePrincipalName on dn, by the DC's
+ * allowedAttributesEffective (a base search asking for it by name)?
+ * *_access is ALLOWED, DENIED, VALIDATED_WRITE (not listed on a
+ * computer) or UNKNOWN (not returned, or dn not readable).  LDB_SUCCESS
+ * unless out of memory: not knowing is an answer, not an error.
+ */
+int spnpool_dir_spn_access(TALLOC_CTX *mem_ctx,
+			   struct spnpool_dir *dir,
+			   const char *dn,
+			   enum spnpool_access *_access);
+
 #endif /* SPNPOOL_PRIVATE_H */

@@ -113,7 +113,9 @@ def add(samdb, identity, hosts, **kwargs):
     hosts (and the :port forms when port is given as int or decimal str),
     after checking that no other account holds them or a HOST/ alias of
     them.  Keywords: port, server (the web server, for built-in IIS
-    identities), move (take SPNs from their holder), dry_run, peers (SamDBs of the other
+    identities), move (take SPNs from their holder), port_only (only the
+    :port forms; needs port, not 80 or 443), dry_run (also foresees an
+    access refusal: "access", "access_dn"), peers (SamDBs of the other
     writable DCs, whose holders count too), allow_privileged (else a
     privileged account is refused with exit_code 9).
 

@@ -626,3 +626,28 @@ def plan(result):
     result["note_facts"] = facts
     result["notes"] = [note_text(note) for note in facts]
     return result
+
+
+def access_note(result):
+    """What a dry run of add or remove learnt of the acting user's right
+    to make the real write (result["access"], one of the library's
+    access states), as one sentence; None when there is nothing to say
+    (a real run, nothing to write, or the right is there).  A refusal
+    itself is the error's message (exit 5)."""
+    state = result.get("access")
+    dn = result.get("access_dn")
+    whose = ("%s (another account the write touches)" % dn
+             if result.get("access_holder") else dn)
+    if state == "unknown":
+        return ("Could not tell whether the real run is allowed to write "
+                "servicePrincipalName on %s: the DC did not return its "
+                "allowedAttributesEffective; the real run may still be "
+                "refused with insufficient access (exit 5)." % whose)
+    if state == "validated-write":
+        return ("Could not tell whether the real run is allowed to write "
+                "servicePrincipalName on %s: the DC does not grant a "
+                "general write, but the computer's validated write to "
+                "its own SPNs may allow some values (the DC decides per "
+                "value); the real run may be refused with insufficient "
+                "access (exit 5)." % whose)
+    return None

@@ -485,6 +485,148 @@ static void test_add_over_computer_host_reports_shadowing(void **state)
 			    "http/WEB01|http/web01.example.test");
 }
 
+/* Store attr: value on dn, as a DC computes it (plain ldb returns what is
+ * stored, so the constructed attributes can be planted). */
+static void plant(struct ops_ctx *t, const char *dn, const char *attr,
+		  const char *value)
+{
+	struct ldb_message *msg = ldb_msg_new(t->mem);
+
+	assert_non_null(msg);
+	msg->dn = ldb_dn_new(msg, t->f->ldb, dn);
+	assert_int_equal(ldb_msg_add_empty(msg, attr, LDB_FLAG_MOD_ADD, NULL),
+			 LDB_SUCCESS);
+	assert_int_equal(ldb_msg_add_string(msg, attr, value), LDB_SUCCESS);
+	assert_int_equal(ldb_modify(t->f->ldb, msg), LDB_SUCCESS);
+	talloc_free(msg);
+}
+
+static void test_add_dry_run_foresees_access_from_the_dc(void **state)
+{
+	struct ops_ctx *t = *state;
+	const char *hosts[] = {"intranet"};
+	struct spnpool_request req = request("svc-a", hosts, 1);
+	struct spnpool_op_result *r = NULL;
+
+	req.dry_run = true;
+	/* neither attribute: the DC does not say */
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_SUCCESS);
+	assert_int_equal(r->access, SPNPOOL_ACCESS_UNKNOWN);
+	assert_string_equal(r->access_dn, DN("svc-a"));
+	assert_false(r->access_holder);
+	/* allowedAttributes without the effective list: nothing writable */
+	plant(t, DN("svc-a"), "allowedAttributes", "servicePrincipalName");
+	r = NULL;
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS);
+	assert_non_null(strstr(errstr(t), DN("svc-a")));
+	assert_non_null(r);
+	assert_int_equal(r->access, SPNPOOL_ACCESS_DENIED);
+	plant(t, DN("svc-a"), "allowedAttributesEffective", "description");
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS);
+	plant(t, DN("svc-a"), "allowedAttributesEffective",
+	      "SERVICEPRINCIPALNAME");
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_SUCCESS);
+	assert_int_equal(r->access, SPNPOOL_ACCESS_ALLOWED);
+	assert_null(r->access_dn);
+	/* the real run never asks */
+	req.dry_run = false;
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_SUCCESS);
+	assert_int_equal(r->access, SPNPOOL_ACCESS_NOT_CHECKED);
+}
+
+static void test_add_dry_run_foresees_the_host_holder_rule(void **state)
+{
+	struct ops_ctx *t = *state;
+	const char *hosts[] = {"web01"};
+	struct spnpool_request req = request("svc-a", hosts, 1);
+	struct spnpool_op_result *r = NULL;
+
+	req.dry_run = true;
+	plant(t, DN("svc-a"), "allowedAttributesEffective",
+	      "servicePrincipalName");
+	/* the computer does not say: could not tell, about the computer */
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_SUCCESS);
+	assert_int_equal(r->access, SPNPOOL_ACCESS_UNKNOWN);
+	assert_string_equal(r->access_dn, DN("WEB01"));
+	assert_true(r->access_holder);
+	/* not listed on the computer: the validated write does not count
+	 * for the HOST/ holder, so the real run would be refused */
+	plant(t, DN("WEB01"), "allowedAttributesEffective", "description");
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS);
+	assert_non_null(strstr(errstr(t), DN("WEB01")));
+	assert_non_null(strstr(errstr(t), "HOST/web01"));
+	assert_int_equal(r->access, SPNPOOL_ACCESS_DENIED);
+	assert_true(r->access_holder);
+	assert_string_equal(ad_fixture_spns(t->mem, t->f, DN("svc-a")), "");
+}
+
+static void test_add_dry_run_on_a_computer_cannot_tell(void **state)
+{
+	struct ops_ctx *t = *state;
+	const char *hosts[] = {"web01"};
+	struct spnpool_request req = request("WEB01$", hosts, 1);
+	struct spnpool_op_result *r = NULL;
+
+	req.dry_run = true;
+	plant(t, DN("WEB01"), "allowedAttributesEffective", "description");
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_SUCCESS);
+	assert_int_equal(r->access, SPNPOOL_ACCESS_VALIDATED_WRITE);
+	assert_string_equal(r->access_dn, DN("WEB01"));
+	assert_false(r->access_holder);
+}
+
+static void test_add_port_only_registers_only_port_forms(void **state)
+{
+	struct ops_ctx *t = *state;
+	const char *hosts[] = {"farm"};
+	struct spnpool_request req = request("svc-a", hosts, 1);
+	struct spnpool_op_result *r = NULL;
+
+	/* svc-b holds http/FARM: the plain forms conflict ... */
+	req.port = "8443";
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_ERR_CONSTRAINT_VIOLATION);
+	/* ... the :port forms alone do not */
+	req.port_only = true;
+	assert_int_equal(spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			 LDB_SUCCESS);
+	assert_int_equal(r->num_spns, 2);
+	assert_string_equal(ad_fixture_spns(t->mem, t->f, DN("svc-a")),
+			    "http/FARM:8443|http/farm.example.test:8443");
+	assert_string_equal(ad_fixture_spns(t->mem, t->f, DN("svc-b")),
+			    "http/farm.example.test|HTTP/FARM");
+}
+
+static void test_add_port_only_refuses_default_or_no_port(void **state)
+{
+	struct ops_ctx *t = *state;
+	const char *hosts[] = {"intranet"};
+	struct spnpool_request req = request("svc-a", hosts, 1);
+	struct spnpool_op_result *r = NULL;
+	const char *ports[] = {"80", "443", NULL};
+	size_t i;
+
+	req.port_only = true;
+	for (i = 0; i < 3; i++) {
+		req.port = ports[i];
+		assert_int_equal(
+			spnpool_op_add(t->mem, t->f->sdir, &req, &r),
+			LDB_ERR_INVALID_ATTRIBUTE_SYNTAX);
+		assert_non_null(strstr(errstr(t), ports[i] != NULL
+							  ? "default port"
+							  : "no port"));
+	}
+	assert_string_equal(ad_fixture_spns(t->mem, t->f, DN("svc-a")), "");
+}
+
 static void test_add_bad_input_writes_nothing(void **state)
 {
 	struct ops_ctx *t = *state;
@@ -724,6 +866,11 @@ int main(void)
 		BOTH(test_add_move_takes_spns_from_their_holder),
 		BOTH(test_add_dry_run_writes_nothing),
 		BOTH(test_add_over_computer_host_reports_shadowing),
+		BOTH(test_add_dry_run_foresees_access_from_the_dc),
+		BOTH(test_add_dry_run_foresees_the_host_holder_rule),
+		BOTH(test_add_dry_run_on_a_computer_cannot_tell),
+		BOTH(test_add_port_only_registers_only_port_forms),
+		BOTH(test_add_port_only_refuses_default_or_no_port),
 		BOTH(test_add_bad_input_writes_nothing),
 		BOTH(test_add_race_between_check_and_write_is_undone),
 		BOTH(test_add_racing_an_identical_add_still_succeeds),
