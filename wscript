@@ -225,12 +225,11 @@ def build(bld):
 # "C layout").
 FORMAT_GLOBS = ['source/*.c', 'source/*.h', 'python-glue/*.c']
 
-# The one switch of the layout check.  False until the tree has been
-# reformatted once (`clang-format -i source/*.c source/*.h
-# python-glue/*.c`); then True, and every `./waf build` (so every
-# `./waf test`) fails on a file clang-format would change.
-# `./waf format-check` runs the check whatever this says.
-FORMAT_ENFORCED = False
+# The one switch of the layout check.  True: every `./waf build` (so
+# every `./waf test`) fails on a file clang-format would change; lay a
+# file out with `clang-format -i FILE`.  `./waf format-check` runs the
+# check whatever this says.
+FORMAT_ENFORCED = True
 
 # clang-format's layout can change between major versions; the build
 # enforces the layout only with the reference one (Debian 12's), so that

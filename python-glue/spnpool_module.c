@@ -101,10 +101,10 @@ struct table {
 };
 
 /* A table of struct T (#define T before it) */
-#define TABLE(name, ...)                                                    \
-	static const struct field name##_fields[] = { __VA_ARGS__,           \
-						      { .key = NULL } };      \
-	static const struct table name = { sizeof(T), name##_fields }
+#define TABLE(name, ...)                                             \
+	static const struct field name##_fields[] = {__VA_ARGS__,    \
+						     {.key = NULL}}; \
+	static const struct table name = {sizeof(T), name##_fields}
 
 static PyObject *py_from_table(const struct table *t, const void *obj);
 
@@ -125,8 +125,7 @@ static PyObject *py_item(const struct field *f, const void *items, size_t i)
 static PyObject *py_field(const struct field *f, const char *base)
 {
 	const void *at = base + f->offset;
-	const void *ptr = (f->type >= F_STRS) ? *(const void *const *)at
-					      : NULL;
+	const void *ptr = (f->type >= F_STRS) ? *(const void *const *)at : NULL;
 	PyObject *list = NULL;
 	size_t i, count;
 
@@ -190,35 +189,35 @@ static PyObject *py_from_table(const struct table *t, const void *obj)
  * (Python name, name function, enum type, count).  Their name functions
  * are callable through one type as <fn>_of().
  */
-#define EXPORTED_ENUMS(X)                                                   \
-	X(VERDICTS, spnpool_verdict_name, enum spnpool_verdict,              \
-	  SPNPOOL_VERDICT_COUNT)                                             \
-	X(CHECK_REASONS, spnpool_check_reason_name,                          \
-	  enum spnpool_check_reason, SPNPOOL_CHECK_REASON_COUNT)             \
-	X(DNS_STATES, spnpool_dns_state_name, enum spnpool_dns_state,        \
-	  SPNPOOL_DNS_STATE_COUNT)                                           \
-	X(ACTION_KINDS, spnpool_action_kind_name, enum spnpool_action_kind,  \
-	  SPNPOOL_ACTION_KIND_COUNT)                                         \
-	X(CLIENT_MODELS, spnpool_client_model_name,                          \
-	  enum spnpool_client_model, SPNPOOL_CLIENT_AS_TYPED + 1)            \
-	X(FINDING_KINDS, spnpool_finding_name, enum spnpool_finding_kind,    \
-	  SPNPOOL_FINDING_KIND_COUNT)                                        \
-	X(DECISIONS, spnpool_plan_decision_name,                             \
-	  enum spnpool_plan_decision, SPNPOOL_PLAN_DECISION_COUNT)           \
-	X(RESOLUTION_KINDS, spnpool_resolution_kind_name,                    \
-	  enum spnpool_resolution_kind, SPNPOOL_RESOLUTION_KIND_COUNT)       \
-	X(NOTE_KINDS, spnpool_note_kind_name, enum spnpool_note_kind,        \
-	  SPNPOOL_NOTE_KIND_COUNT)                                           \
-	X(CHANGE_STATES, spnpool_change_state_name,                          \
-	  enum spnpool_change_state, SPNPOOL_CHANGE_FAILED + 1)              \
-	X(PRIVILEGED_REASONS, spnpool_privileged_name,                       \
-	  enum spnpool_privileged, SPNPOOL_PRIVILEGED_COUNT)                 \
-	X(ACCESS_STATES, spnpool_access_name, enum spnpool_access,           \
+#define EXPORTED_ENUMS(X)                                                      \
+	X(VERDICTS, spnpool_verdict_name, enum spnpool_verdict,                \
+	  SPNPOOL_VERDICT_COUNT)                                               \
+	X(CHECK_REASONS, spnpool_check_reason_name, enum spnpool_check_reason, \
+	  SPNPOOL_CHECK_REASON_COUNT)                                          \
+	X(DNS_STATES, spnpool_dns_state_name, enum spnpool_dns_state,          \
+	  SPNPOOL_DNS_STATE_COUNT)                                             \
+	X(ACTION_KINDS, spnpool_action_kind_name, enum spnpool_action_kind,    \
+	  SPNPOOL_ACTION_KIND_COUNT)                                           \
+	X(CLIENT_MODELS, spnpool_client_model_name, enum spnpool_client_model, \
+	  SPNPOOL_CLIENT_AS_TYPED + 1)                                         \
+	X(FINDING_KINDS, spnpool_finding_name, enum spnpool_finding_kind,      \
+	  SPNPOOL_FINDING_KIND_COUNT)                                          \
+	X(DECISIONS, spnpool_plan_decision_name, enum spnpool_plan_decision,   \
+	  SPNPOOL_PLAN_DECISION_COUNT)                                         \
+	X(RESOLUTION_KINDS, spnpool_resolution_kind_name,                      \
+	  enum spnpool_resolution_kind, SPNPOOL_RESOLUTION_KIND_COUNT)         \
+	X(NOTE_KINDS, spnpool_note_kind_name, enum spnpool_note_kind,          \
+	  SPNPOOL_NOTE_KIND_COUNT)                                             \
+	X(CHANGE_STATES, spnpool_change_state_name, enum spnpool_change_state, \
+	  SPNPOOL_CHANGE_FAILED + 1)                                           \
+	X(PRIVILEGED_REASONS, spnpool_privileged_name,                         \
+	  enum spnpool_privileged, SPNPOOL_PRIVILEGED_COUNT)                   \
+	X(ACCESS_STATES, spnpool_access_name, enum spnpool_access,             \
 	  SPNPOOL_ACCESS_COUNT)
-#define NAME_OF(py, fn, type, count)                                        \
-	static const char *fn##_of(int i)                                   \
-	{                                                                   \
-		return fn((type)i);                                         \
+#define NAME_OF(py, fn, type, count)      \
+	static const char *fn##_of(int i) \
+	{                                 \
+		return fn((type)i);       \
 	}
 EXPORTED_ENUMS(NAME_OF)
 NAME_OF(, spnpool_via_name, enum spnpool_via, )
@@ -249,9 +248,8 @@ static const char *identity_type_name_of(int t)
 		[SPNPOOL_POOL_LOCAL_SERVICE] = "LocalService",
 	};
 
-	return ((unsigned)t < sizeof(names) / sizeof(names[0]))
-		       ? names[t]
-		       : "unknown";
+	return ((unsigned)t < sizeof(names) / sizeof(names[0])) ? names[t]
+								: "unknown";
 }
 
 /* ---- The tables: the JSON schema of every result ---- */
@@ -261,9 +259,11 @@ static const char *identity_type_name_of(int t)
  * the JSON key unless the row gives one (K_*).  Read a table as the JSON
  * object it makes, top to bottom.
  */
-#define ROW(type_, key_, m, ...)                                            \
-	{ .key = (key_), .type = (type_), .offset = offsetof(T, m),          \
-	  __VA_ARGS__ }
+#define ROW(type_, key_, m, ...)                                          \
+	{                                                                 \
+		.key = (key_), .type = (type_), .offset = offsetof(T, m), \
+		__VA_ARGS__                                               \
+	}
 #define COUNT(n) .count_offset = offsetof(T, n)
 #define S(m) ROW(F_STR, #m, m)
 #define B(m) ROW(F_BOOL, #m, m)
@@ -282,15 +282,14 @@ static const char *identity_type_name_of(int t)
 
 /* A fix: samba_spnpool.render makes its text and command line. */
 #define T struct spnpool_action
-TABLE(action_table, E(kind, spnpool_action_kind_name_of), S(account),
-      S(domain), S(host), U16(port), S(server), S(spn), S(target), S(site),
-      S(site_id), S(app_path), S(pool), B(move));
+TABLE(action_table, E(kind, spnpool_action_kind_name_of), S(account), S(domain),
+      S(host), U16(port), S(server), S(spn), S(target), S(site), S(site_id),
+      S(app_path), S(pool), B(move));
 #undef T
 #define T struct spnpool_account
 TABLE(account_table, S(dn), S(guid), S(sam_account_name),
       S(user_principal_name), B(is_computer), B(is_managed), B(disabled),
-      B(builtin), E(privileged, privileged_or_none_of),
-      STRS(spns, num_spns));
+      B(builtin), E(privileged, privileged_or_none_of), STRS(spns, num_spns));
 #undef T
 
 /* add and remove ("operation" is added by the call; remove's conflict is
@@ -327,8 +326,8 @@ TABLE(check_table, S(host), U16(port), STRS(cname_chain, num_cnames),
       ONE(pool, &account_table), ONE(expected, &account_table),
       ARRAY(answerers, num_answerers, &answerer_table),
       E(verdict, spnpool_verdict_name_of),
-      K_E("reason_kind", reason, spnpool_check_reason_name_of),
-      B(kernel_mode), K_ARRAY("actions", fixes, num_fixes, &action_table),
+      K_E("reason_kind", reason, spnpool_check_reason_name_of), B(kernel_mode),
+      K_ARRAY("actions", fixes, num_fixes, &action_table),
       E(client, spnpool_client_model_name_of), S(kdc),
       ONE(other, &check_table));
 #undef T
@@ -337,8 +336,7 @@ TABLE(check_table, S(host), U16(port), STRS(cname_chain, num_cnames),
 #define T struct spnpool_finding
 TABLE(finding_table, E(kind, spnpool_finding_name_of), S(spn),
       STRS(dns, num_dns), STRS(sams, num_dns), B(account_gone), S(host),
-      U16(port),
-      S(other_spn), U(password_days), U(max_password_age_days),
+      U16(port), S(other_spn), U(password_days), U(max_password_age_days),
       K_ARRAY("actions", fixes, num_fixes, &action_table));
 #undef T
 #define T struct spnpool_audit_result
@@ -349,8 +347,8 @@ TABLE(audit_table, U64(entries_read), U64(values_read), U64(distinct_spns),
 /* parse_iis_config, parse_pools_file */
 #define T struct spnpool_web_binding
 TABLE(web_binding_table, S(site), S(site_id), S(app_path), S(pool),
-      E(identity_type, identity_type_name_of), S(user_name), S(host),
-      U16(port), B(https), B(windows_auth), B(negotiate), B(kernel_mode),
+      E(identity_type, identity_type_name_of), S(user_name), S(host), U16(port),
+      B(https), B(windows_auth), B(negotiate), B(kernel_mode),
       B(use_app_pool_credentials));
 #undef T
 #define T struct spnpool_web_config
@@ -377,28 +375,27 @@ TABLE(apply_table, ARRAY(changes, num_changes, &applied_change_table),
 TABLE(why_table, E(why, spnpool_why_name_of), S(account), S(name));
 #undef T
 #define T struct spnpool_plan_user
-TABLE(plan_user_table, S(server), S(site), S(app_path), S(pool),
-      S(account_dn), S(account_sam), S(identity), B(kernel_mode),
-      B(use_app_pool_credentials));
+TABLE(plan_user_table, S(server), S(site), S(app_path), S(pool), S(account_dn),
+      S(account_sam), S(identity), B(kernel_mode), B(use_app_pool_credentials));
 #undef T
 #define T struct spnpool_resolution
-TABLE(resolution_table, E(kind, spnpool_resolution_kind_name_of),
-      S(account), S(domain), S(pool),
-      ARRAY(actions, num_actions, &action_table), B(chosen));
+TABLE(resolution_table, E(kind, spnpool_resolution_kind_name_of), S(account),
+      S(domain), S(pool), ARRAY(actions, num_actions, &action_table),
+      B(chosen));
 #undef T
 #define T struct spnpool_plan_name
 TABLE(plan_name_table, S(netbios), S(fqdn),
-      E(decision, spnpool_plan_decision_name_of), S(account_dn),
-      S(account_sam), N(num_accounts), B(farm_of_machines),
+      E(decision, spnpool_plan_decision_name_of), S(account_dn), S(account_sam),
+      N(num_accounts), B(farm_of_machines),
       ARRAY(users, num_users, &plan_user_table),
-      ARRAY(resolutions, num_resolutions, &resolution_table),
-      B(unresolved), E(privileged, privileged_or_none_of),
+      ARRAY(resolutions, num_resolutions, &resolution_table), B(unresolved),
+      E(privileged, privileged_or_none_of),
       ARRAY(iis_actions, num_iis_actions, &action_table));
 #undef T
 #define T struct spnpool_plan_note
-TABLE(note_table, E(kind, spnpool_note_kind_name_of), S(site), S(pool),
-      S(fqdn), U16(port), S(account),
-      E(privileged, privileged_or_none_of), U(values), U(limit));
+TABLE(note_table, E(kind, spnpool_note_kind_name_of), S(site), S(pool), S(fqdn),
+      U16(port), S(account), E(privileged, privileged_or_none_of), U(values),
+      U(limit));
 #undef T
 #define T struct spnpool_plan
 TABLE(plan_table, ARRAY(names, num_names, &plan_name_table),
@@ -464,8 +461,7 @@ static PyObject *raise_spnpool_message(int ldb_ret, const char *msg,
  *    creates it.
  */
 struct pyldb_ldb_layout {
-	PyObject_HEAD
-	TALLOC_CTX *mem_ctx;
+	PyObject_HEAD TALLOC_CTX *mem_ctx;
 	struct ldb_context *ldb_ctx;
 };
 
@@ -493,9 +489,9 @@ static bool load_ldb_type(void)
 			     "ldb.Ldb has an unexpected object layout (size "
 			     "%zd, expected %zu): its ldb context cannot be "
 			     "borrowed safely with this Samba",
-			     PyType_Check(type) ?
-				     ((PyTypeObject *)type)->tp_basicsize :
-				     (Py_ssize_t)-1,
+			     PyType_Check(type)
+				     ? ((PyTypeObject *)type)->tp_basicsize
+				     : (Py_ssize_t)-1,
 			     sizeof(struct pyldb_ldb_layout));
 		Py_DECREF(type);
 		return false;
@@ -535,7 +531,6 @@ static struct ldb_context *ldb_from_py(PyObject *py_ldb)
 	return ldb;
 }
 
-
 /* ---- Python values to C: one validator per input type ---- */
 
 /* A str without embedded NUL as a talloc copy; NULL with an exception. */
@@ -571,8 +566,7 @@ static const char *text_from_py(TALLOC_CTX *mem_ctx, PyObject *obj,
  * The port as decimal text: None gives NULL, an int its str(), a str
  * itself.  The library decides what is valid ("08" is not).
  */
-static bool port_from_py(TALLOC_CTX *mem_ctx, PyObject *obj,
-			 const char **_port)
+static bool port_from_py(TALLOC_CTX *mem_ctx, PyObject *obj, const char **_port)
 {
 	PyObject *text = NULL;
 
@@ -580,7 +574,8 @@ static bool port_from_py(TALLOC_CTX *mem_ctx, PyObject *obj,
 	if (obj == Py_None) {
 		return true;
 	}
-	if (PyBool_Check(obj) || (!PyLong_Check(obj) && !PyUnicode_Check(obj))) {
+	if (PyBool_Check(obj) ||
+	    (!PyLong_Check(obj) && !PyUnicode_Check(obj))) {
 		PyErr_Format(PyExc_TypeError,
 			     "port must be int, str or None, not %s",
 			     Py_TYPE(obj)->tp_name);
@@ -597,8 +592,7 @@ static bool port_from_py(TALLOC_CTX *mem_ctx, PyObject *obj,
 
 /* A list (any sequence but str, bytes or dict) as a new reference to a
  * fast sequence; NULL with TypeError. */
-static PyObject *list_from_py(PyObject *obj, const char *what,
-			      const char *of)
+static PyObject *list_from_py(PyObject *obj, const char *what, const char *of)
 {
 	if (PyUnicode_Check(obj) || PyBytes_Check(obj) || PyDict_Check(obj) ||
 	    !PySequence_Check(obj)) {
@@ -675,9 +669,11 @@ static bool changes_from_py(TALLOC_CTX *mem_ctx, PyObject *obj,
 				    : SPNPOOL_CHANGE_DELETE;
 		if (ok && c->action == SPNPOOL_CHANGE_DELETE &&
 		    strcmp(action, "delete") != 0) {
-			PyErr_Format(PyExc_ValueError,
-				     "changes[%zd]: the action must be 'add' or "
-				     "'delete', not '%s'", i, action);
+			PyErr_Format(
+				PyExc_ValueError,
+				"changes[%zd]: the action must be 'add' or "
+				"'delete', not '%s'",
+				i, action);
 			ok = false;
 		}
 	}
@@ -694,8 +690,8 @@ static bool changes_from_py(TALLOC_CTX *mem_ctx, PyObject *obj,
 static bool scope_from_py(TALLOC_CTX *mem_ctx, PyObject *obj,
 			  struct spnpool_apply_scope *scope)
 {
-	PyObject *seq = (obj != Py_None) ? list_from_py(obj, "names", "tuples")
-					 : NULL;
+	PyObject *seq =
+		(obj != Py_None) ? list_from_py(obj, "names", "tuples") : NULL;
 	Py_ssize_t i, u, n = (seq != NULL) ? PySequence_Fast_GET_SIZE(seq) : 0;
 	struct spnpool_scope_name *names = NULL;
 	bool ok = seq != NULL || obj == Py_None;
@@ -715,15 +711,14 @@ static bool scope_from_py(TALLOC_CTX *mem_ctx, PyObject *obj,
 				      &PyTuple_Type, &users);
 		num = ok ? PyTuple_GET_SIZE(users) : 0;
 		ids = talloc_zero_array(names, const char *, (size_t)num + 1);
-		servers = talloc_zero_array(names, const char *,
-					    (size_t)num + 1);
+		servers =
+			talloc_zero_array(names, const char *, (size_t)num + 1);
 		if (ok && (ids == NULL || servers == NULL)) {
 			ok = PyErr_NoMemory() != NULL;
 		}
 		for (u = 0; ok && u < num; u++) {
 			ok = PyArg_ParseTuple(PyTuple_GET_ITEM(users, u),
-					      "sz:users", &ids[u],
-					      &servers[u]);
+					      "sz:users", &ids[u], &servers[u]);
 		}
 		names[i].identities = ids;
 		names[i].servers = servers;
@@ -750,13 +745,11 @@ static bool config_from_py(TALLOC_CTX *mem_ctx, const char *kind,
 
 	*_config = NULL;
 	if (strcmp(kind, "iis") == 0) {
-		st = spnpool_iis_config_parse(mem_ctx, data->buf,
-					      (size_t)data->len, _config,
-					      &error);
+		st = spnpool_iis_config_parse(
+			mem_ctx, data->buf, (size_t)data->len, _config, &error);
 	} else if (strcmp(kind, "pools") == 0) {
-		st = spnpool_pools_file_parse(mem_ctx, data->buf,
-					      (size_t)data->len, _config,
-					      &error);
+		st = spnpool_pools_file_parse(
+			mem_ctx, data->buf, (size_t)data->len, _config, &error);
 	} else {
 		PyErr_Format(PyExc_ValueError,
 			     "kind must be 'iis' or 'pools', not '%s'", kind);
@@ -793,7 +786,7 @@ struct call {
 /* The borrowed ldb and a talloc context; false with an exception. */
 static bool call_start(struct call *c, PyObject *py_ldb)
 {
-	*c = (struct call){ .ldb = ldb_from_py(py_ldb) };
+	*c = (struct call){.ldb = ldb_from_py(py_ldb)};
 	if (c->ldb == NULL) {
 		return false;
 	}
@@ -863,15 +856,14 @@ static bool call_open(struct call *c, PyObject *py_peers)
  * is returned on success; on an LDB error SpnPoolError is raised with it
  * as .result.  Frees the call's memory.
  */
-static PyObject *call_finish(struct call *c, int ldb_ret,
-			     PyObject *py_result, const char *operation)
+static PyObject *call_finish(struct call *c, int ldb_ret, PyObject *py_result,
+			     const char *operation)
 {
 	if (!PyErr_Occurred()) {
 		if (ldb_ret != LDB_SUCCESS) {
-			raise_spnpool_message(ldb_ret,
-					      c->ldb ? ldb_errstring(c->ldb)
-						     : NULL,
-					      py_result);
+			raise_spnpool_message(
+				ldb_ret, c->ldb ? ldb_errstring(c->ldb) : NULL,
+				py_result);
 			Py_CLEAR(py_result);
 		} else if (py_result == NULL) {
 			PyErr_Format(PyExc_RuntimeError,
@@ -929,12 +921,15 @@ struct entry {
 static PyObject *run_entry(const struct entry *e, PyObject *args,
 			   PyObject *kwargs)
 {
-	struct args a = { .port = Py_None, .peers = Py_None,
-			  .progress = Py_None, .servers = Py_None,
-			  .names = Py_None, .client = SPNPOOL_CLIENT_BROWSER };
-	const char *kw[MAX_ARGS + 1] = { NULL };
-	void *p[MAX_ARGS] = { NULL };
-	struct call c = { .tmp = NULL };
+	struct args a = {.port = Py_None,
+			 .peers = Py_None,
+			 .progress = Py_None,
+			 .servers = Py_None,
+			 .names = Py_None,
+			 .client = SPNPOOL_CLIENT_BROWSER};
+	const char *kw[MAX_ARGS + 1] = {NULL};
+	void *p[MAX_ARGS] = {NULL};
+	struct call c = {.tmp = NULL};
 	PyObject *py_result = NULL;
 	const void *result = NULL;
 	int ret = LDB_SUCCESS;
@@ -944,10 +939,9 @@ static PyObject *run_entry(const struct entry *e, PyObject *args,
 		kw[i] = e->params[i].name;
 		p[i] = (char *)&a + e->params[i].offset;
 	}
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, e->format,
-					 (char **)(void *)kw, p[0], p[1], p[2],
-					 p[3], p[4], p[5], p[6], p[7], p[8],
-					 p[9])) {
+	if (!PyArg_ParseTupleAndKeywords(
+		    args, kwargs, e->format, (char **)(void *)kw, p[0], p[1],
+		    p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9])) {
 		return NULL;
 	}
 	if (a.samdb == NULL) { /* no directory: parse_* */
@@ -976,8 +970,10 @@ static int run_op(struct call *c, struct args *a, const char *extra,
 		  const void **_r)
 {
 	struct spnpool_request req = {
-		.identity = a->identity, .server = a->server,
-		.move = a->move, .dry_run = a->dry_run,
+		.identity = a->identity,
+		.server = a->server,
+		.move = a->move,
+		.dry_run = a->dry_run,
 		.allow_privileged = a->allow_privileged,
 		.port_only = a->port_only,
 	};
@@ -1017,8 +1013,10 @@ static int run_check(struct call *c, struct args *a, const char *extra,
 		     const void **_r)
 {
 	struct spnpool_check_request req = {
-		.target = a->target, .identity = a->identity,
-		.server = a->server, .kernel_mode = a->kernel_mode,
+		.target = a->target,
+		.identity = a->identity,
+		.server = a->server,
+		.kernel_mode = a->kernel_mode,
 		.include_port = a->include_port,
 		.client = (enum spnpool_client_model)a->client,
 	};
@@ -1069,9 +1067,10 @@ static void audit_progress_cb(void *private_data, uint64_t entries,
 static int run_audit(struct call *c, struct args *a, const char *extra,
 		     const void **_r)
 {
-	struct audit_progress progress = { .callable = a->progress };
+	struct audit_progress progress = {.callable = a->progress};
 	struct spnpool_audit_request req = {
-		.all_classes = a->all_classes, .page_size = a->page_size,
+		.all_classes = a->all_classes,
+		.page_size = a->page_size,
 		.max_password_age_days = a->max_password_age,
 	};
 	struct spnpool_audit_result *result = NULL;
@@ -1117,8 +1116,8 @@ static int run_plan(struct call *c, struct args *a, const char *extra,
 	int ret = LDB_SUCCESS;
 
 	(void)extra;
-	if (strings_from_py(c->tmp, none != NULL ? none : a->servers,
-			    "servers", &servers, &num_servers) &&
+	if (strings_from_py(c->tmp, none != NULL ? none : a->servers, "servers",
+			    &servers, &num_servers) &&
 	    config_from_py(c->tmp, a->kind, &a->data, a->filename, &config) &&
 	    call_open(c, Py_None)) {
 		ret = spnpool_op_plan(c->tmp, c->dir, config, servers,
@@ -1142,8 +1141,7 @@ static int run_apply(struct call *c, struct args *a, const char *extra,
 
 	(void)extra;
 	if (changes_from_py(c->tmp, a->changes, &changes, &num) &&
-	    scope_from_py(c->tmp, a->names, &scope) &&
-	    call_open(c, a->peers)) {
+	    scope_from_py(c->tmp, a->names, &scope) && call_open(c, a->peers)) {
 		ret = spnpool_op_apply(c->tmp, c->dir, &scope, changes, num,
 				       a->dry_run ? NULL : a->journal,
 				       a->dry_run, &result);
@@ -1186,45 +1184,45 @@ static int run_compare_dcs(struct call *c, struct args *a, const char *extra,
  * P(argument)...) makes py_<name>; the docstrings give the signature
  * only, the Python wrappers of samba_spnpool carry the documentation.
  */
-#define P(m) { #m, offsetof(struct args, m) }
-#define ENTRY(name, run_fn, format, table_, partial_, extra_, ...)          \
-	static const struct entry name##_entry = {                          \
-		format, run_fn, table_, partial_, extra_, { __VA_ARGS__ }   \
-	};                                                                  \
-	static PyObject *py_##name(PyObject *self, PyObject *args,          \
-				   PyObject *kwargs)                        \
-	{                                                                   \
-		(void)self;                                                 \
-		return run_entry(&name##_entry, args, kwargs);              \
+#define P(m)                                 \
+	{                                    \
+#m, offsetof(struct args, m) \
+	}
+#define ENTRY(name, run_fn, format, table_, partial_, extra_, ...)        \
+	static const struct entry name##_entry = {                        \
+		format, run_fn, table_, partial_, extra_, {__VA_ARGS__}}; \
+	static PyObject *py_##name(PyObject *self, PyObject *args,        \
+				   PyObject *kwargs)                      \
+	{                                                                 \
+		(void)self;                                               \
+		return run_entry(&name##_entry, args, kwargs);            \
 	}
 
-ENTRY(add, run_op, "OsO|OzppOpp:add", &op_result_table, true, "add",
-      P(samdb), P(identity), P(hosts), P(port), P(server), P(move),
-      P(dry_run), P(peers), P(allow_privileged), P(port_only))
+ENTRY(add, run_op, "OsO|OzppOpp:add", &op_result_table, true, "add", P(samdb),
+      P(identity), P(hosts), P(port), P(server), P(move), P(dry_run), P(peers),
+      P(allow_privileged), P(port_only))
 ENTRY(remove, run_op, "OsO|OzpO:remove", &op_result_table, true, "remove",
-      P(samdb), P(identity), P(hosts), P(port), P(server), P(dry_run),
-      P(peers))
-ENTRY(list, run_list, "O|zzz:list", &list_result_table, false, NULL,
-      P(samdb), P(identity), P(host), P(server))
-ENTRY(check, run_check, "Oss|zppi:check", &check_table, true, NULL,
-      P(samdb), P(target), P(identity), P(server), P(kernel_mode),
-      P(include_port), P(client))
-ENTRY(audit, run_audit, "O|pIOI:audit", &audit_table, false, NULL,
-      P(samdb), P(all_classes), P(page_size), P(progress),
-      P(max_password_age))
-ENTRY(parse_iis_config, run_parse, "s*|z:parse_iis_config",
-      &web_config_table, false, "iis", P(data), P(filename))
-ENTRY(parse_pools_file, run_parse, "s*|z:parse_pools_file",
-      &web_config_table, false, "pools", P(data), P(filename))
+      P(samdb), P(identity), P(hosts), P(port), P(server), P(dry_run), P(peers))
+ENTRY(list, run_list, "O|zzz:list", &list_result_table, false, NULL, P(samdb),
+      P(identity), P(host), P(server))
+ENTRY(check, run_check, "Oss|zppi:check", &check_table, true, NULL, P(samdb),
+      P(target), P(identity), P(server), P(kernel_mode), P(include_port),
+      P(client))
+ENTRY(audit, run_audit, "O|pIOI:audit", &audit_table, false, NULL, P(samdb),
+      P(all_classes), P(page_size), P(progress), P(max_password_age))
+ENTRY(parse_iis_config, run_parse, "s*|z:parse_iis_config", &web_config_table,
+      false, "iis", P(data), P(filename))
+ENTRY(parse_pools_file, run_parse, "s*|z:parse_pools_file", &web_config_table,
+      false, "pools", P(data), P(filename))
 ENTRY(plan, run_plan, "Oss*|Ozp:plan", &plan_table, false, NULL, P(samdb),
       P(kind), P(data), P(servers), P(filename), P(allow_privileged))
-ENTRY(apply, run_apply, "OO|zpOOp:apply", &apply_table, true, NULL,
-      P(samdb), P(changes), P(journal), P(dry_run), P(peers), P(names),
+ENTRY(apply, run_apply, "OO|zpOOp:apply", &apply_table, true, NULL, P(samdb),
+      P(changes), P(journal), P(dry_run), P(peers), P(names),
       P(allow_privileged))
 ENTRY(undo, run_undo, "Os|pOp:undo", &apply_table, true, NULL, P(samdb),
       P(journal), P(dry_run), P(peers), P(allow_privileged))
-ENTRY(compare_dcs, run_compare_dcs, "O|O:compare_dcs",
-      &dc_diff_result_table, false, NULL, P(samdb), P(peers))
+ENTRY(compare_dcs, run_compare_dcs, "O|O:compare_dcs", &dc_diff_result_table,
+      false, NULL, P(samdb), P(peers))
 
 /* samdb is a local database file (real transactions), not LDAP: the
  * library's own decision from the backend */
@@ -1248,39 +1246,47 @@ static PyObject *py_version(PyObject *self, PyObject *unused)
 
 /* ---- The module ---- */
 
-#define METHOD(name, doc)                                                   \
-	{ #name, (PyCFunction)(void (*)(void))py_##name,                    \
-	  METH_VARARGS | METH_KEYWORDS, doc }
+#define METHOD(name, doc)                                      \
+	{                                                      \
+#name, (PyCFunction)(void (*)(void))py_##name, \
+			METH_VARARGS | METH_KEYWORDS, doc      \
+	}
 /* with a wrapper in samba_spnpool, which documents and checks more */
 #define WRAPPED(name) METHOD(name, "Use samba_spnpool." #name "().")
 
 static PyMethodDef spnpool_methods[] = {
-	WRAPPED(add), WRAPPED(remove), WRAPPED(check), WRAPPED(audit),
-	WRAPPED(plan), WRAPPED(apply), WRAPPED(undo), WRAPPED(list),
-	METHOD(parse_iis_config, "parse_iis_config(data, filename=None) -> "
-				 "dict: the bindings of applicationHost.config"),
+	WRAPPED(add),
+	WRAPPED(remove),
+	WRAPPED(check),
+	WRAPPED(audit),
+	WRAPPED(plan),
+	WRAPPED(apply),
+	WRAPPED(undo),
+	WRAPPED(list),
+	METHOD(parse_iis_config,
+	       "parse_iis_config(data, filename=None) -> "
+	       "dict: the bindings of applicationHost.config"),
 	METHOD(parse_pools_file, "parse_pools_file(data, filename=None) -> "
 				 "dict: the bindings of a pools file"),
 	METHOD(compare_dcs, "compare_dcs(samdb, peers) -> dict: the HTTP SPNs "
 			    "the DCs disagree on"),
-	{ "is_local", py_is_local, METH_O,
-	  "is_local(samdb) -> bool: a local database file, not LDAP" },
-	{ "version", py_version, METH_NOARGS,
-	  "version() -> str: the version of libspnpool" },
-	{ NULL, NULL, 0, NULL }
-};
+	{"is_local", py_is_local, METH_O,
+	 "is_local(samdb) -> bool: a local database file, not LDAP"},
+	{"version", py_version, METH_NOARGS,
+	 "version() -> str: the version of libspnpool"},
+	{NULL, NULL, 0, NULL}};
 
-PyDoc_STRVAR(spnpool_module_doc,
-"Binding of libspnpool: HTTP SPNs for application pool identities.\n"
-"\n"
-"parse_iis_config and parse_pools_file are pure; every other operation\n"
-"takes an open SamDB and borrows its ldb context.");
+PyDoc_STRVAR(
+	spnpool_module_doc,
+	"Binding of libspnpool: HTTP SPNs for application pool identities.\n"
+	"\n"
+	"parse_iis_config and parse_pools_file are pure; every other "
+	"operation\n"
+	"takes an open SamDB and borrows its ldb context.");
 
 static struct PyModuleDef spnpool_module = {
-	PyModuleDef_HEAD_INIT,
-	.m_name = "samba_spnpool._spnpool",
-	.m_doc = spnpool_module_doc,
-	.m_size = -1,
+	PyModuleDef_HEAD_INIT,	      .m_name = "samba_spnpool._spnpool",
+	.m_doc = spnpool_module_doc,  .m_size = -1,
 	.m_methods = spnpool_methods,
 };
 
@@ -1337,12 +1343,12 @@ static bool add_names(PyObject *m, const char *name,
 
 PyMODINIT_FUNC PyInit__spnpool(void)
 {
-#define EXPORT(py, fn, type, count) { #py, fn##_of, count },
+#define EXPORT(py, fn, type, count) {#py, fn##_of, count},
 	static const struct {
 		const char *name;
 		const char *(*name_of)(int);
 		int count;
-	} names[] = { EXPORTED_ENUMS(EXPORT) };
+	} names[] = {EXPORTED_ENUMS(EXPORT)};
 	PyObject *m = NULL;
 	size_t i;
 	bool ok;
@@ -1358,8 +1364,8 @@ PyMODINIT_FUNC PyInit__spnpool(void)
 		spnpool_error = make_error_type();
 	}
 	ok = spnpool_error != NULL &&
-	     PyModule_AddObject(m, "SpnPoolError",
-				Py_NewRef(spnpool_error)) == 0;
+	     PyModule_AddObject(m, "SpnPoolError", Py_NewRef(spnpool_error)) ==
+		     0;
 	for (i = 0; ok && i < sizeof(names) / sizeof(names[0]); i++) {
 		ok = add_names(m, names[i].name, names[i].name_of,
 			       names[i].count);

@@ -23,10 +23,8 @@ const char *spnpool_access_name(enum spnpool_access a)
 	return SPNPOOL_NAME_OF(access_names, a);
 }
 
-int spnpool_dir_spn_access(TALLOC_CTX *mem_ctx,
-			   struct spnpool_dir *dir,
-			   const char *dn,
-			   enum spnpool_access *_access)
+int spnpool_dir_spn_access(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			   const char *dn, enum spnpool_access *_access)
 {
 	static const char *const attrs[] = {"allowedAttributesEffective",
 					    "allowedAttributes", "objectClass",

@@ -16,8 +16,7 @@ static bool name_matches(const char *name, const char *s, size_t len)
 	return strlen(name) == len && strncasecmp(name, s, len) == 0;
 }
 
-static enum spnpool_status parse_value(TALLOC_CTX *mem_ctx,
-				       const char *value,
+static enum spnpool_status parse_value(TALLOC_CTX *mem_ctx, const char *value,
 				       struct spnpool_alias_entry *entry)
 {
 	const char *eq = NULL;
@@ -81,8 +80,8 @@ enum spnpool_status spnpool_alias_map_parse(TALLOC_CTX *mem_ctx,
 	if (map == NULL) {
 		goto done;
 	}
-	map->entries = talloc_zero_array(map, struct spnpool_alias_entry,
-					 num_values);
+	map->entries =
+		talloc_zero_array(map, struct spnpool_alias_entry, num_values);
 	if (map->entries == NULL) {
 		goto done;
 	}
@@ -101,8 +100,7 @@ done:
 }
 
 static const char *alias_target_n(const struct spnpool_alias_map *map,
-				  const char *cls,
-				  size_t len)
+				  const char *cls, size_t len)
 {
 	size_t i;
 	size_t k;
@@ -126,22 +124,18 @@ const char *spnpool_alias_target(const struct spnpool_alias_map *map,
 }
 
 /* Append class/tail unless an equal SPN is in the list already. */
-static enum spnpool_status add_form(TALLOC_CTX *mem_ctx,
-				    char ***forms,
-				    size_t *num,
-				    const char *cls,
+static enum spnpool_status add_form(TALLOC_CTX *mem_ctx, char ***forms,
+				    size_t *num, const char *cls,
 				    const char *tail)
 {
-	return spnpool_spn_list_add(mem_ctx, forms, num,
-				    talloc_asprintf(mem_ctx, "%s/%s", cls,
-						    tail),
-				    NULL);
+	return spnpool_spn_list_add(
+		mem_ctx, forms, num,
+		talloc_asprintf(mem_ctx, "%s/%s", cls, tail), NULL);
 }
 
 enum spnpool_status spnpool_alias_forms(TALLOC_CTX *mem_ctx,
 					const struct spnpool_alias_map *map,
-					const char *spn,
-					char ***_forms,
+					const char *spn, char ***_forms,
 					size_t *_num)
 {
 	TALLOC_CTX *tmp_ctx = NULL;
@@ -185,8 +179,8 @@ enum spnpool_status spnpool_alias_forms(TALLOC_CTX *mem_ctx,
 					      tail);
 			} else if (!is_target &&
 				   name_matches(alias, spn, cls_len)) {
-				st = add_form(tmp_ctx, &forms, &num,
-					      e->target, tail);
+				st = add_form(tmp_ctx, &forms, &num, e->target,
+					      tail);
 			}
 		}
 	}

@@ -42,7 +42,7 @@ struct exec {
 	struct spnpool_journal *journal; /* NULL: nothing to journal */
 	bool undo;			 /* records are undo-done */
 	size_t *journal_index;		 /* per change */
-	bool *made;			 /* per change: its modify went through */
+	bool *made; /* per change: its modify went through */
 	struct spnpool_apply_result *r;
 	char *leftover; /* what reversing failed to restore */
 	/* dry run: deletes planned so far, which later adds may rely on */
@@ -99,8 +99,7 @@ static int other_holder(struct exec *x, const struct spnpool_account *a,
 	int ret;
 
 	*_dn = NULL;
-	ret = spnpool_dir_find_holders(x->scratch != NULL ? x->scratch
-							  : x->tmp,
+	ret = spnpool_dir_find_holders(x->scratch != NULL ? x->scratch : x->tmp,
 				       x->dir, &spn, 1, false, &h, &n);
 	for (i = 0; i < n && ret == LDB_SUCCESS; i++) {
 		if (strcasecmp(h[i].account, a->guid) != 0 &&
@@ -113,8 +112,8 @@ static int other_holder(struct exec *x, const struct spnpool_account *a,
 }
 
 static int modify_one(struct spnpool_dir *dir,
-		      enum spnpool_change_action action,
-		      const char *dn, const char *value)
+		      enum spnpool_change_action action, const char *dn,
+		      const char *value)
 {
 	return (action == SPNPOOL_CHANGE_ADD)
 		       ? spnpool_dir_modify(dir, dn, &value, 1, NULL, 0)
@@ -494,10 +493,11 @@ static int execute(struct exec *x, bool dry_run)
 					      x->undo ? "undo-" : "");
 		}
 		if (x->leftover[0] != '\0') {
-			ldb_asprintf_errstring(x->dir->ldb,
-					       "%s; REVERSING FAILED, repair by "
-					       "hand: %s",
-					       msg, x->leftover);
+			ldb_asprintf_errstring(
+				x->dir->ldb,
+				"%s; REVERSING FAILED, repair by "
+				"hand: %s",
+				msg, x->leftover);
 			return LDB_ERR_OPERATIONS_ERROR;
 		}
 		ldb_asprintf_errstring(x->dir->ldb,
@@ -523,8 +523,8 @@ static int execute(struct exec *x, bool dry_run)
 	return LDB_SUCCESS;
 }
 
-static int new_exec(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
-		    size_t num, struct exec *x)
+static int new_exec(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir, size_t num,
+		    struct exec *x)
 {
 	size_t i;
 
@@ -542,10 +542,9 @@ static int new_exec(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 	    x->made == NULL || x->r == NULL) {
 		return ldb_oom(dir->ldb);
 	}
-	x->r->changes = talloc_zero_array(x->r, struct spnpool_change,
-					  num + 1);
-	x->r->states = talloc_zero_array(x->r, enum spnpool_change_state,
-					 num + 1);
+	x->r->changes = talloc_zero_array(x->r, struct spnpool_change, num + 1);
+	x->r->states =
+		talloc_zero_array(x->r, enum spnpool_change_state, num + 1);
 	x->r->ldif = talloc_strdup(x->r, "");
 	x->r->num_changes = num;
 	if (x->r->changes == NULL || x->r->states == NULL ||
@@ -558,8 +557,7 @@ static int new_exec(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 	return LDB_SUCCESS;
 }
 
-static int copy_change(struct exec *x, size_t i,
-		       const struct spnpool_change *c,
+static int copy_change(struct exec *x, size_t i, const struct spnpool_change *c,
 		       enum spnpool_change_action action)
 {
 	struct spnpool_change *d = &x->r->changes[i];
@@ -567,10 +565,10 @@ static int copy_change(struct exec *x, size_t i,
 	d->action = action;
 	d->dn = talloc_strdup(x->r->changes, c->dn);
 	d->spn = talloc_strdup(x->r->changes, c->spn);
-	d->sam_account_name = (c->sam_account_name != NULL)
-				      ? talloc_strdup(x->r->changes,
-						      c->sam_account_name)
-				      : NULL;
+	d->sam_account_name =
+		(c->sam_account_name != NULL)
+			? talloc_strdup(x->r->changes, c->sam_account_name)
+			: NULL;
 	d->reason = (c->reason != NULL)
 			    ? talloc_strdup(x->r->changes, c->reason)
 			    : NULL;
@@ -626,8 +624,8 @@ static int resolve_name(TALLOC_CTX *ctx, struct spnpool_dir *dir,
 			one, dir, in->identities[k],
 			in->servers != NULL ? in->servers[k] : NULL, &a);
 		if (ret == LDB_SUCCESS) {
-			n->guids[n->num_guids] = talloc_steal(n->guids,
-							      a->guid);
+			n->guids[n->num_guids] =
+				talloc_steal(n->guids, a->guid);
 			n->num_guids++;
 		}
 		talloc_free(one);
@@ -645,13 +643,12 @@ static int resolve_name(TALLOC_CTX *ctx, struct spnpool_dir *dir,
 static int refuse_change(struct spnpool_dir *dir, size_t i,
 			 const struct spnpool_change *c, const char *rule)
 {
-	ldb_asprintf_errstring(dir->ldb,
-			       "change %zu (%s %s on %s) is refused: %s; "
-			       "nothing was written",
-			       i + 1,
-			       c->action == SPNPOOL_CHANGE_ADD ? "add"
-							       : "delete",
-			       c->spn, c->dn, rule);
+	ldb_asprintf_errstring(
+		dir->ldb,
+		"change %zu (%s %s on %s) is refused: %s; "
+		"nothing was written",
+		i + 1, c->action == SPNPOOL_CHANGE_ADD ? "add" : "delete",
+		c->spn, c->dn, rule);
 	return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 }
 
@@ -764,7 +761,8 @@ static int check_scope(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		}
 		st = spnpool_spn_parse(one, c->spn, &sp);
 		if (st != SPNPOOL_OK) {
-			ret = refuse_change(dir, i, c, spnpool_status_string(st));
+			ret = refuse_change(dir, i, c,
+					    spnpool_status_string(st));
 		} else if (spnpool_ascii_casecmp(sp->service_class, "http") !=
 			   0) {
 			ret = refuse_change(dir, i, c,
@@ -773,14 +771,12 @@ static int check_scope(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			ret = refuse_change(dir, i, c,
 					    "a plan never changes port or "
 					    "service-name forms");
-		} else if ((n = covering(names, num_names, sp->host)) ==
-			   NULL) {
+		} else if ((n = covering(names, num_names, sp->host)) == NULL) {
 			ret = refuse_change(dir, i, c,
 					    "its host is not one of the "
 					    "plan's names");
 		} else if (c->action == SPNPOOL_CHANGE_ADD) {
-			ret = check_add_target(one, dir, scope, names, n, i,
-					       c);
+			ret = check_add_target(one, dir, scope, names, n, i, c);
 		}
 		talloc_free(one);
 	}
@@ -789,13 +785,10 @@ done:
 	return ret;
 }
 
-int spnpool_op_apply(TALLOC_CTX *mem_ctx,
-		     struct spnpool_dir *dir,
+int spnpool_op_apply(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		     const struct spnpool_apply_scope *scope,
-		     const struct spnpool_change *changes,
-		     size_t num_changes,
-		     const char *journal_path,
-		     bool dry_run,
+		     const struct spnpool_change *changes, size_t num_changes,
+		     const char *journal_path, bool dry_run,
 		     struct spnpool_apply_result **_result)
 {
 	struct exec x;
@@ -836,11 +829,9 @@ int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 				"spnpool-journal\t" SPNPOOL_JOURNAL_VERSION);
 		}
 		if (st == SPNPOOL_OK) {
-			st = spnpool_journal_write(x.journal,
-						   "begin\t%s\t%zu",
-						   dir->local ? "local"
-							      : "ldap",
-						   num_changes);
+			st = spnpool_journal_write(
+				x.journal, "begin\t%s\t%zu",
+				dir->local ? "local" : "ldap", num_changes);
 		}
 		/* one sentence for the three steps of creating it */
 		if (st != SPNPOOL_OK) {
@@ -922,8 +913,8 @@ static int undo_check(struct exec *x, const struct spnpool_change *rev,
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
-	if (intended && (rev->action == SPNPOOL_CHANGE_DELETE) ==
-				(stored == NULL)) {
+	if (intended &&
+	    (rev->action == SPNPOOL_CHANGE_DELETE) == (stored == NULL)) {
 		return LDB_SUCCESS;
 	}
 	if (rev->action == SPNPOOL_CHANGE_DELETE) {
@@ -935,9 +926,9 @@ static int undo_check(struct exec *x, const struct spnpool_change *rev,
 		return LDB_SUCCESS;
 	}
 	if (stored != NULL) {
-		*why = talloc_asprintf_append(*why, "%s%s is back on %s already",
-					      **why != '\0' ? "; " : "",
-					      rev->spn, rev->dn);
+		*why = talloc_asprintf_append(
+			*why, "%s%s is back on %s already",
+			**why != '\0' ? "; " : "", rev->spn, rev->dn);
 		return LDB_SUCCESS;
 	}
 	ret = other_holder(x, a, rev->spn, &other);
@@ -1025,9 +1016,8 @@ static int check_give_back(struct exec *x, const struct spnpool_change *rev,
  */
 static int verify_undo(struct exec *x, const char *path, int ret)
 {
-	char *msg = talloc_strdup(x->tmp, ret != LDB_SUCCESS
-						  ? ldb_errstring(x->dir->ldb)
-						  : "");
+	char *msg = talloc_strdup(
+		x->tmp, ret != LDB_SUCCESS ? ldb_errstring(x->dir->ldb) : "");
 	char *left = talloc_strdup(x->tmp, "");
 	size_t i;
 
@@ -1058,7 +1048,8 @@ static int verify_undo(struct exec *x, const char *path, int ret)
 		}
 		if (what != NULL) {
 			left = talloc_asprintf_append(left, "%s%s on %s (%s)",
-						      left[0] != '\0' ? "; " : "",
+						      left[0] != '\0' ? "; "
+								      : "",
 						      c->spn, c->dn, what);
 			if (left == NULL) {
 				return ldb_oom(x->dir->ldb);
@@ -1086,10 +1077,8 @@ static int verify_undo(struct exec *x, const char *path, int ret)
 	return (ret != LDB_SUCCESS) ? ret : LDB_ERR_CONSTRAINT_VIOLATION;
 }
 
-int spnpool_op_undo(TALLOC_CTX *mem_ctx,
-		    struct spnpool_dir *dir,
-		    const char *journal_path,
-		    bool dry_run,
+int spnpool_op_undo(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		    const char *journal_path, bool dry_run,
 		    bool allow_privileged,
 		    struct spnpool_apply_result **_result)
 {
@@ -1148,8 +1137,8 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 	}
 	/* the reversals, last change first */
 	x.r->num_changes = num;
-	x.planned_deletes = talloc_zero_array(tmp, const struct spnpool_change *,
-					      num + 1);
+	x.planned_deletes =
+		talloc_zero_array(tmp, const struct spnpool_change *, num + 1);
 	if (x.planned_deletes == NULL) {
 		ret = ldb_oom(dir->ldb);
 		goto done;
@@ -1211,8 +1200,7 @@ int spnpool_op_undo(TALLOC_CTX *mem_ctx,
 		status = spnpool_journal_open(tmp, journal_path, false, st,
 					      &x.journal, &fault);
 		if (status == SPNPOOL_OK) {
-			status = spnpool_journal_write(x.journal,
-						       "undo-begin");
+			status = spnpool_journal_write(x.journal, "undo-begin");
 		}
 		if (status != SPNPOOL_OK) {
 			char *doing = talloc_asprintf(

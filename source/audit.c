@@ -28,8 +28,7 @@
 #define PROGRESS_EVERY 1000
 
 static const char *const finding_names[] = {
-	SPNPOOL_FINDING_KINDS(SPNPOOL_ENUM_NAME)
-};
+	SPNPOOL_FINDING_KINDS(SPNPOOL_ENUM_NAME)};
 
 const char *spnpool_finding_name(enum spnpool_finding_kind kind)
 {
@@ -76,7 +75,7 @@ struct audit {
 	size_t num_accounts;
 	struct audit_dup *dups;
 	size_t num_dups;
-	int64_t now_nt;	       /* now, as pwdLastSet counts */
+	int64_t now_nt; /* now, as pwdLastSet counts */
 	unsigned max_age_days;
 };
 
@@ -85,8 +84,7 @@ static const char *slot_str(const struct audit *a, uint32_t ref)
 	return a->chunks[(ref >> 20) - 1] + (ref & (ARENA_CHUNK - 1));
 }
 
-static int arena_add(struct audit *a, const char *s, size_t len,
-		     uint32_t *_ref)
+static int arena_add(struct audit *a, const char *s, size_t len, uint32_t *_ref)
 {
 	if (len + 1 > ARENA_CHUNK) {
 		return LDB_ERR_ADMIN_LIMIT_EXCEEDED;
@@ -148,8 +146,7 @@ static int grow_table(struct audit *a)
 	return LDB_SUCCESS;
 }
 
-static bool slot_held_by(const struct audit *a, uint32_t slot,
-			 uint32_t account)
+static bool slot_held_by(const struct audit *a, uint32_t slot, uint32_t account)
 {
 	size_t i;
 
@@ -251,15 +248,14 @@ static void roastable(const struct audit *a, const struct ldb_message *msg,
 static int scan_entry(struct ldb_message *msg, void *private_data)
 {
 	struct audit *a = talloc_get_type_abort(private_data, struct audit);
-	struct ldb_message_element *el = ldb_msg_find_element(
-		msg, "servicePrincipalName");
+	struct ldb_message_element *el =
+		ldb_msg_find_element(msg, "servicePrincipalName");
 	struct spnpool_audit_result *r = a->result;
 	bool account_added = false;
 	unsigned i;
 	int ret;
 
-	if (el == NULL ||
-	    spnpool_dir_owning_nc(a->dir, msg->dn) != a->base) {
+	if (el == NULL || spnpool_dir_owning_nc(a->dir, msg->dn) != a->base) {
 		return LDB_SUCCESS; /* seen in its own NC's scan */
 	}
 	r->entries_read++;
@@ -282,8 +278,7 @@ static int scan_entry(struct ldb_message *msg, void *private_data)
 		if (!account_added) {
 			struct audit_account *acct = NULL;
 
-			acct = SPNPOOL_APPEND(a, a->accounts,
-					      a->num_accounts);
+			acct = SPNPOOL_APPEND(a, a->accounts, a->num_accounts);
 			if (acct == NULL) {
 				return ldb_oom(a->dir->ldb);
 			}
@@ -316,9 +311,9 @@ static int compare_names(const void *x, const void *y)
  * The accounts holding spn now, in DN order (at most max): an indexed
  * search per naming context, only for the SPNs of findings.
  */
-static int holders_named(TALLOC_CTX *mem_ctx, struct audit *a,
-			 const char *spn, struct spnpool_holder_name *out,
-			 size_t max, size_t *_n)
+static int holders_named(TALLOC_CTX *mem_ctx, struct audit *a, const char *spn,
+			 struct spnpool_holder_name *out, size_t max,
+			 size_t *_n)
 {
 	size_t n = 0;
 	int ret;
@@ -331,7 +326,7 @@ static int holders_named(TALLOC_CTX *mem_ctx, struct audit *a,
 	if (n == 0) {
 		/* removed since the scan: named by no DN (the finding's
 		 * account_gone) */
-		out[0] = (struct spnpool_holder_name){ .dn = NULL };
+		out[0] = (struct spnpool_holder_name){.dn = NULL};
 		n = 1;
 	}
 	*_n = n;
@@ -361,10 +356,8 @@ static int split_spn(TALLOC_CTX *mem_ctx, const char *spn, char **_host,
 
 /* A new finding on spn, naming accounts; *_f is set on success (it
  * stays valid until the next finding is added). */
-static int add_finding(struct audit *a,
-		       enum spnpool_finding_kind kind,
-		       const char *spn,
-		       size_t num_accounts,
+static int add_finding(struct audit *a, enum spnpool_finding_kind kind,
+		       const char *spn, size_t num_accounts,
 		       const struct spnpool_holder_name *names,
 		       struct spnpool_finding **_f)
 {
@@ -421,8 +414,7 @@ static int add_spn_fix(struct audit *a, struct spnpool_finding *f,
 }
 
 /* The finding for duplicated slot s. */
-static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a,
-			     uint32_t s)
+static int duplicate_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 {
 	struct spnpool_holder_name names[64];
 	const char *spn = slot_str(a, a->slots[s].ref);
@@ -567,9 +559,8 @@ static int http_findings(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 		return LDB_SUCCESS; /* no second form to miss */
 	}
 	{
-		const char *other_form = (strcasecmp(host, netbios) == 0)
-						 ? fqdn
-						 : netbios;
+		const char *other_form =
+			(strcasecmp(host, netbios) == 0) ? fqdn : netbios;
 		char *other_tail = talloc_asprintf(mem_ctx, "%s%s", other_form,
 						   tail + host_len);
 
@@ -639,8 +630,7 @@ static int disabled_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 	return add_spn_fix(a, f, SPNPOOL_ACTION_REMOVE, names[0].sam, false);
 }
 
-static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
-			     uint32_t s)
+static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a, uint32_t s)
 {
 	const char *spn = slot_str(a, a->slots[s].ref);
 	uint32_t holder = a->slots[s].account & ~DUP_FLAG;
@@ -659,20 +649,19 @@ static int roastable_finding(TALLOC_CTX *mem_ctx, struct audit *a,
 	if (ret != LDB_SUCCESS || n == 0) {
 		return ret;
 	}
-	ret = add_finding(a, SPNPOOL_FINDING_KERBEROASTABLE, spn, 1, names,
-			  &f);
+	ret = add_finding(a, SPNPOOL_FINDING_KERBEROASTABLE, spn, 1, names, &f);
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
 	f->password_days = acct->password_days;
 	f->max_password_age_days = a->max_age_days;
 	/* a gMSA; or a long random password and AES only */
-	ret = spnpool_action_append(a->result->findings, &f->fixes,
-				    &f->num_fixes,
-				    &(struct spnpool_action){
-					    .kind = SPNPOOL_ACTION_RANDOM_PASSWORD,
-					    .account = names[0].sam,
-				    });
+	ret = spnpool_action_append(
+		a->result->findings, &f->fixes, &f->num_fixes,
+		&(struct spnpool_action){
+			.kind = SPNPOOL_ACTION_RANDOM_PASSWORD,
+			.account = names[0].sam,
+		});
 	return (ret != LDB_SUCCESS) ? ldb_oom(a->dir->ldb) : LDB_SUCCESS;
 }
 
@@ -702,14 +691,17 @@ static int compare_findings(const void *x, const void *y)
 	return spnpool_spn_compare(a->spn, b->spn);
 }
 
-int spnpool_op_audit(TALLOC_CTX *mem_ctx,
-		     struct spnpool_dir *dir,
+int spnpool_op_audit(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		     const struct spnpool_audit_request *req,
 		     struct spnpool_audit_result **_result)
 {
 	static const char *const attrs[] = {
-		"servicePrincipalName", "userAccountControl", "objectClass",
-		"pwdLastSet", "msDS-SupportedEncryptionTypes", NULL,
+		"servicePrincipalName",
+		"userAccountControl",
+		"objectClass",
+		"pwdLastSet",
+		"msDS-SupportedEncryptionTypes",
+		NULL,
 	};
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct audit *a = NULL;
@@ -744,11 +736,11 @@ int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 		ret = ldb_oom(dir->ldb);
 		goto done;
 	}
-	a->result->findings = talloc_array(a->result, struct spnpool_finding,
-					   0);
+	a->result->findings =
+		talloc_array(a->result, struct spnpool_finding, 0);
 	for (i = 0; i < dir->num_naming_contexts; i++) {
-		struct ldb_dn *base = ldb_dn_new(tmp_ctx, dir->ldb,
-						 dir->naming_contexts[i]);
+		struct ldb_dn *base =
+			ldb_dn_new(tmp_ctx, dir->ldb, dir->naming_contexts[i]);
 
 		if (base == NULL) {
 			ret = ldb_oom(dir->ldb);

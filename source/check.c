@@ -17,17 +17,13 @@
 #define MAX_CNAME_HOPS 8
 
 static const char *const verdict_names[] = {
-	SPNPOOL_VERDICTS(SPNPOOL_ENUM_NAME)
-};
+	SPNPOOL_VERDICTS(SPNPOOL_ENUM_NAME)};
 static const char *const reason_names[] = {
-	SPNPOOL_CHECK_REASONS(SPNPOOL_ENUM_NAME)
-};
+	SPNPOOL_CHECK_REASONS(SPNPOOL_ENUM_NAME)};
 static const char *const dns_state_names[] = {
-	SPNPOOL_DNS_STATES(SPNPOOL_ENUM_NAME)
-};
+	SPNPOOL_DNS_STATES(SPNPOOL_ENUM_NAME)};
 static const char *const action_kind_names[] = {
-	SPNPOOL_ACTION_KINDS(SPNPOOL_ENUM_NAME)
-};
+	SPNPOOL_ACTION_KINDS(SPNPOOL_ENUM_NAME)};
 
 const char *spnpool_verdict_name(enum spnpool_verdict v)
 {
@@ -59,12 +55,13 @@ bool spnpool_text_equal(const char *a, const char *b)
 static bool same_action(const struct spnpool_action *a,
 			const struct spnpool_action *b)
 {
-	return a->kind == b->kind && a->port == b->port &&
-	       a->move == b->move && spnpool_text_equal(a->account, b->account) &&
+	return a->kind == b->kind && a->port == b->port && a->move == b->move &&
+	       spnpool_text_equal(a->account, b->account) &&
 	       spnpool_text_equal(a->domain, b->domain) &&
 	       spnpool_text_equal(a->host, b->host) &&
 	       spnpool_text_equal(a->server, b->server) &&
-	       spnpool_text_equal(a->spn, b->spn) && spnpool_text_equal(a->target, b->target) &&
+	       spnpool_text_equal(a->spn, b->spn) &&
+	       spnpool_text_equal(a->target, b->target) &&
 	       spnpool_text_equal(a->site, b->site) &&
 	       spnpool_text_equal(a->site_id, b->site_id) &&
 	       spnpool_text_equal(a->app_path, b->app_path) &&
@@ -80,10 +77,8 @@ static bool copy_text(TALLOC_CTX *mem_ctx, const char **text)
 	return *text != NULL;
 }
 
-int spnpool_action_append(TALLOC_CTX *mem_ctx,
-			  struct spnpool_action **actions,
-			  size_t *num,
-			  const struct spnpool_action *action)
+int spnpool_action_append(TALLOC_CTX *mem_ctx, struct spnpool_action **actions,
+			  size_t *num, const struct spnpool_action *action)
 {
 	struct spnpool_action *a = NULL;
 	size_t i;
@@ -101,8 +96,7 @@ int spnpool_action_append(TALLOC_CTX *mem_ctx,
 	if (!copy_text(*actions, &a->account) ||
 	    !copy_text(*actions, &a->domain) ||
 	    !copy_text(*actions, &a->host) ||
-	    !copy_text(*actions, &a->server) ||
-	    !copy_text(*actions, &a->spn) ||
+	    !copy_text(*actions, &a->server) || !copy_text(*actions, &a->spn) ||
 	    !copy_text(*actions, &a->target) ||
 	    !copy_text(*actions, &a->site) ||
 	    !copy_text(*actions, &a->site_id) ||
@@ -114,8 +108,7 @@ int spnpool_action_append(TALLOC_CTX *mem_ctx,
 	return LDB_SUCCESS;
 }
 
-void spnpool_action_drop(struct spnpool_action *actions,
-			 size_t *num,
+void spnpool_action_drop(struct spnpool_action *actions, size_t *num,
 			 const struct spnpool_action *action)
 {
 	size_t i;
@@ -145,12 +138,9 @@ const char *spnpool_client_model_name(enum spnpool_client_model m)
 
 /* The CNAME target of name in AD DNS, or NULL (no node, no CNAME), and
  * what AD DNS says of the name. */
-static int lookup_cname(TALLOC_CTX *mem_ctx,
-			struct spnpool_dir *dir,
-			const struct spnpool_dns_zones *zones,
-			const char *name,
-			char **_target,
-			enum spnpool_dns_state *_state)
+static int lookup_cname(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			const struct spnpool_dns_zones *zones, const char *name,
+			char **_target, enum spnpool_dns_state *_state)
 {
 	static const enum spnpool_dns_state states[] = {
 		[SPNPOOL_DIR_DNS_NO_ZONE] = SPNPOOL_DNS_UNKNOWN,
@@ -168,8 +158,7 @@ static int lookup_cname(TALLOC_CTX *mem_ctx,
 }
 
 /* Follow CNAMEs from host; the last name is what the browser asks for. */
-static int follow_cnames(TALLOC_CTX *mem_ctx,
-			 struct spnpool_dir *dir,
+static int follow_cnames(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			 struct spnpool_check_result *r)
 {
 	struct spnpool_dns_zones *zones = NULL;
@@ -195,8 +184,7 @@ static int follow_cnames(TALLOC_CTX *mem_ctx,
 		char **slot = NULL;
 		size_t i;
 
-		ret = lookup_cname(mem_ctx, dir, zones, name, &target,
-				   &r->dns);
+		ret = lookup_cname(mem_ctx, dir, zones, name, &target, &r->dns);
 		if (ret != LDB_SUCCESS || target == NULL) {
 			return ret;
 		}
@@ -217,11 +205,8 @@ static int follow_cnames(TALLOC_CTX *mem_ctx,
 
 /* ---- who answers ---- */
 
-static int add_answerer(struct spnpool_check_result *r,
-			struct spnpool_dir *dir,
-			const char *dn,
-			const char *sam,
-			const char *value,
+static int add_answerer(struct spnpool_check_result *r, struct spnpool_dir *dir,
+			const char *dn, const char *sam, const char *value,
 			enum spnpool_via via)
 {
 	struct spnpool_answerer *a = NULL;
@@ -237,15 +222,15 @@ static int add_answerer(struct spnpool_check_result *r,
 		return ldb_oom(dir->ldb);
 	}
 	a->dn = talloc_strdup(r->answerers, dn);
-	a->sam_account_name = (sam != NULL) ? talloc_strdup(r->answerers, sam)
-					    : NULL;
+	a->sam_account_name =
+		(sam != NULL) ? talloc_strdup(r->answerers, sam) : NULL;
 	a->value = (value != NULL) ? talloc_strdup(r->answerers, value) : NULL;
 	a->via = via;
 	return (a->dn == NULL) ? ldb_oom(dir->ldb) : LDB_SUCCESS;
 }
 
-static int sam_of(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
-		  const char *dn, char **_sam)
+static int sam_of(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir, const char *dn,
+		  char **_sam)
 {
 	struct spnpool_account *a = NULL;
 	int ret = spnpool_dir_find_account(mem_ctx, dir, dn, NULL, &a);
@@ -263,8 +248,7 @@ static int sam_of(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
  * sAMAccountName: they differ for renamed computers and DNS names longer
  * than 15 characters.
  */
-static int find_answerers(TALLOC_CTX *mem_ctx,
-			  struct spnpool_dir *dir,
+static int find_answerers(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			  struct spnpool_check_result *r)
 {
 	struct spnpool_holder *holders = NULL;
@@ -278,8 +262,9 @@ static int find_answerers(TALLOC_CTX *mem_ctx,
 	size_t i;
 	int ret;
 
-	ret = spnpool_dir_find_holders(mem_ctx, dir, (const char *const *)&r->spn,
-				       1, false, &holders, &num);
+	ret = spnpool_dir_find_holders(mem_ctx, dir,
+				       (const char *const *)&r->spn, 1, false,
+				       &holders, &num);
 	if (ret != LDB_SUCCESS) {
 		return ret;
 	}
@@ -290,8 +275,8 @@ static int find_answerers(TALLOC_CTX *mem_ctx,
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
-		ret = add_answerer(r, dir, holders[i].dn, sam,
-				   holders[i].value, SPNPOOL_VIA_EXPLICIT);
+		ret = add_answerer(r, dir, holders[i].dn, sam, holders[i].value,
+				   SPNPOOL_VIA_EXPLICIT);
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -325,12 +310,11 @@ static int find_answerers(TALLOC_CTX *mem_ctx,
 		return ret;
 	}
 	for (i = 0; i < num; i++) {
-		ret = add_answerer(r, dir, matches[i].dn,
-				   matches[i].sam_account_name,
-				   matches[i].value,
-				   matches[i].value != NULL
-					   ? SPNPOOL_VIA_HOST_ALIAS
-					   : SPNPOOL_VIA_COMPUTER_NAME);
+		ret = add_answerer(
+			r, dir, matches[i].dn, matches[i].sam_account_name,
+			matches[i].value,
+			matches[i].value != NULL ? SPNPOOL_VIA_HOST_ALIAS
+						 : SPNPOOL_VIA_COMPUTER_NAME);
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -348,8 +332,7 @@ static int add_fix(struct spnpool_check_result *r,
 
 /* Register the SPN on the account the pool needs, WHO: our command and
  * setspn's equivalent. */
-static int add_register_fixes(struct spnpool_check_result *r,
-			      const char *who,
+static int add_register_fixes(struct spnpool_check_result *r, const char *who,
 			      uint16_t port)
 {
 	int ret;
@@ -375,8 +358,7 @@ static int add_register_fixes(struct spnpool_check_result *r,
  * offering Negotiate. */
 static int add_kerberos_fails_fixes(struct spnpool_dir *dir,
 				    struct spnpool_check_result *r,
-				    const char *who,
-				    uint16_t port)
+				    const char *who, uint16_t port)
 {
 	const struct spnpool_answerer *other = &r->answerers[0];
 	bool explicit = other->via == SPNPOOL_VIA_EXPLICIT;
@@ -385,7 +367,9 @@ static int add_kerberos_fails_fixes(struct spnpool_dir *dir,
 	if (r->kernel_mode && !r->pool->builtin &&
 	    spnpool_dir_dn_equal(dir, other->dn, r->pool->dn)) {
 		/* the SPN is on the pool: let IIS decrypt with it */
-		return add_fix(r, &(struct spnpool_action){
+		return add_fix(
+			r,
+			&(struct spnpool_action){
 				.kind = SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS,
 			});
 	}
@@ -421,9 +405,10 @@ static int add_kerberos_fails_fixes(struct spnpool_dir *dir,
 	}
 	if (!r->kernel_mode && !explicit) {
 		/* the machine answers: IIS kernel mode decrypts with it */
-		ret = add_fix(r, &(struct spnpool_action){
-				.kind = SPNPOOL_ACTION_MACHINE_KERNEL_MODE,
-			});
+		ret = add_fix(
+			r, &(struct spnpool_action){
+				   .kind = SPNPOOL_ACTION_MACHINE_KERNEL_MODE,
+			   });
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -435,14 +420,13 @@ static int add_kerberos_fails_fixes(struct spnpool_dir *dir,
 		return ret;
 	}
 	return add_fix(r, &(struct spnpool_action){
-				.kind = SPNPOOL_ACTION_IIS6_NTLM_ONLY,
-			});
+				  .kind = SPNPOOL_ACTION_IIS6_NTLM_ONLY,
+			  });
 }
 
 /* The verdict, the facts behind it and the fixes; no words (those are
  * samba_spnpool.render's). */
-static int decide(struct spnpool_dir *dir,
-		  struct spnpool_check_result *r,
+static int decide(struct spnpool_dir *dir, struct spnpool_check_result *r,
 		  const struct spnpool_check_request *req)
 {
 	const char *who = r->expected->sam_account_name;
@@ -452,18 +436,19 @@ static int decide(struct spnpool_dir *dir,
 	int ret;
 
 	r->kernel_mode = req->kernel_mode;
-	if (r->num_cnames > 0 && (r->dns == SPNPOOL_DNS_MISSING ||
-				  r->dns == SPNPOOL_DNS_CNAME)) {
+	if (r->num_cnames > 0 &&
+	    (r->dns == SPNPOOL_DNS_MISSING || r->dns == SPNPOOL_DNS_CNAME)) {
 		r->verdict = SPNPOOL_VERDICT_UNRESOLVABLE;
 		r->reason = (r->dns == SPNPOOL_DNS_CNAME)
 				    ? SPNPOOL_REASON_CNAME_LOOP
 				    : SPNPOOL_REASON_CNAME_DANGLING;
-		return add_fix(r, &(struct spnpool_action){
-				  .kind = SPNPOOL_ACTION_DNS_QUERY,
-				  .domain = dir->dns_domain,
-				  .host = r->host,
-				  .target = r->cname_chain[r->num_cnames - 1],
-			  });
+		return add_fix(
+			r, &(struct spnpool_action){
+				   .kind = SPNPOOL_ACTION_DNS_QUERY,
+				   .domain = dir->dns_domain,
+				   .host = r->host,
+				   .target = r->cname_chain[r->num_cnames - 1],
+			   });
 	}
 	if (r->num_answerers > 1 &&
 	    r->answerers[0].via != SPNPOOL_VIA_EXPLICIT) {
@@ -475,8 +460,8 @@ static int decide(struct spnpool_dir *dir,
 			return ret;
 		}
 		return add_fix(r, &(struct spnpool_action){
-				.kind = SPNPOOL_ACTION_DELETE_STALE,
-			});
+					  .kind = SPNPOOL_ACTION_DELETE_STALE,
+				  });
 	}
 	if (r->num_answerers > 1) {
 		r->verdict = SPNPOOL_VERDICT_DUPLICATE;
@@ -489,20 +474,21 @@ static int decide(struct spnpool_dir *dir,
 				continue;
 			}
 			ret = add_fix(r, &(struct spnpool_action){
-					.kind = SPNPOOL_ACTION_REMOVE,
-					.account = a->sam_account_name,
-					.host = r->name,
-					.port = port,
-				});
+						 .kind = SPNPOOL_ACTION_REMOVE,
+						 .account = a->sam_account_name,
+						 .host = r->name,
+						 .port = port,
+					 });
 			if (ret != LDB_SUCCESS) {
 				return ret;
 			}
-			ret = add_fix(r, &(struct spnpool_action){
-				.kind = SPNPOOL_ACTION_SETSPN_DELETE,
-				.spn = a->value,
-				.domain = r->domain,
-				.account = a->sam_account_name,
-			});
+			ret = add_fix(
+				r, &(struct spnpool_action){
+					   .kind = SPNPOOL_ACTION_SETSPN_DELETE,
+					   .spn = a->value,
+					   .domain = r->domain,
+					   .account = a->sam_account_name,
+				   });
 			if (ret != LDB_SUCCESS) {
 				return ret;
 			}
@@ -529,8 +515,7 @@ static int decide(struct spnpool_dir *dir,
 	return add_kerberos_fails_fixes(dir, r, who, port);
 }
 
-static int check_once(TALLOC_CTX *mem_ctx,
-		      struct spnpool_dir *dir,
+static int check_once(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		      const struct spnpool_check_request *req,
 		      enum spnpool_client_model client,
 		      struct spnpool_check_result **_result)
@@ -563,10 +548,11 @@ static int check_once(TALLOC_CTX *mem_ctx,
 	r->host = url->host;
 	r->port = url->port;
 	if (req->kernel_mode && req->server == NULL) {
-		ldb_set_errstring(dir->ldb,
-				  "--kernel-mode means the web server's machine "
-				  "account decrypts tickets: give the server "
-				  "with --server");
+		ldb_set_errstring(
+			dir->ldb,
+			"--kernel-mode means the web server's machine "
+			"account decrypts tickets: give the server "
+			"with --server");
 		ret = LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 		goto done;
 	}
@@ -636,8 +622,7 @@ done:
 	return ret;
 }
 
-int spnpool_op_check(TALLOC_CTX *mem_ctx,
-		     struct spnpool_dir *dir,
+int spnpool_op_check(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		     const struct spnpool_check_request *req,
 		     struct spnpool_check_result **_result)
 {

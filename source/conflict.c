@@ -32,15 +32,13 @@ enum relation {
 	REL_HOLDER_IS_ALIAS,  /* we: host/X, holder: http/X */
 };
 
-static bool same_class(const char *a, size_t a_len, const char *b,
-		       size_t b_len)
+static bool same_class(const char *a, size_t a_len, const char *b, size_t b_len)
 {
 	return a_len == b_len && strncasecmp(a, b, a_len) == 0;
 }
 
 static enum relation relate(const struct spnpool_alias_map *map,
-			    const char *candidate,
-			    const char *value)
+			    const char *candidate, const char *value)
 {
 	const char *cs = strchr(candidate, '/');
 	const char *vs = strchr(value, '/');
@@ -64,7 +62,8 @@ static enum relation relate(const struct spnpool_alias_map *map,
 	memcpy(cls, candidate, c_len);
 	cls[c_len] = '\0';
 	target = spnpool_alias_target(map, cls);
-	if (target != NULL && same_class(target, strlen(target), value, v_len)) {
+	if (target != NULL &&
+	    same_class(target, strlen(target), value, v_len)) {
 		return REL_HOLDER_IS_TARGET;
 	}
 	memcpy(cls, value, v_len);
@@ -77,13 +76,11 @@ static enum relation relate(const struct spnpool_alias_map *map,
 	return REL_NONE;
 }
 
-enum spnpool_conflict spnpool_conflict_decide(
-	const struct spnpool_alias_map *map,
-	const char *candidate,
-	const char *account,
-	const struct spnpool_holder *holders,
-	size_t num_holders,
-	size_t *_which)
+enum spnpool_conflict
+spnpool_conflict_decide(const struct spnpool_alias_map *map,
+			const char *candidate, const char *account,
+			const struct spnpool_holder *holders,
+			size_t num_holders, size_t *_which)
 {
 	/* Index of the first holder found for each outcome, by precedence. */
 	static const enum spnpool_conflict order[] = {

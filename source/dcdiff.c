@@ -31,8 +31,8 @@ struct dc_scan {
 
 static int scan_entry(struct ldb_message *msg, void *private_data)
 {
-	struct dc_scan *sc = talloc_get_type_abort(private_data,
-						   struct dc_scan);
+	struct dc_scan *sc =
+		talloc_get_type_abort(private_data, struct dc_scan);
 	const struct ldb_val *guid = ldb_msg_find_ldb_val(msg, "objectGUID");
 	struct ldb_message_element *el =
 		ldb_msg_find_element(msg, "servicePrincipalName");
@@ -103,8 +103,8 @@ static int scan_dc(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 	sc->mem_ctx = sc;
 	sc->dir = dir;
 	for (i = 0; i < dir->num_naming_contexts; i++) {
-		struct ldb_dn *base = ldb_dn_new(sc, dir->ldb,
-						 dir->naming_contexts[i]);
+		struct ldb_dn *base =
+			ldb_dn_new(sc, dir->ldb, dir->naming_contexts[i]);
 
 		if (base == NULL) {
 			return ldb_oom(dir->ldb);
@@ -206,12 +206,12 @@ static int merge(TALLOC_CTX *mem_ctx, struct dc_scan **scans,
 				return LDB_ERR_OPERATIONS_ERROR;
 			}
 			diff->spn = talloc_strdup(diffs, all[num_all].spn);
-			diff->account_dn = talloc_strdup(diffs,
-							 all[num_all].dn);
-			diff->present_on = talloc_zero_array(
-				diffs, const char *, num_dcs);
-			diff->missing_on = talloc_zero_array(
-				diffs, const char *, num_dcs);
+			diff->account_dn =
+				talloc_strdup(diffs, all[num_all].dn);
+			diff->present_on =
+				talloc_zero_array(diffs, const char *, num_dcs);
+			diff->missing_on =
+				talloc_zero_array(diffs, const char *, num_dcs);
 			if (diff->spn == NULL || diff->account_dn == NULL ||
 			    diff->present_on == NULL ||
 			    diff->missing_on == NULL) {
@@ -249,8 +249,8 @@ static void mark_duplicates(struct spnpool_dc_diff_result *res,
 	for (i = 0; i < num_all; i = k) {
 		bool several = false;
 
-		for (k = i + 1; k < num_all &&
-				spnpool_spn_equal(all[k].spn, all[i].spn);
+		for (k = i + 1;
+		     k < num_all && spnpool_spn_equal(all[k].spn, all[i].spn);
 		     k++) {
 			if (memcmp(all[k].guid, all[i].guid, 16) != 0) {
 				several = true;
@@ -265,8 +265,7 @@ static void mark_duplicates(struct spnpool_dc_diff_result *res,
 	}
 }
 
-int spnpool_op_compare_dcs(TALLOC_CTX *mem_ctx,
-			   struct spnpool_dir *dir,
+int spnpool_op_compare_dcs(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			   struct spnpool_dc_diff_result **_result)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);

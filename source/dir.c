@@ -19,8 +19,12 @@
 #define DEFAULT_PAGE_SIZE 500
 
 static const char *const account_attrs[] = {
-	"objectClass",	      "objectGUID",	    "sAMAccountName",
-	"userPrincipalName",  "userAccountControl", "servicePrincipalName",
+	"objectClass",
+	"objectGUID",
+	"sAMAccountName",
+	"userPrincipalName",
+	"userAccountControl",
+	"servicePrincipalName",
 	NULL,
 };
 
@@ -71,9 +75,9 @@ static void take_cookie(struct paged_state *st, struct ldb_control **controls)
 
 static int defer_entry(struct paged_state *st, struct ldb_message *msg)
 {
-	struct ldb_message **grown = talloc_realloc(
-		st->cookie_ctx, st->deferred, struct ldb_message *,
-		st->num_deferred + 1);
+	struct ldb_message **grown =
+		talloc_realloc(st->cookie_ctx, st->deferred,
+			       struct ldb_message *, st->num_deferred + 1);
 
 	if (grown == NULL) {
 		return LDB_ERR_OPERATIONS_ERROR;
@@ -135,8 +139,8 @@ static int phantom_reference(struct spnpool_dir *dir, const char *url)
 
 static int paged_callback(struct ldb_request *req, struct ldb_reply *ares)
 {
-	struct paged_state *st = talloc_get_type_abort(req->context,
-						       struct paged_state);
+	struct paged_state *st =
+		talloc_get_type_abort(req->context, struct paged_state);
 
 	if (ares == NULL) {
 		return ldb_request_done(req, LDB_ERR_OPERATIONS_ERROR);
@@ -159,8 +163,7 @@ static int paged_callback(struct ldb_request *req, struct ldb_reply *ares)
 		break;
 	case LDB_REPLY_REFERRAL:
 		if (st->phantom && st->fn_ret == LDB_SUCCESS) {
-			st->fn_ret = phantom_reference(st->dir,
-						       ares->referral);
+			st->fn_ret = phantom_reference(st->dir, ares->referral);
 		}
 		break;
 	case LDB_REPLY_DONE:
@@ -172,14 +175,10 @@ static int paged_callback(struct ldb_request *req, struct ldb_reply *ares)
 	return LDB_SUCCESS;
 }
 
-int spnpool_dir_search(struct spnpool_dir *dir,
-		       struct ldb_dn *base,
-		       int scope,
-		       const char *filter,
-		       const char *const *attrs,
+int spnpool_dir_search(struct spnpool_dir *dir, struct ldb_dn *base, int scope,
+		       const char *filter, const char *const *attrs,
 		       const struct spnpool_search_opts *opts,
-		       spnpool_entry_fn fn,
-		       void *private_data)
+		       spnpool_entry_fn fn, void *private_data)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(dir);
 	struct paged_state *st = NULL;
@@ -268,8 +267,8 @@ int spnpool_dir_search(struct spnpool_dir *dir,
 	} while (ret == LDB_SUCCESS && st->cookie_len > 0);
 	if (!st->phantom) {
 		/* a phantom root referred away is a refusal: the caller's */
-		ret = spnpool_winerr_scan_referral(
-			dir, ret, ldb_dn_get_linearized(base));
+		ret = spnpool_winerr_scan_referral(dir, ret,
+						   ldb_dn_get_linearized(base));
 	}
 done:
 	talloc_free(tmp_ctx);
@@ -302,13 +301,10 @@ static bool phantom_covers(const struct spnpool_dir *dir, size_t i)
 	return len >= clen && strcasecmp(nc + len - clen, dir->config_nc) == 0;
 }
 
-static int search_nc(struct spnpool_dir *dir,
-		     size_t i,
-		     const char *filter,
+static int search_nc(struct spnpool_dir *dir, size_t i, const char *filter,
 		     const char *const *attrs,
 		     const struct spnpool_search_opts *opts,
-		     spnpool_entry_fn fn,
-		     void *private_data)
+		     spnpool_entry_fn fn, void *private_data)
 {
 	int ret = spnpool_dir_search(dir, dir->nc_dns[i], LDB_SCOPE_SUBTREE,
 				     filter, attrs, opts, fn, private_data);
@@ -319,12 +315,10 @@ static int search_nc(struct spnpool_dir *dir,
 	return ret;
 }
 
-int spnpool_dir_search_every_nc(struct spnpool_dir *dir,
-				const char *filter,
+int spnpool_dir_search_every_nc(struct spnpool_dir *dir, const char *filter,
 				const char *const *attrs,
 				const struct spnpool_search_opts *opts,
-				spnpool_entry_fn fn,
-				void *private_data)
+				spnpool_entry_fn fn, void *private_data)
 {
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct ldb_search_options_control *so = NULL;
@@ -401,10 +395,8 @@ per_nc:
 }
 
 /* One base-scope read; *_msg is NULL when the object does not exist. */
-static int read_object(TALLOC_CTX *mem_ctx,
-		       struct spnpool_dir *dir,
-		       struct ldb_dn *dn,
-		       const char *const *attrs,
+static int read_object(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		       struct ldb_dn *dn, const char *const *attrs,
 		       struct ldb_message **_msg)
 {
 	struct ldb_result *res = NULL;
@@ -571,17 +563,16 @@ static int read_spn_mappings(struct spnpool_dir *dir)
 		goto done;
 	}
 	for (i = 0; el != NULL && i < el->num_values; i++) {
-		values[i] = talloc_strndup(values,
-					   (const char *)el->values[i].data,
-					   el->values[i].length);
+		values[i] =
+			talloc_strndup(values, (const char *)el->values[i].data,
+				       el->values[i].length);
 		if (values[i] == NULL) {
 			ret = ldb_oom(dir->ldb);
 			goto done;
 		}
 	}
-	st = spnpool_alias_map_parse(dir, values,
-				     (el != NULL) ? el->num_values : 0,
-				     &dir->aliases);
+	st = spnpool_alias_map_parse(
+		dir, values, (el != NULL) ? el->num_values : 0, &dir->aliases);
 	if (st != SPNPOOL_OK) {
 		ldb_asprintf_errstring(dir->ldb, "sPNMappings in %s: %s",
 				       ldb_dn_get_linearized(dn),
@@ -593,14 +584,10 @@ done:
 	return ret;
 }
 
-int spnpool_dir_init(TALLOC_CTX *mem_ctx,
-		     struct ldb_context *ldb,
-		     bool local,
-		     const char *default_nc,
-		     const char *config_nc,
+int spnpool_dir_init(TALLOC_CTX *mem_ctx, struct ldb_context *ldb, bool local,
+		     const char *default_nc, const char *config_nc,
 		     const char *const *naming_contexts,
-		     size_t num_naming_contexts,
-		     struct spnpool_dir **_dir)
+		     size_t num_naming_contexts, struct spnpool_dir **_dir)
 {
 	struct spnpool_dir *dir = NULL;
 	size_t i;
@@ -620,8 +607,8 @@ int spnpool_dir_init(TALLOC_CTX *mem_ctx,
 	dir->page_size = DEFAULT_PAGE_SIZE;
 	dir->default_nc = talloc_strdup(dir, default_nc);
 	dir->config_nc = talloc_strdup(dir, config_nc);
-	dir->naming_contexts = talloc_zero_array(dir, char *,
-						 num_naming_contexts + 1);
+	dir->naming_contexts =
+		talloc_zero_array(dir, char *, num_naming_contexts + 1);
 	dir->nc_dns = talloc_zero_array(dir, struct ldb_dn *,
 					num_naming_contexts + 1);
 	if (dir->default_nc == NULL || dir->config_nc == NULL ||
@@ -632,8 +619,8 @@ int spnpool_dir_init(TALLOC_CTX *mem_ctx,
 	for (i = 0; i < num_naming_contexts; i++) {
 		dir->naming_contexts[i] =
 			talloc_strdup(dir->naming_contexts, naming_contexts[i]);
-		dir->nc_dns[i] = ldb_dn_new(dir->nc_dns, ldb,
-					    naming_contexts[i]);
+		dir->nc_dns[i] =
+			ldb_dn_new(dir->nc_dns, ldb, naming_contexts[i]);
 		if (dir->naming_contexts[i] == NULL || dir->nc_dns[i] == NULL) {
 			talloc_free(dir);
 			return ldb_oom(ldb);
@@ -683,8 +670,7 @@ bool spnpool_dir_ldb_is_local(struct ldb_context *ldb)
 	return false;
 }
 
-int spnpool_dir_open(TALLOC_CTX *mem_ctx,
-		     struct ldb_context *ldb,
+int spnpool_dir_open(TALLOC_CTX *mem_ctx, struct ldb_context *ldb,
 		     struct spnpool_dir **_dir)
 {
 	static const char *const attrs[] = {"namingContexts",
@@ -749,8 +735,8 @@ int spnpool_dir_open(TALLOC_CTX *mem_ctx,
 					    NULL),
 		ncs, (el != NULL) ? el->num_values : 0, _dir);
 	if (ret == LDB_SUCCESS) {
-		const char *vendor = ldb_msg_find_attr_as_string(
-			root, "vendorName", NULL);
+		const char *vendor =
+			ldb_msg_find_attr_as_string(root, "vendorName", NULL);
 
 		(*_dir)->samba = (*_dir)->local ||
 				 (vendor != NULL &&
@@ -801,10 +787,8 @@ static char *val_strdup(TALLOC_CTX *mem_ctx, const struct ldb_val *v)
 }
 
 /* Build the account from a search result, refusing non-accounts. */
-static int account_from_msg(TALLOC_CTX *mem_ctx,
-			    struct spnpool_dir *dir,
-			    const char *identity,
-			    const struct ldb_message *msg,
+static int account_from_msg(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			    const char *identity, const struct ldb_message *msg,
 			    struct spnpool_account **_account)
 {
 	struct spnpool_account *a = NULL;
@@ -813,8 +797,8 @@ static int account_from_msg(TALLOC_CTX *mem_ctx,
 	unsigned i;
 
 	if (!has_class(msg, "user")) {
-		const char *what = has_class(msg, "group") ? "a group"
-							   : "not an account";
+		const char *what =
+			has_class(msg, "group") ? "a group" : "not an account";
 
 		ldb_asprintf_errstring(dir->ldb,
 				       "identity '%s' is %s (%s): SPNs belong "
@@ -839,8 +823,7 @@ static int account_from_msg(TALLOC_CTX *mem_ctx,
 	a->is_computer = has_class(msg, "computer");
 	a->is_managed = has_class(msg, "msDS-GroupManagedServiceAccount") ||
 			has_class(msg, "msDS-ManagedServiceAccount");
-	a->disabled = (ldb_msg_find_attr_as_uint(msg, "userAccountControl",
-						 0) &
+	a->disabled = (ldb_msg_find_attr_as_uint(msg, "userAccountControl", 0) &
 		       UF_ACCOUNTDISABLE) != 0;
 	if (a->dn == NULL || a->guid == NULL || a->sam_account_name == NULL) {
 		talloc_free(a);
@@ -870,10 +853,8 @@ static int account_from_msg(TALLOC_CTX *mem_ctx,
 }
 
 /* Search the domain for filter; exactly one hit or a clear error. */
-static int find_one(TALLOC_CTX *mem_ctx,
-		    struct spnpool_dir *dir,
-		    const char *identity,
-		    const char *filter,
+static int find_one(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		    const char *identity, const char *filter,
 		    struct ldb_message **_msg)
 {
 	struct ldb_result *res = NULL;
@@ -907,16 +888,13 @@ static int find_one(TALLOC_CTX *mem_ctx,
 	return LDB_SUCCESS;
 }
 
-static int find_by_attr(TALLOC_CTX *mem_ctx,
-			struct spnpool_dir *dir,
-			const char *identity,
-			const char *attr,
-			const char *value,
-			struct ldb_message **_msg)
+static int find_by_attr(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			const char *identity, const char *attr,
+			const char *value, struct ldb_message **_msg)
 {
-	char *filter = talloc_asprintf(mem_ctx, "(%s=%s)", attr,
-				       ldb_binary_encode_string(mem_ctx,
-								value));
+	char *filter =
+		talloc_asprintf(mem_ctx, "(%s=%s)", attr,
+				ldb_binary_encode_string(mem_ctx, value));
 
 	if (filter == NULL) {
 		return ldb_oom(dir->ldb);
@@ -934,16 +912,13 @@ static bool domain_matches(const struct spnpool_dir *dir, const char *name)
 static int not_found(struct spnpool_dir *dir, const char *identity,
 		     const char *how)
 {
-	ldb_asprintf_errstring(dir->ldb,
-			       "identity '%s' not found in %s (%s)%s", identity,
-			       dir->dns_domain, dir->default_nc, how);
+	ldb_asprintf_errstring(dir->ldb, "identity '%s' not found in %s (%s)%s",
+			       identity, dir->dns_domain, dir->default_nc, how);
 	return LDB_ERR_NO_SUCH_OBJECT;
 }
 
-int spnpool_dir_find_computer(TALLOC_CTX *mem_ctx,
-			      struct spnpool_dir *dir,
-			      const char *netbios,
-			      struct ldb_message **_msg)
+int spnpool_dir_find_computer(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			      const char *netbios, struct ldb_message **_msg)
 {
 	char *sam = talloc_asprintf(mem_ctx, "%s$", netbios);
 
@@ -954,10 +929,8 @@ int spnpool_dir_find_computer(TALLOC_CTX *mem_ctx,
 }
 
 /* The computer account of the web server, for built-in identities. */
-static int find_server_computer(TALLOC_CTX *mem_ctx,
-				struct spnpool_dir *dir,
-				const char *identity,
-				const char *server,
+static int find_server_computer(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+				const char *identity, const char *server,
 				struct ldb_message **_msg)
 {
 	char *netbios = NULL;
@@ -1017,19 +990,16 @@ static int find_server_computer(TALLOC_CTX *mem_ctx,
 				       "account of '%s', but there is no "
 				       "%scomputer with dNSHostName %s or cn "
 				       "%.*s in %s",
-				       identity, server,
-				       sam != NULL ? sam : "", fqdn,
-				       (int)strcspn(fqdn, "."), fqdn,
+				       identity, server, sam != NULL ? sam : "",
+				       fqdn, (int)strcspn(fqdn, "."), fqdn,
 				       dir->dns_domain);
 		return LDB_ERR_NO_SUCH_OBJECT;
 	}
 	return ret;
 }
 
-int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
-			     struct spnpool_dir *dir,
-			     const char *identity,
-			     const char *server,
+int spnpool_dir_find_account(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			     const char *identity, const char *server,
 			     struct spnpool_account **_account)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
@@ -1078,8 +1048,8 @@ int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
 		break;
 	}
 	case SPNPOOL_IDENTITY_UPN:
-		ret = find_by_attr(tmp_ctx, dir, identity,
-				   "userPrincipalName", id->name, &msg);
+		ret = find_by_attr(tmp_ctx, dir, identity, "userPrincipalName",
+				   id->name, &msg);
 		if (ret == LDB_SUCCESS && msg == NULL &&
 		    domain_matches(dir, id->domain)) {
 			ret = find_by_attr(tmp_ctx, dir, identity,
@@ -1106,8 +1076,8 @@ int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
 		if (ret == LDB_SUCCESS && msg == NULL &&
 		    id->name[strlen(id->name) - 1] != '$') {
 			struct ldb_message *computer = NULL;
-			char *with_dollar = talloc_asprintf(tmp_ctx, "%s$",
-							    id->name);
+			char *with_dollar =
+				talloc_asprintf(tmp_ctx, "%s$", id->name);
 
 			if (with_dollar != NULL &&
 			    find_by_attr(tmp_ctx, dir, identity,
@@ -1169,10 +1139,10 @@ static bool holder_known(const struct holder_state *st, const char *guid,
 
 static int collect_holder(struct ldb_message *msg, void *private_data)
 {
-	struct holder_state *st = talloc_get_type_abort(private_data,
-							struct holder_state);
-	struct ldb_message_element *el = ldb_msg_find_element(
-		msg, "servicePrincipalName");
+	struct holder_state *st =
+		talloc_get_type_abort(private_data, struct holder_state);
+	struct ldb_message_element *el =
+		ldb_msg_find_element(msg, "servicePrincipalName");
 	char *guid = guid_string(st->mem_ctx,
 				 ldb_msg_find_ldb_val(msg, "objectGUID"));
 	unsigned i;
@@ -1219,13 +1189,9 @@ static int collect_holder(struct ldb_message *msg, void *private_data)
 }
 
 /* The query values: the SPNs and, if asked, their alias forms. */
-static int holder_queries(TALLOC_CTX *mem_ctx,
-			  struct spnpool_dir *dir,
-			  const char *const *spns,
-			  size_t num_spns,
-			  bool aliases,
-			  const char ***_queries,
-			  size_t *_num)
+static int holder_queries(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			  const char *const *spns, size_t num_spns,
+			  bool aliases, const char ***_queries, size_t *_num)
 {
 	const char **q = NULL;
 	size_t n = 0;
@@ -1242,8 +1208,7 @@ static int holder_queries(TALLOC_CTX *mem_ctx,
 					&num_forms) != SPNPOOL_OK) {
 			num_forms = 0;
 		}
-		q = talloc_realloc(mem_ctx, q, const char *,
-				   n + 1 + num_forms);
+		q = talloc_realloc(mem_ctx, q, const char *, n + 1 + num_forms);
 		if (q == NULL) {
 			return ldb_oom(dir->ldb);
 		}
@@ -1258,8 +1223,7 @@ static int holder_queries(TALLOC_CTX *mem_ctx,
 }
 
 /* One DC's part of spnpool_dir_find_holders(): every naming context. */
-static int holders_on(struct spnpool_dir *dir,
-		      const char *filter,
+static int holders_on(struct spnpool_dir *dir, const char *filter,
 		      struct holder_state *st)
 {
 	static const char *const attrs[] = {"objectGUID", "objectClass",
@@ -1292,12 +1256,9 @@ int spnpool_dir_add_peer(struct spnpool_dir *dir, struct spnpool_dir *peer)
 	return LDB_SUCCESS;
 }
 
-int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx,
-			     struct spnpool_dir *dir,
-			     const char *const *spns,
-			     size_t num_spns,
-			     bool aliases,
-			     struct spnpool_holder **_holders,
+int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			     const char *const *spns, size_t num_spns,
+			     bool aliases, struct spnpool_holder **_holders,
 			     size_t *_num_holders)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
@@ -1352,9 +1313,9 @@ int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx,
 			ldb_asprintf_errstring(
 				dir->ldb, "searching the SPN holders on %s: %s",
 				peer->dc_name ? peer->dc_name : "another DC",
-				ldb_errstring(peer->ldb) ? ldb_errstring(
-							       peer->ldb)
-							 : ldb_strerror(ret));
+				ldb_errstring(peer->ldb)
+					? ldb_errstring(peer->ldb)
+					: ldb_strerror(ret));
 		}
 	}
 	if (ret != LDB_SUCCESS) {
@@ -1381,10 +1342,10 @@ struct kdc_state {
 
 static int collect_kdc_match(struct ldb_message *msg, void *private_data)
 {
-	struct kdc_state *st = talloc_get_type_abort(private_data,
-						     struct kdc_state);
-	struct ldb_message_element *el = ldb_msg_find_element(
-		msg, "servicePrincipalName");
+	struct kdc_state *st =
+		talloc_get_type_abort(private_data, struct kdc_state);
+	struct ldb_message_element *el =
+		ldb_msg_find_element(msg, "servicePrincipalName");
 	const char *dn = ldb_dn_get_linearized(msg->dn);
 	struct spnpool_kdc_match *m = NULL;
 	unsigned i;
@@ -1404,14 +1365,12 @@ static int collect_kdc_match(struct ldb_message *msg, void *private_data)
 	m->sam_account_name = talloc_strdup(
 		st->matches,
 		ldb_msg_find_attr_as_string(msg, "sAMAccountName", ""));
-	m->disabled = (ldb_msg_find_attr_as_uint(msg, "userAccountControl",
-						 0) &
+	m->disabled = (ldb_msg_find_attr_as_uint(msg, "userAccountControl", 0) &
 		       UF_ACCOUNTDISABLE) != 0;
 	if (m->dn == NULL || m->sam_account_name == NULL) {
 		return ldb_oom(st->dir->ldb);
 	}
-	for (i = 0; el != NULL && i < el->num_values && m->value == NULL;
-	     i++) {
+	for (i = 0; el != NULL && i < el->num_values && m->value == NULL; i++) {
 		char *value = val_strdup(st->matches, &el->values[i]);
 
 		if (value == NULL) {
@@ -1427,10 +1386,8 @@ static int collect_kdc_match(struct ldb_message *msg, void *private_data)
 	return LDB_SUCCESS;
 }
 
-int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx,
-				  struct spnpool_dir *dir,
-				  const char *host_spn,
-				  const char *cn,
+int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+				  const char *host_spn, const char *cn,
 				  struct spnpool_kdc_match **_matches,
 				  size_t *_num)
 {
@@ -1488,8 +1445,7 @@ done:
 }
 
 int spnpool_dir_find_computer_by_dns(TALLOC_CTX *mem_ctx,
-				     struct spnpool_dir *dir,
-				     const char *fqdn,
+				     struct spnpool_dir *dir, const char *fqdn,
 				     struct ldb_message **_msg)
 {
 	char *label = talloc_strndup(mem_ctx, fqdn, strcspn(fqdn, "."));
@@ -1567,10 +1523,8 @@ static uint32_t le32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
-static int read_spn_stamp(TALLOC_CTX *mem_ctx,
-			  struct spnpool_dir *dir,
-			  const char *dn,
-			  struct spn_stamp *st)
+static int read_spn_stamp(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			  const char *dn, struct spn_stamp *st)
 {
 	static const char *const attrs[] = {"replPropertyMetaData", NULL};
 	struct ldb_result *res = NULL;
@@ -1652,9 +1606,9 @@ static int check_peer_stamps(struct spnpool_dir *dir, const char *dn)
 			ldb_asprintf_errstring(
 				dir->ldb, "reading %s on %s: %s", dn,
 				peer->dc_name ? peer->dc_name : "another DC",
-				ldb_errstring(peer->ldb) ? ldb_errstring(
-							       peer->ldb)
-							 : ldb_strerror(ret));
+				ldb_errstring(peer->ldb)
+					? ldb_errstring(peer->ldb)
+					: ldb_strerror(ret));
 			break;
 		}
 		if (!theirs.known || theirs.version < mine.version ||
@@ -1669,7 +1623,8 @@ static int check_peer_stamps(struct spnpool_dir *dir, const char *dn)
 			"version %u) and %s has not received that change yet "
 			"(version %u): writing now would let replication keep "
 			"only one of the two changes; replicate first "
-			"(samba-tool drs replicate), then run the command again",
+			"(samba-tool drs replicate), then run the command "
+			"again",
 			dn, peer->dc_name ? peer->dc_name : "another DC",
 			(unsigned)theirs.version,
 			dir->dc_name ? dir->dc_name : "the DC written to",
@@ -1680,12 +1635,9 @@ static int check_peer_stamps(struct spnpool_dir *dir, const char *dn)
 	return ret;
 }
 
-int spnpool_dir_modify(struct spnpool_dir *dir,
-		       const char *dn,
-		       const char *const *add,
-		       size_t num_add,
-		       const char *const *del,
-		       size_t num_del)
+int spnpool_dir_modify(struct spnpool_dir *dir, const char *dn,
+		       const char *const *add, size_t num_add,
+		       const char *const *del, size_t num_del)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(dir);
 	struct ldb_message *msg = NULL;
@@ -1764,8 +1716,8 @@ static uint32_t sid_rid(const struct ldb_val *v, bool *_builtin)
 	    memcmp(p + 2, "\0\0\0\0\0\5", 6) != 0) {
 		return 0;
 	}
-	first = (uint32_t)p[8] | (uint32_t)p[9] << 8 |
-		(uint32_t)p[10] << 16 | (uint32_t)p[11] << 24;
+	first = (uint32_t)p[8] | (uint32_t)p[9] << 8 | (uint32_t)p[10] << 16 |
+		(uint32_t)p[11] << 24;
 	off = 8 + 4 * ((size_t)n - 1);
 	if (first == 32 && n == 2) {
 		*_builtin = true;
@@ -1777,8 +1729,7 @@ static uint32_t sid_rid(const struct ldb_val *v, bool *_builtin)
 }
 
 static const char *const privileged_names[] = {
-	SPNPOOL_PRIVILEGED_REASONS(SPNPOOL_ENUM_NAME)
-};
+	SPNPOOL_PRIVILEGED_REASONS(SPNPOOL_ENUM_NAME)};
 
 const char *spnpool_privileged_name(enum spnpool_privileged p)
 {
@@ -1791,41 +1742,57 @@ static enum spnpool_privileged protected_rid(uint32_t rid, bool builtin,
 {
 	if (builtin) {
 		switch (rid) {
-		case 544: return SPNPOOL_PRIVILEGED_ADMINISTRATORS;
-		case 548: return SPNPOOL_PRIVILEGED_ACCOUNT_OPERATORS;
-		case 549: return SPNPOOL_PRIVILEGED_SERVER_OPERATORS;
-		case 550: return SPNPOOL_PRIVILEGED_PRINT_OPERATORS;
-		case 551: return SPNPOOL_PRIVILEGED_BACKUP_OPERATORS;
-		case 552: return SPNPOOL_PRIVILEGED_REPLICATOR;
-		default: return SPNPOOL_PRIVILEGED_NONE;
+		case 544:
+			return SPNPOOL_PRIVILEGED_ADMINISTRATORS;
+		case 548:
+			return SPNPOOL_PRIVILEGED_ACCOUNT_OPERATORS;
+		case 549:
+			return SPNPOOL_PRIVILEGED_SERVER_OPERATORS;
+		case 550:
+			return SPNPOOL_PRIVILEGED_PRINT_OPERATORS;
+		case 551:
+			return SPNPOOL_PRIVILEGED_BACKUP_OPERATORS;
+		case 552:
+			return SPNPOOL_PRIVILEGED_REPLICATOR;
+		default:
+			return SPNPOOL_PRIVILEGED_NONE;
 		}
 	}
 	switch (rid) {
-	case 500: return self ? SPNPOOL_PRIVILEGED_ADMINISTRATOR
-			      : SPNPOOL_PRIVILEGED_NONE;
-	case 501: return self ? SPNPOOL_PRIVILEGED_GUEST
-			      : SPNPOOL_PRIVILEGED_NONE;
-	case 502: return self ? SPNPOOL_PRIVILEGED_KRBTGT
-			      : SPNPOOL_PRIVILEGED_NONE;
-	case 512: return SPNPOOL_PRIVILEGED_DOMAIN_ADMINS;
-	case 516: return SPNPOOL_PRIVILEGED_DC;
-	case 518: return SPNPOOL_PRIVILEGED_SCHEMA_ADMINS;
-	case 519: return SPNPOOL_PRIVILEGED_ENTERPRISE_ADMINS;
-	case 521: return SPNPOOL_PRIVILEGED_RODC;
-	case 526: return SPNPOOL_PRIVILEGED_KEY_ADMINS;
-	case 527: return SPNPOOL_PRIVILEGED_ENTERPRISE_KEY_ADMINS;
-	default: return SPNPOOL_PRIVILEGED_NONE;
+	case 500:
+		return self ? SPNPOOL_PRIVILEGED_ADMINISTRATOR
+			    : SPNPOOL_PRIVILEGED_NONE;
+	case 501:
+		return self ? SPNPOOL_PRIVILEGED_GUEST
+			    : SPNPOOL_PRIVILEGED_NONE;
+	case 502:
+		return self ? SPNPOOL_PRIVILEGED_KRBTGT
+			    : SPNPOOL_PRIVILEGED_NONE;
+	case 512:
+		return SPNPOOL_PRIVILEGED_DOMAIN_ADMINS;
+	case 516:
+		return SPNPOOL_PRIVILEGED_DC;
+	case 518:
+		return SPNPOOL_PRIVILEGED_SCHEMA_ADMINS;
+	case 519:
+		return SPNPOOL_PRIVILEGED_ENTERPRISE_ADMINS;
+	case 521:
+		return SPNPOOL_PRIVILEGED_RODC;
+	case 526:
+		return SPNPOOL_PRIVILEGED_KEY_ADMINS;
+	case 527:
+		return SPNPOOL_PRIVILEGED_ENTERPRISE_KEY_ADMINS;
+	default:
+		return SPNPOOL_PRIVILEGED_NONE;
 	}
 }
 
-int spnpool_dir_privileged(TALLOC_CTX *mem_ctx,
-			   struct spnpool_dir *dir,
-			   const char *dn,
-			   enum spnpool_privileged *_reason)
+int spnpool_dir_privileged(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			   const char *dn, enum spnpool_privileged *_reason)
 {
 	static const char *const attrs[] = {
 		"sAMAccountName", "userAccountControl", "adminCount",
-		"objectSid", "tokenGroups", NULL,
+		"objectSid",	  "tokenGroups",	NULL,
 	};
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
 	struct ldb_message *msg = NULL;
@@ -1877,8 +1844,8 @@ int spnpool_dir_privileged(TALLOC_CTX *mem_ctx,
 		why = SPNPOOL_PRIVILEGED_DISABLED;
 	}
 	el = ldb_msg_find_element(msg, "tokenGroups");
-	for (i = 0; why == SPNPOOL_PRIVILEGED_NONE && el != NULL &&
-		    i < el->num_values;
+	for (i = 0;
+	     why == SPNPOOL_PRIVILEGED_NONE && el != NULL && i < el->num_values;
 	     i++) {
 		uint32_t rid = sid_rid(&el->values[i], &builtin);
 
@@ -1893,8 +1860,7 @@ done:
 /* ---- AD-integrated DNS ---- */
 
 /* Append the dnsZone entries directly under base to zones. */
-static int read_zones_under(struct spnpool_dir *dir,
-			    struct ldb_dn *base,
+static int read_zones_under(struct spnpool_dir *dir, struct ldb_dn *base,
 			    struct spnpool_dns_zones *zones)
 {
 	static const char *const attrs[] = {"name", NULL};
@@ -1914,8 +1880,8 @@ static int read_zones_under(struct spnpool_dir *dir,
 	}
 	if (ret == LDB_ERR_REFERRAL) {
 		/* a naming context held elsewhere: warned of, skipped */
-		ret = spnpool_winerr_scan_referral(
-			dir, ret, ldb_dn_get_linearized(base));
+		ret = spnpool_winerr_scan_referral(dir, ret,
+						   ldb_dn_get_linearized(base));
 		goto done;
 	}
 	if (ret != LDB_SUCCESS) {
@@ -1944,8 +1910,7 @@ done:
 	return ret;
 }
 
-int spnpool_dir_dns_zones(TALLOC_CTX *mem_ctx,
-			  struct spnpool_dir *dir,
+int spnpool_dir_dns_zones(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			  struct spnpool_dns_zones **_zones)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(mem_ctx);
@@ -2022,12 +1987,10 @@ zone_of(const struct spnpool_dns_zones *zones, const char *name)
 	return best;
 }
 
-int spnpool_dir_dns_lookup(TALLOC_CTX *mem_ctx,
-			   struct spnpool_dir *dir,
+int spnpool_dir_dns_lookup(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			   const struct spnpool_dns_zones *zones,
 			   const char *name,
-			   enum spnpool_dir_dns_answer *_answer,
-			   char **_target)
+			   enum spnpool_dir_dns_answer *_answer, char **_target)
 {
 	static const char *const attrs[] = {"dnsRecord", NULL};
 	const struct spnpool_dns_zone *zone = zone_of(zones, name);
@@ -2051,10 +2014,9 @@ int spnpool_dir_dns_lookup(TALLOC_CTX *mem_ctx,
 		return ldb_oom(dir->ldb);
 	}
 	zl = strlen(zone->name);
-	relative = (zl == strlen(name))
-			   ? talloc_strdup(tmp_ctx, "@")
-			   : talloc_strndup(tmp_ctx, name,
-					    strlen(name) - zl - 1);
+	relative = (zl == strlen(name)) ? talloc_strdup(tmp_ctx, "@")
+					: talloc_strndup(tmp_ctx, name,
+							 strlen(name) - zl - 1);
 	node = ldb_dn_copy(tmp_ctx, zone->dn);
 	if (relative == NULL || node == NULL ||
 	    !ldb_dn_add_child_fmt(node, "DC=%s", relative)) {
@@ -2101,12 +2063,9 @@ done:
 
 /* ---- the accounts holding one exact value ---- */
 
-int spnpool_dir_holders_named(TALLOC_CTX *mem_ctx,
-			      struct spnpool_dir *dir,
-			      const char *spn,
-			      struct spnpool_holder_name *out,
-			      size_t max,
-			      size_t *_n)
+int spnpool_dir_holders_named(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			      const char *spn, struct spnpool_holder_name *out,
+			      size_t max, size_t *_n)
 {
 	static const char *const attrs[] = {"sAMAccountName",
 					    "userAccountControl", NULL};
@@ -2202,8 +2161,7 @@ done:
 
 /* ---- DN rules ---- */
 
-bool spnpool_dir_dn_equal(struct spnpool_dir *dir, const char *a,
-			  const char *b)
+bool spnpool_dir_dn_equal(struct spnpool_dir *dir, const char *a, const char *b)
 {
 	TALLOC_CTX *tmp_ctx = talloc_new(dir);
 	struct ldb_dn *da = NULL;

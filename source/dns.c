@@ -27,8 +27,7 @@ static uint32_t be32(const uint8_t *p)
  * then length-prefixed labels and a final 0.  Returns the dotted name.
  */
 static enum spnpool_status parse_count_name(TALLOC_CTX *mem_ctx,
-					    const uint8_t *d,
-					    size_t len,
+					    const uint8_t *d, size_t len,
 					    char **_name)
 {
 	size_t area;
@@ -83,10 +82,9 @@ bad:
 	return SPNPOOL_ERR_DNS_RECORD;
 }
 
-enum spnpool_status spnpool_dns_record_parse(TALLOC_CTX *mem_ctx,
-					     const uint8_t *data,
-					     size_t len,
-					     struct spnpool_dns_record **_record)
+enum spnpool_status
+spnpool_dns_record_parse(TALLOC_CTX *mem_ctx, const uint8_t *data, size_t len,
+			 struct spnpool_dns_record **_record)
 {
 	struct spnpool_dns_record *r = NULL;
 	const uint8_t *payload = NULL;

@@ -147,10 +147,8 @@ static size_t len_without_dot(const char *s)
 	return len;
 }
 
-enum spnpool_status spnpool_host_forms(TALLOC_CTX *mem_ctx,
-				       const char *host,
-				       const char *dns_domain,
-				       char **_netbios,
+enum spnpool_status spnpool_host_forms(TALLOC_CTX *mem_ctx, const char *host,
+				       const char *dns_domain, char **_netbios,
 				       char **_fqdn)
 {
 	TALLOC_CTX *tmp_ctx = NULL;
@@ -232,8 +230,7 @@ static bool scheme_char(char c)
 	return spnpool_ascii_alnum(c) || c == '+' || c == '-' || c == '.';
 }
 
-enum spnpool_status spnpool_url_parse(TALLOC_CTX *mem_ctx,
-				      const char *text,
+enum spnpool_status spnpool_url_parse(TALLOC_CTX *mem_ctx, const char *text,
 				      struct spnpool_url **_url)
 {
 	const char *sep = NULL;
@@ -347,9 +344,7 @@ enum spnpool_status spnpool_url_parse(TALLOC_CTX *mem_ctx,
 	return SPNPOOL_OK;
 }
 
-char *spnpool_url_spn(TALLOC_CTX *mem_ctx,
-		      const char *host,
-		      uint16_t port,
+char *spnpool_url_spn(TALLOC_CTX *mem_ctx, const char *host, uint16_t port,
 		      bool include_port)
 {
 	if (include_port && port != 0) {

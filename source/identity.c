@@ -87,11 +87,10 @@ static enum spnpool_status sam_name_check(const char *name, size_t len)
 
 static struct spnpool_identity *new_identity(TALLOC_CTX *mem_ctx,
 					     enum spnpool_identity_kind kind,
-					     const char *name,
-					     size_t name_len)
+					     const char *name, size_t name_len)
 {
-	struct spnpool_identity *id = talloc_zero(mem_ctx,
-						  struct spnpool_identity);
+	struct spnpool_identity *id =
+		talloc_zero(mem_ctx, struct spnpool_identity);
 
 	if (id == NULL) {
 		return NULL;

@@ -55,8 +55,8 @@
  * through the global handler, not through this parse's own.  (Forcing
  * the "UTF-8" handler instead would also route the input through a
  * converter, limited to 10 MB without HUGE.) */
-#define IIS_XML_OPTIONS                                                  \
-	(XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA |      \
+#define IIS_XML_OPTIONS                                             \
+	(XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA | \
 	 XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC)
 
 static const char iis_default_pool[] = "DefaultAppPool";
@@ -67,13 +67,13 @@ struct iis_pool {
 	char *identity_type; /* as written; NULL: from the defaults */
 	char *user_name;     /* as written; NULL: from the defaults */
 	enum spnpool_pool_identity_type type;
-	char *user;	     /* resolved: SpecificUser only */
+	char *user; /* resolved: SpecificUser only */
 };
 
 /* One <windowsAuthentication>: the attributes it sets (-1: not set). */
 struct iis_auth {
-	char *site; /* NULL: server level */
-	char *sub;  /* path below the site, no '/' at either end */
+	char *site;   /* NULL: server level */
+	char *sub;    /* path below the site, no '/' at either end */
 	bool inherit; /* inheritInChildApplications */
 	long line;
 	int enabled;
@@ -136,9 +136,9 @@ struct iis_state {
 	struct iis_auth *auths;
 	size_t num_auths;
 
-	struct iis_pool **pool_index;	 /* sorted by name */
-	struct iis_auth **auth_index;	 /* sorted by site, sub */
-	size_t num_server_auths;	 /* first in auth_index */
+	struct iis_pool **pool_index; /* sorted by name */
+	struct iis_auth **auth_index; /* sorted by site, sub */
+	size_t num_server_auths;      /* first in auth_index */
 	struct spnpool_web_binding *out;
 	size_t num_out;
 };
@@ -204,7 +204,7 @@ static void iis_xml_error(void *ctx, xmlErrorPtr err)
 		return;
 	}
 	msg = talloc_strdup(s->mem, err->message != NULL ? err->message
-							   : "unknown error");
+							 : "unknown error");
 	if (msg == NULL) {
 		return;
 	}
@@ -303,14 +303,14 @@ static void iis_markup_decl(void *ctx)
 {
 	xmlParserCtxtPtr ctxt = ctx;
 
-	iis_refuse(ctx,
-		   "the document has a document type declaration "
-		   "(<!DOCTYPE %s>); DTDs are never loaded, and "
-		   "applicationHost.config has none",
-		   ctxt->intSubName != NULL
-			   ? iis_show(iis_of(ctx),
-				      (const char *)ctxt->intSubName)
-			   : "");
+	iis_refuse(
+		ctx,
+		"the document has a document type declaration "
+		"(<!DOCTYPE %s>); DTDs are never loaded, and "
+		"applicationHost.config has none",
+		ctxt->intSubName != NULL
+			? iis_show(iis_of(ctx), (const char *)ctxt->intSubName)
+			: "");
 }
 
 static void iis_element_decl(void *ctx, const xmlChar *name, int type,
@@ -379,8 +379,7 @@ static void iis_start_element(void *ctx, const xmlChar *localname,
 	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces,
 			      namespaces, nb_attributes, nb_defaulted,
 			      attributes);
-	if (ctxt->node != NULL && ctxt->node != before &&
-	    ctxt->input != NULL) {
+	if (ctxt->node != NULL && ctxt->node != before && ctxt->input != NULL) {
 		ctxt->node->_private = (void *)(intptr_t)ctxt->input->line;
 	}
 }
@@ -399,8 +398,7 @@ static long iis_line(xmlNodePtr node)
  * bytes and load a converter (whose errors bypass our handler); and
  * PowerShell 5's Out-File does write UTF-16, which deserves a clear word.
  */
-static enum spnpool_status iis_check_start(struct iis_state *s,
-					   const char *xml,
+static enum spnpool_status iis_check_start(struct iis_state *s, const char *xml,
 					   size_t len)
 {
 	const unsigned char *p = (const unsigned char *)xml;
@@ -432,8 +430,7 @@ static enum spnpool_status iis_check_start(struct iis_state *s,
 }
 
 /* The first occurrence of the NUL-terminated needle in [p, end), or end. */
-static const char *iis_find(const char *p, const char *end,
-			    const char *needle)
+static const char *iis_find(const char *p, const char *end, const char *needle)
 {
 	size_t n = strlen(needle);
 
@@ -469,8 +466,8 @@ static enum spnpool_status iis_check_counts(struct iis_state *s,
 			close = iis_find(p + 4, end, "-->");
 		} else if (end - p >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
 			close = iis_find(p + 9, end, "]]>");
-		} else if (end - p >= 2 && (p[1] == '?' || p[1] == '!' ||
-					    p[1] == '/')) {
+		} else if (end - p >= 2 &&
+			   (p[1] == '?' || p[1] == '!' || p[1] == '/')) {
 			close = iis_find(p + 2, end, p[1] == '?' ? "?>" : ">");
 		}
 		if (close != NULL) {
@@ -507,8 +504,7 @@ static enum spnpool_status iis_check_counts(struct iis_state *s,
 	return SPNPOOL_OK;
 }
 
-static enum spnpool_status iis_read_xml(struct iis_state *s,
-					const char *xml,
+static enum spnpool_status iis_read_xml(struct iis_state *s, const char *xml,
 					size_t len)
 {
 	xmlSAXHandlerPtr sax = NULL;
@@ -584,10 +580,8 @@ static enum spnpool_status iis_attr(struct iis_state *s, xmlNodePtr node,
 }
 
 /* true/false as IIS writes them; *_value untouched when absent. */
-static enum spnpool_status iis_bool_attr(struct iis_state *s,
-					 xmlNodePtr node,
-					 const char *name,
-					 int *_value)
+static enum spnpool_status iis_bool_attr(struct iis_state *s, xmlNodePtr node,
+					 const char *name, int *_value)
 {
 	enum spnpool_status st;
 	char *text = NULL;
@@ -646,8 +640,7 @@ static enum spnpool_status iis_check_inline(struct iis_state *s,
 
 static enum spnpool_status iis_read_process_model(struct iis_state *s,
 						  xmlNodePtr parent,
-						  char **_type,
-						  char **_user)
+						  char **_type, char **_user)
 {
 	enum spnpool_status st;
 	xmlNodePtr n = NULL;
@@ -767,8 +760,8 @@ static enum spnpool_status iis_resolve_pool(struct iis_state *s,
 		pool->type = SPNPOOL_POOL_APP_POOL_IDENTITY;
 		return SPNPOOL_OK;
 	}
-	for (i = 0; i < sizeof(iis_identity_types) /
-				sizeof(iis_identity_types[0]);
+	for (i = 0;
+	     i < sizeof(iis_identity_types) / sizeof(iis_identity_types[0]);
 	     i++) {
 		if (strcasecmp(type, iis_identity_types[i].name) == 0 ||
 		    strcmp(type, iis_identity_types[i].number) == 0) {
@@ -835,8 +828,8 @@ static enum spnpool_status iis_index_pools(struct iis_state *s)
 			return st;
 		}
 	}
-	s->pool_index = talloc_array(s->mem, struct iis_pool *,
-				     s->num_pools + 1);
+	s->pool_index =
+		talloc_array(s->mem, struct iis_pool *, s->num_pools + 1);
 	if (s->pool_index == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
@@ -889,9 +882,8 @@ static struct iis_pool *iis_find_pool(struct iis_state *s, const char *name)
 
 /* ---- sites ---- */
 
-static enum spnpool_status iis_read_app_defaults(struct iis_state *s,
-						 xmlNodePtr parent,
-						 char **_pool)
+static enum spnpool_status
+iis_read_app_defaults(struct iis_state *s, xmlNodePtr parent, char **_pool)
 {
 	enum spnpool_status st;
 	xmlNodePtr n = NULL;
@@ -1055,8 +1047,8 @@ static enum spnpool_status iis_read_bindings(struct iis_state *s,
 			iis_fail(s, b->line,
 				 "site \"%s\": <binding protocol=\"%s\" "
 				 "bindingInformation=\"%s\">: %s%s%s%s",
-				 iis_show(s, site->name),
-				 iis_show(s, protocol), iis_show(s, b->info),
+				 iis_show(s, site->name), iis_show(s, protocol),
+				 iis_show(s, b->info),
 				 bad_host != NULL ? "the host header \"" : "",
 				 bad_host != NULL ? iis_show(s, bad_host) : "",
 				 bad_host != NULL ? "\" is not a valid host "
@@ -1081,8 +1073,7 @@ static bool iis_decimal(const char *s)
 	return i > 0 && i <= 10 && !(s[0] == '0' && i > 1);
 }
 
-static enum spnpool_status iis_read_site(struct iis_state *s,
-					 xmlNodePtr node)
+static enum spnpool_status iis_read_site(struct iis_state *s, xmlNodePtr node)
 {
 	enum spnpool_status st;
 	struct iis_site *site = NULL;
@@ -1304,8 +1295,7 @@ static enum spnpool_status iis_check_sites(struct iis_state *s)
 		}
 		qsort(apps, site->num_apps, sizeof(apps[0]), iis_app_cmp);
 		for (i = 1; i < site->num_apps; i++) {
-			if (strcasecmp(apps[i - 1]->path, apps[i]->path) ==
-				    0 &&
+			if (strcasecmp(apps[i - 1]->path, apps[i]->path) == 0 &&
 			    (dup_app == NULL ||
 			     apps[i]->line < dup_app->line)) {
 				first_app = apps[i - 1];
@@ -1330,13 +1320,12 @@ static enum spnpool_status iis_check_sites(struct iis_state *s)
 			struct iis_binding *b = bs[i];
 
 			/* sorted by address within equal keys: b is later */
-			b->duplicate = a->https == b->https &&
-				       a->port == b->port &&
-				       (a->host == NULL
-						? b->host == NULL
-						: (b->host != NULL &&
-						   strcmp(a->host, b->host) ==
-							   0));
+			b->duplicate =
+				a->https == b->https && a->port == b->port &&
+				(a->host == NULL
+					 ? b->host == NULL
+					 : (b->host != NULL &&
+					    strcmp(a->host, b->host) == 0));
 		}
 		TALLOC_FREE(apps);
 		TALLOC_FREE(bs);
@@ -1402,8 +1391,7 @@ static enum spnpool_status iis_read_providers(struct iis_state *s,
 static enum spnpool_status iis_read_windows_auth(struct iis_state *s,
 						 xmlNodePtr node,
 						 const char *site,
-						 const char *sub,
-						 bool inherit)
+						 const char *sub, bool inherit)
 {
 	enum spnpool_status st;
 	struct iis_auth *auth = NULL;
@@ -1455,8 +1443,7 @@ static enum spnpool_status iis_read_windows_auth(struct iis_state *s,
 static enum spnpool_status iis_read_web_server(struct iis_state *s,
 					       xmlNodePtr node,
 					       const char *site,
-					       const char *sub,
-					       bool inherit)
+					       const char *sub, bool inherit)
 {
 	static const char *const steps[] = {"security", "authentication",
 					    "windowsAuthentication"};
@@ -1544,10 +1531,9 @@ static enum spnpool_status iis_read_location(struct iis_state *s,
 		if (!iis_is(c, "system.webServer")) {
 			continue;
 		}
-		st = iis_read_web_server(s, c, site, sub != NULL ? sub : "",
-					 inherit == NULL ||
-						 strcasecmp(inherit, "true") ==
-							 0);
+		st = iis_read_web_server(
+			s, c, site, sub != NULL ? sub : "",
+			inherit == NULL || strcasecmp(inherit, "true") == 0);
 		if (st != SPNPOOL_OK) {
 			return st;
 		}
@@ -1596,8 +1582,8 @@ static enum spnpool_status iis_index_auths(struct iis_state *s)
 	const char *where = NULL;
 	size_t i;
 
-	s->auth_index = talloc_array(s->mem, struct iis_auth *,
-				     s->num_auths + 1);
+	s->auth_index =
+		talloc_array(s->mem, struct iis_auth *, s->num_auths + 1);
 	if (s->auth_index == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
@@ -1624,10 +1610,9 @@ static enum spnpool_status iis_index_auths(struct iis_state *s)
 	if (dup->site == NULL) {
 		where = "the server";
 	} else {
-		where = talloc_asprintf(s->mem, "location \"%s%s%s\"",
-					iis_show(s, dup->site),
-					dup->sub[0] != '\0' ? "/" : "",
-					iis_show(s, dup->sub));
+		where = talloc_asprintf(
+			s->mem, "location \"%s%s%s\"", iis_show(s, dup->site),
+			dup->sub[0] != '\0' ? "/" : "", iis_show(s, dup->sub));
 	}
 	iis_fail(s, dup->line,
 		 "windowsAuthentication is set twice for %s (first on line "
@@ -1833,8 +1818,8 @@ static enum spnpool_status iis_emit(struct iis_state *s,
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
 	w->site = talloc_strdup(s->mem, site->name);
-	w->site_id = (site->id != NULL) ? talloc_strdup(s->mem, site->id)
-					: NULL;
+	w->site_id =
+		(site->id != NULL) ? talloc_strdup(s->mem, site->id) : NULL;
 	w->app_path = talloc_strdup(s->mem, app->path);
 	w->pool = talloc_strdup(s->mem, app->pool->name);
 	w->identity_type = app->pool->type;
@@ -1930,8 +1915,7 @@ static enum spnpool_status iis_walk(struct iis_state *s)
 	}
 	if (s->doc->version != NULL &&
 	    !xmlStrEqual(s->doc->version, (const xmlChar *)"1.0")) {
-		iis_fail(s, 1,
-			 "XML version %s; IIS reads only XML 1.0",
+		iis_fail(s, 1, "XML version %s; IIS reads only XML 1.0",
 			 iis_show(s, (const char *)s->doc->version));
 		return SPNPOOL_ERR_CONFIG;
 	}
@@ -1978,11 +1962,8 @@ static enum spnpool_status iis_walk(struct iis_state *s)
 }
 
 enum spnpool_status
-spnpool_iis_config_parse(TALLOC_CTX *mem_ctx,
-			 const char *xml,
-			 size_t len,
-			 struct spnpool_web_config **_config,
-			 char **_error)
+spnpool_iis_config_parse(TALLOC_CTX *mem_ctx, const char *xml, size_t len,
+			 struct spnpool_web_config **_config, char **_error)
 {
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct iis_state *s = NULL;

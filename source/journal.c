@@ -151,24 +151,24 @@ static int journal_close(struct spnpool_journal *j)
 	return 0;
 }
 
-enum spnpool_status spnpool_journal_open(TALLOC_CTX *mem_ctx,
-					 const char *path, bool create,
+enum spnpool_status spnpool_journal_open(TALLOC_CTX *mem_ctx, const char *path,
+					 bool create,
 					 const struct spnpool_journal_state *st,
 					 struct spnpool_journal **_j,
 					 struct spnpool_journal_fault *_fault)
 {
-	struct spnpool_journal *j = talloc_zero(mem_ctx,
-						struct spnpool_journal);
+	struct spnpool_journal *j =
+		talloc_zero(mem_ctx, struct spnpool_journal);
 
 	*_fault = (struct spnpool_journal_fault){0};
 	if (j == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
-	j->fd = open(path,
-		     create ? (O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
-			       O_CLOEXEC)
-			    : (O_WRONLY | O_APPEND | O_CLOEXEC),
-		     0600);
+	j->fd = open(
+		path,
+		create ? (O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC)
+		       : (O_WRONLY | O_APPEND | O_CLOEXEC),
+		0600);
 	if (j->fd == -1) {
 		_fault->os_error = errno;
 		talloc_free(j);
@@ -231,8 +231,7 @@ enum spnpool_status spnpool_journal_write(struct spnpool_journal *j,
 	return SPNPOOL_OK;
 }
 
-enum spnpool_status spnpool_journal_intent(struct spnpool_journal *j,
-					   size_t i,
+enum spnpool_status spnpool_journal_intent(struct spnpool_journal *j, size_t i,
 					   const struct spnpool_change *c)
 {
 	char *dn = escape(j, c->dn);
@@ -242,10 +241,9 @@ enum spnpool_status spnpool_journal_intent(struct spnpool_journal *j,
 	if (dn == NULL || spn == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
-	ret = spnpool_journal_write(j, "intent\t%zu\t%s\t%s\t%s", i,
-				    c->action == SPNPOOL_CHANGE_ADD ? "add"
-								    : "delete",
-				    dn, spn);
+	ret = spnpool_journal_write(
+		j, "intent\t%zu\t%s\t%s\t%s", i,
+		c->action == SPNPOOL_CHANGE_ADD ? "add" : "delete", dn, spn);
 	talloc_free(dn);
 	talloc_free(spn);
 	return ret;
@@ -314,8 +312,7 @@ static bool check_sum(char *line, uint32_t *chain)
 	return true;
 }
 
-enum spnpool_status spnpool_journal_read(TALLOC_CTX *mem_ctx,
-					 const char *path,
+enum spnpool_status spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 					 struct spnpool_journal_state **_state,
 					 struct spnpool_journal_fault *_fault)
 {
@@ -376,7 +373,8 @@ enum spnpool_status spnpool_journal_read(TALLOC_CTX *mem_ctx,
 		st->valid_length = (size_t)(next - text);
 		nf = split(line, fields, 6);
 		if (lineno == 1) {
-			if (nf != 2 || strcmp(fields[0], "spnpool-journal") != 0 ||
+			if (nf != 2 ||
+			    strcmp(fields[0], "spnpool-journal") != 0 ||
 			    strcmp(fields[1], SPNPOOL_JOURNAL_VERSION) != 0) {
 				ret = SPNPOOL_ERR_JOURNAL_NOT_JOURNAL;
 				goto done;
@@ -400,8 +398,7 @@ enum spnpool_status spnpool_journal_read(TALLOC_CTX *mem_ctx,
 
 			if (st->ended || st->undo_started ||
 			    !parse_number(fields[1], &idx) ||
-			    idx != st->num_entries ||
-			    idx >= st->announced) {
+			    idx != st->num_entries || idx >= st->announced) {
 				goto bad;
 			}
 			e = SPNPOOL_APPEND(st, st->entries, st->num_entries);

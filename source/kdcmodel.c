@@ -52,10 +52,10 @@ int spnpool_dir_is_samba(struct spnpool_dir *dir, bool *_samba)
 	 * nothing says it is not Samba, so the model stays Samba's.  Only
 	 * a rootDSE without Samba's vendorName means another DC. */
 	if (ret == LDB_SUCCESS && res->count == 1) {
-		vendor = ldb_msg_find_attr_as_string(res->msgs[0],
-						     "vendorName", NULL);
-		*_samba = vendor != NULL &&
-			  strncasecmp(vendor, "Samba", 5) == 0;
+		vendor = ldb_msg_find_attr_as_string(res->msgs[0], "vendorName",
+						     NULL);
+		*_samba =
+			vendor != NULL && strncasecmp(vendor, "Samba", 5) == 0;
 	}
 	/* any non-NULL pointer marks the answer */
 	ret = ldb_set_opaque(dir->ldb, *_samba ? samba_key : other_key,

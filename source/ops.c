@@ -95,8 +95,7 @@ static const char *privileged_phrase(enum spnpool_privileged why)
 }
 
 int spnpool_refuse_privileged(struct spnpool_dir *dir,
-			      struct spnpool_account *a,
-			      bool allow)
+			      struct spnpool_account *a, bool allow)
 {
 	enum spnpool_privileged why = SPNPOOL_PRIVILEGED_NONE;
 	int ret = spnpool_dir_privileged(a, dir, a->dn, &why);
@@ -137,11 +136,9 @@ static int append_spn(struct spnpool_dir *dir, TALLOC_CTX *mem_ctx,
 }
 
 /* Validate every host and the port, then spell the SPNs. */
-static int build_candidates(TALLOC_CTX *mem_ctx,
-			    struct spnpool_dir *dir,
+static int build_candidates(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			    const struct spnpool_request *req,
-			    enum candidate_mode mode,
-			    char ***_spns,
+			    enum candidate_mode mode, char ***_spns,
 			    size_t *_num)
 {
 	char **spns = talloc_array(mem_ctx, char *, 0);
@@ -168,14 +165,13 @@ static int build_candidates(TALLOC_CTX *mem_ctx,
 		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 	}
 	if (req->port != NULL) {
-		enum spnpool_status st = spnpool_port_parse(
-			req->port, strlen(req->port), &port);
+		enum spnpool_status st =
+			spnpool_port_parse(req->port, strlen(req->port), &port);
 
 		if (st != SPNPOOL_OK) {
-			ldb_asprintf_errstring(dir->ldb,
-					       "invalid port '%s': %s",
-					       req->port,
-					       spnpool_status_string(st));
+			ldb_asprintf_errstring(
+				dir->ldb, "invalid port '%s': %s", req->port,
+				spnpool_status_string(st));
 			return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 		}
 	}
@@ -242,12 +238,11 @@ static int build_candidates(TALLOC_CTX *mem_ctx,
 
 static struct spnpool_op_result *new_result(TALLOC_CTX *mem_ctx,
 					    struct spnpool_account *account,
-					    char **spns,
-					    size_t num,
+					    char **spns, size_t num,
 					    bool dry_run)
 {
-	struct spnpool_op_result *r = talloc_zero(mem_ctx,
-						  struct spnpool_op_result);
+	struct spnpool_op_result *r =
+		talloc_zero(mem_ctx, struct spnpool_op_result);
 	size_t i;
 
 	if (r == NULL) {
@@ -275,10 +270,8 @@ static char *dup_or_null(TALLOC_CTX *mem_ctx, const char *s)
 /* ---- add ---- */
 
 /* Decide every candidate from the holders found. */
-static void decide_all(struct spnpool_dir *dir,
-		       struct spnpool_op_result *r,
-		       const struct spnpool_holder *holders,
-		       size_t num_holders)
+static void decide_all(struct spnpool_dir *dir, struct spnpool_op_result *r,
+		       const struct spnpool_holder *holders, size_t num_holders)
 {
 	size_t i;
 
@@ -296,8 +289,8 @@ static void decide_all(struct spnpool_dir *dir,
 				s->stored = talloc_strdup(r->spns, h->value);
 			} else {
 				s->holder_dn = talloc_strdup(r->spns, h->dn);
-				s->holder_value = talloc_strdup(r->spns,
-								h->value);
+				s->holder_value =
+					talloc_strdup(r->spns, h->value);
 			}
 		}
 	}
@@ -312,10 +305,8 @@ struct add_plan {
 	size_t num_conflicts;
 };
 
-static int plan_add(TALLOC_CTX *mem_ctx,
-		    struct spnpool_dir *dir,
-		    struct spnpool_op_result *r,
-		    bool move,
+static int plan_add(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		    struct spnpool_op_result *r, bool move,
 		    struct add_plan *plan)
 {
 	size_t i;
@@ -359,8 +350,7 @@ static int plan_add(TALLOC_CTX *mem_ctx,
 
 /* Describe the first conflict of r in the ldb error string. */
 static int report_conflicts(struct spnpool_dir *dir,
-			    struct spnpool_op_result *r,
-			    const char *prefix)
+			    struct spnpool_op_result *r, const char *prefix)
 {
 	const struct spnpool_spn_report *first = NULL;
 	size_t count = 0;
@@ -395,10 +385,8 @@ static int report_conflicts(struct spnpool_dir *dir,
 
 /* Give moved values back to the accounts they were taken from; what
  * could not be given back is appended to *leftover. */
-static void restore_moves(struct spnpool_dir *dir,
-			  struct spnpool_op_result *r,
-			  const struct add_plan *plan,
-			  size_t num_done,
+static void restore_moves(struct spnpool_dir *dir, struct spnpool_op_result *r,
+			  const struct add_plan *plan, size_t num_done,
 			  char **leftover)
 {
 	size_t i;
@@ -406,8 +394,8 @@ static void restore_moves(struct spnpool_dir *dir,
 	for (i = 0; i < num_done; i++) {
 		const struct spnpool_spn_report *s = &r->spns[plan->moves[i]];
 		const char *value = s->holder_value;
-		int ret = spnpool_dir_modify(dir, s->holder_dn, &value, 1,
-					     NULL, 0);
+		int ret = spnpool_dir_modify(dir, s->holder_dn, &value, 1, NULL,
+					     0);
 
 		if (ret != LDB_SUCCESS) {
 			*leftover = talloc_asprintf_append(
@@ -423,11 +411,9 @@ static void restore_moves(struct spnpool_dir *dir,
  * we wrote?  Then Samba's check had a hole (or another DC took it) and we
  * take ours back.
  */
-static int verify_added(TALLOC_CTX *mem_ctx,
-			struct spnpool_dir *dir,
+static int verify_added(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			struct spnpool_op_result *r,
-			const struct add_plan *plan,
-			size_t *_num_dups)
+			const struct add_plan *plan, size_t *_num_dups)
 {
 	struct spnpool_holder *holders = NULL;
 	size_t num_holders = 0;
@@ -456,8 +442,8 @@ static int verify_added(TALLOC_CTX *mem_ctx,
 				s->state = SPNPOOL_STATE_CONFLICT;
 				s->conflict = SPNPOOL_CONFLICT_DIRECT;
 				s->holder_dn = talloc_strdup(r->spns, h->dn);
-				s->holder_value = talloc_strdup(r->spns,
-								h->value);
+				s->holder_value =
+					talloc_strdup(r->spns, h->value);
 				dups++;
 				break;
 			}
@@ -473,8 +459,9 @@ static int write_failed(struct spnpool_dir *dir, int ret, const char *what,
 {
 	char *server_msg = talloc_strdup(dir, ldb_errstring(dir->ldb));
 
-	ldb_asprintf_errstring(dir->ldb, "%s %s failed: %s; nothing was "
-					 "written",
+	ldb_asprintf_errstring(dir->ldb,
+			       "%s %s failed: %s; nothing was "
+			       "written",
 			       what, dn,
 			       server_msg != NULL && server_msg[0] != '\0'
 				       ? server_msg
@@ -483,10 +470,8 @@ static int write_failed(struct spnpool_dir *dir, int ret, const char *what,
 	return ret;
 }
 
-static int write_add(TALLOC_CTX *mem_ctx,
-		     struct spnpool_dir *dir,
-		     struct spnpool_op_result *r,
-		     const struct add_plan *plan)
+static int write_add(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		     struct spnpool_op_result *r, const struct add_plan *plan)
 {
 	const char *prefix = "another writer registered the same SPN during "
 			     "our write and ours was taken back: ";
@@ -509,8 +494,7 @@ static int write_add(TALLOC_CTX *mem_ctx,
 		const struct spnpool_spn_report *s = &r->spns[plan->moves[i]];
 		const char *value = s->holder_value;
 
-		ret = spnpool_dir_modify(dir, s->holder_dn, NULL, 0, &value,
-					 1);
+		ret = spnpool_dir_modify(dir, s->holder_dn, NULL, 0, &value, 1);
 		if (ret != LDB_SUCCESS) {
 			ret = write_failed(dir, ret, "taking the SPN from",
 					   s->holder_dn);
@@ -518,17 +502,15 @@ static int write_add(TALLOC_CTX *mem_ctx,
 		}
 		moved++;
 	}
-	ret = spnpool_dir_modify(dir, r->account->dn, plan->add,
-				 plan->num_add, NULL, 0);
+	ret = spnpool_dir_modify(dir, r->account->dn, plan->add, plan->num_add,
+				 NULL, 0);
 	if (ret == LDB_ERR_CONSTRAINT_VIOLATION) {
 		/* The searches below reset the error; keep the refusal's. */
-		char *refusal = talloc_strdup(mem_ctx,
-					      ldb_errstring(dir->ldb)
-						      ? ldb_errstring(dir->ldb)
-						      : "");
+		char *refusal = talloc_strdup(
+			mem_ctx,
+			ldb_errstring(dir->ldb) ? ldb_errstring(dir->ldb) : "");
 
-		if (verify_added(mem_ctx, dir, r, plan, &dups) ==
-			    LDB_SUCCESS &&
+		if (verify_added(mem_ctx, dir, r, plan, &dups) == LDB_SUCCESS &&
 		    dups > 0) {
 			/* The DC refused what our check let through: another
 			 * writer took a value in between.  Name it, as our
@@ -606,8 +588,7 @@ fail:
  * other account the write touches: the holder of a HOST/ alias the new
  * value shadows, the account a --move takes a value from.
  */
-static int foresee_access(struct spnpool_dir *dir,
-			  struct spnpool_op_result *r)
+static int foresee_access(struct spnpool_dir *dir, struct spnpool_op_result *r)
 {
 	size_t i;
 	int ret;
@@ -623,7 +604,8 @@ static int foresee_access(struct spnpool_dir *dir,
 			if (s->holder_dn == NULL ||
 			    (s->state != SPNPOOL_STATE_WOULD_MOVE &&
 			     !(s->state == SPNPOOL_STATE_WOULD_ADD &&
-			       s->conflict == SPNPOOL_CONFLICT_ALIAS_SHADOWS))) {
+			       s->conflict ==
+				       SPNPOOL_CONFLICT_ALIAS_SHADOWS))) {
 				continue;
 			}
 			dn = s->holder_dn;
@@ -670,15 +652,15 @@ static int foresee_access(struct spnpool_dir *dir,
 				"the DC's allowedAttributesEffective for it "
 				"does not grant, so the real run would be "
 				"refused; nothing was written (dry run)",
-				s->state == SPNPOOL_STATE_WOULD_MOVE
-					? "taking"
-					: "adding",
+				s->state == SPNPOOL_STATE_WOULD_MOVE ? "taking"
+								     : "adding",
 				s->spn, dn,
 				s->state == SPNPOOL_STATE_WOULD_MOVE
 					? "it holds the value"
-					: talloc_asprintf(r, "it holds %s, which "
-							     "the new value "
-							     "shadows",
+					: talloc_asprintf(r,
+							  "it holds %s, which "
+							  "the new value "
+							  "shadows",
 							  s->holder_value));
 		}
 		return LDB_ERR_INSUFFICIENT_ACCESS_RIGHTS;
@@ -686,8 +668,7 @@ static int foresee_access(struct spnpool_dir *dir,
 	return LDB_SUCCESS;
 }
 
-static int op_add_once(TALLOC_CTX *mem_ctx,
-		       struct spnpool_dir *dir,
+static int op_add_once(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		       const struct spnpool_request *req,
 		       struct spnpool_op_result **_result)
 {
@@ -709,8 +690,8 @@ static int op_add_once(TALLOC_CTX *mem_ctx,
 	if (ret != LDB_SUCCESS) {
 		goto done;
 	}
-	ret = spnpool_dir_find_account(tmp_ctx, dir, req->identity,
-				       req->server, &account);
+	ret = spnpool_dir_find_account(tmp_ctx, dir, req->identity, req->server,
+				       &account);
 	if (ret != LDB_SUCCESS) {
 		goto done;
 	}
@@ -769,11 +750,9 @@ done:
  * tried after that refusal and when another account really holds one of
  * the values; Windows deletes duplicates without this.
  */
-static int delete_duplicates(TALLOC_CTX *mem_ctx,
-			     struct spnpool_dir *dir,
+static int delete_duplicates(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			     const struct spnpool_account *account,
-			     const char **del,
-			     size_t num_del)
+			     const char **del, size_t num_del)
 {
 	char *server_msg = talloc_strdup(mem_ctx, ldb_errstring(dir->ldb));
 	struct spnpool_holder *holders = NULL;
@@ -790,7 +769,8 @@ static int delete_duplicates(TALLOC_CTX *mem_ctx,
 		return ret;
 	}
 	for (i = 0; i < num_holders; i++) {
-		duplicated |= strcasecmp(holders[i].account, account->guid) != 0;
+		duplicated |=
+			strcasecmp(holders[i].account, account->guid) != 0;
 	}
 	if (!duplicated) {
 		if (server_msg != NULL) {
@@ -809,8 +789,7 @@ static int delete_duplicates(TALLOC_CTX *mem_ctx,
 				  num_del + 1);
 }
 
-static int op_remove_once(TALLOC_CTX *mem_ctx,
-			  struct spnpool_dir *dir,
+static int op_remove_once(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			  const struct spnpool_request *req,
 			  struct spnpool_op_result **_result)
 {
@@ -833,8 +812,8 @@ static int op_remove_once(TALLOC_CTX *mem_ctx,
 	if (ret != LDB_SUCCESS) {
 		goto done;
 	}
-	ret = spnpool_dir_find_account(tmp_ctx, dir, req->identity,
-				       req->server, &account);
+	ret = spnpool_dir_find_account(tmp_ctx, dir, req->identity, req->server,
+				       &account);
 	if (ret != LDB_SUCCESS) {
 		goto done;
 	}
@@ -854,8 +833,8 @@ static int op_remove_once(TALLOC_CTX *mem_ctx,
 				continue;
 			}
 			if (s->stored == NULL) {
-				s->stored = dup_or_null(r->spns,
-							account->spns[k]);
+				s->stored =
+					dup_or_null(r->spns, account->spns[k]);
 			}
 			s->state = req->dry_run ? SPNPOOL_STATE_WOULD_REMOVE
 						: SPNPOOL_STATE_REMOVED;
@@ -924,16 +903,14 @@ static int run_with_retry(op_fn fn, TALLOC_CTX *mem_ctx,
 	return ret;
 }
 
-int spnpool_op_add(TALLOC_CTX *mem_ctx,
-		   struct spnpool_dir *dir,
+int spnpool_op_add(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		   const struct spnpool_request *req,
 		   struct spnpool_op_result **_result)
 {
 	return run_with_retry(op_add_once, mem_ctx, dir, req, _result);
 }
 
-int spnpool_op_remove(TALLOC_CTX *mem_ctx,
-		      struct spnpool_dir *dir,
+int spnpool_op_remove(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		      const struct spnpool_request *req,
 		      struct spnpool_op_result **_result)
 {
@@ -942,11 +919,8 @@ int spnpool_op_remove(TALLOC_CTX *mem_ctx,
 
 /* ---- list ---- */
 
-static int add_entry(struct spnpool_dir *dir,
-		     struct spnpool_list_result *r,
-		     const char *spn,
-		     const char *dn,
-		     const char *sam,
+static int add_entry(struct spnpool_dir *dir, struct spnpool_list_result *r,
+		     const char *spn, const char *dn, const char *sam,
 		     enum spnpool_via via)
 {
 	struct spnpool_list_entry *e = NULL;
@@ -978,10 +952,8 @@ static bool is_http(const char *spn)
 	return strncasecmp(spn, "http/", 5) == 0;
 }
 
-static int list_account(TALLOC_CTX *mem_ctx,
-			struct spnpool_dir *dir,
-			const char *identity,
-			const char *server,
+static int list_account(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			const char *identity, const char *server,
 			struct spnpool_list_result *r)
 {
 	size_t i;
@@ -1017,8 +989,7 @@ struct host_list_state {
 };
 
 /* "http/web01:8080" is about host web01; so is "host/WEB01". */
-static bool spn_names_host(const char *spn, const char *cls,
-			   const char *host)
+static bool spn_names_host(const char *spn, const char *cls, const char *host)
 {
 	size_t cls_len = strlen(cls);
 	size_t host_len = strlen(host);
@@ -1037,12 +1008,12 @@ static bool spn_names_host(const char *spn, const char *cls,
 
 static int collect_host_entry(struct ldb_message *msg, void *private_data)
 {
-	struct host_list_state *st = talloc_get_type_abort(
-		private_data, struct host_list_state);
-	struct ldb_message_element *el = ldb_msg_find_element(
-		msg, "servicePrincipalName");
-	const char *sam = ldb_msg_find_attr_as_string(msg, "sAMAccountName",
-						      NULL);
+	struct host_list_state *st =
+		talloc_get_type_abort(private_data, struct host_list_state);
+	struct ldb_message_element *el =
+		ldb_msg_find_element(msg, "servicePrincipalName");
+	const char *sam =
+		ldb_msg_find_attr_as_string(msg, "sAMAccountName", NULL);
 	const char *dn = ldb_dn_get_linearized(msg->dn);
 	unsigned i;
 	size_t f;
@@ -1076,10 +1047,8 @@ static int collect_host_entry(struct ldb_message *msg, void *private_data)
 	return LDB_SUCCESS;
 }
 
-static int list_host(TALLOC_CTX *mem_ctx,
-		     struct spnpool_dir *dir,
-		     const char *host,
-		     struct spnpool_list_result *r)
+static int list_host(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		     const char *host, struct spnpool_list_result *r)
 {
 	static const char *const attrs[] = {"servicePrincipalName",
 					    "sAMAccountName", NULL};
@@ -1098,8 +1067,8 @@ static int list_host(TALLOC_CTX *mem_ctx,
 	status = spnpool_host_forms(mem_ctx, host, dir->dns_domain, &netbios,
 				    &fqdn);
 	if (status != SPNPOOL_OK) {
-		ldb_asprintf_errstring(dir->ldb, "invalid host '%s': %s",
-				       host, spnpool_status_string(status));
+		ldb_asprintf_errstring(dir->ldb, "invalid host '%s': %s", host,
+				       spnpool_status_string(status));
 		return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 	}
 	st = talloc_zero(mem_ctx, struct host_list_state);
@@ -1163,11 +1132,8 @@ static int list_host(TALLOC_CTX *mem_ctx,
 	return ret;
 }
 
-int spnpool_op_list(TALLOC_CTX *mem_ctx,
-		    struct spnpool_dir *dir,
-		    const char *identity,
-		    const char *server,
-		    const char *host,
+int spnpool_op_list(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		    const char *identity, const char *server, const char *host,
 		    struct spnpool_list_result **_result)
 {
 	TALLOC_CTX *tmp_ctx = NULL;

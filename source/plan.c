@@ -16,17 +16,13 @@
 #include "spnpool_private.h"
 
 static const char *const decision_names[] = {
-	SPNPOOL_PLAN_DECISIONS(SPNPOOL_ENUM_NAME)
-};
+	SPNPOOL_PLAN_DECISIONS(SPNPOOL_ENUM_NAME)};
 static const char *const resolution_kind_names[] = {
-	SPNPOOL_RESOLUTION_KINDS(SPNPOOL_ENUM_NAME)
-};
+	SPNPOOL_RESOLUTION_KINDS(SPNPOOL_ENUM_NAME)};
 static const char *const note_kind_names[] = {
-	SPNPOOL_NOTE_KINDS(SPNPOOL_ENUM_NAME)
-};
+	SPNPOOL_NOTE_KINDS(SPNPOOL_ENUM_NAME)};
 static const char *const change_why_names[] = {
-	SPNPOOL_CHANGE_WHYS(SPNPOOL_ENUM_NAME)
-};
+	SPNPOOL_CHANGE_WHYS(SPNPOOL_ENUM_NAME)};
 
 const char *spnpool_plan_decision_name(enum spnpool_plan_decision d)
 {
@@ -59,7 +55,7 @@ struct planner {
 	struct planner_account {
 		const char *key;
 		struct spnpool_account *account;
-	} *accounts;
+	} * accounts;
 	size_t num_accounts;
 };
 
@@ -115,8 +111,7 @@ static bool own_name(const char *server_netbios, const char *netbios)
 /* ---- grouping bindings by name ---- */
 
 static struct spnpool_plan_name *name_for(struct planner *p,
-					  const char *netbios,
-					  const char *fqdn)
+					  const char *netbios, const char *fqdn)
 {
 	struct spnpool_plan *plan = p->plan;
 	struct spnpool_plan_name *n = NULL;
@@ -131,8 +126,8 @@ static struct spnpool_plan_name *name_for(struct planner *p,
 	if (n == NULL) {
 		return NULL;
 	}
-	n->netbios = (netbios != NULL) ? talloc_strdup(plan->names, netbios)
-				       : NULL;
+	n->netbios =
+		(netbios != NULL) ? talloc_strdup(plan->names, netbios) : NULL;
 	n->fqdn = talloc_strdup(plan->names, fqdn);
 	return (n->fqdn == NULL) ? NULL : n;
 }
@@ -242,12 +237,9 @@ static struct spnpool_action iis_action(enum spnpool_action_kind kind,
  * the machine's own name — for any other name the plan keeps the pool's
  * account and asks for useAppPoolCredentials (works on farms too).
  */
-static int add_user(struct planner *p,
-		    const struct spnpool_web_binding *b,
-		    const char *server,
-		    const char *server_netbios,
-		    const char *netbios,
-		    const char *fqdn)
+static int add_user(struct planner *p, const struct spnpool_web_binding *b,
+		    const char *server, const char *server_netbios,
+		    const char *netbios, const char *fqdn)
 {
 	struct spnpool_plan_name *n = name_for(p, netbios, fqdn);
 	struct spnpool_plan_user *u = NULL;
@@ -359,9 +351,8 @@ static int collect(struct planner *p, const struct spnpool_web_config *cfg)
 			return LDB_ERR_INVALID_ATTRIBUTE_SYNTAX;
 		}
 		for (s = 0; s < p->num_servers || s == 0; s++) {
-			const char *server = (p->num_servers > 0)
-						     ? p->servers[s]
-						     : NULL;
+			const char *server =
+				(p->num_servers > 0) ? p->servers[s] : NULL;
 			char *snb = NULL;
 			char *sfq = NULL;
 
@@ -403,7 +394,8 @@ static int add_change(struct planner *p, enum spnpool_change_action action,
 
 	for (i = 0; i < n; i++) {
 		c = &plan->changes[i];
-		if (c->action == action && spnpool_dir_dn_equal(p->dir, c->dn, dn) &&
+		if (c->action == action &&
+		    spnpool_dir_dn_equal(p->dir, c->dn, dn) &&
 		    spnpool_spn_equal(c->spn, spn)) {
 			return LDB_SUCCESS;
 		}
@@ -415,16 +407,15 @@ static int add_change(struct planner *p, enum spnpool_change_action action,
 	}
 	c->action = action;
 	c->dn = talloc_strdup(plan->changes, dn);
-	c->sam_account_name = (sam != NULL)
-				      ? talloc_strdup(plan->changes, sam)
-				      : NULL;
+	c->sam_account_name =
+		(sam != NULL) ? talloc_strdup(plan->changes, sam) : NULL;
 	c->spn = talloc_strdup(plan->changes, spn);
 	w->why = why;
 	w->account = (why_account != NULL)
 			     ? talloc_strdup(plan->whys, why_account)
 			     : NULL;
-	w->name = (why_name != NULL) ? talloc_strdup(plan->whys, why_name)
-				     : NULL;
+	w->name =
+		(why_name != NULL) ? talloc_strdup(plan->whys, why_name) : NULL;
 	return (c->dn == NULL || c->spn == NULL ||
 		(why_account != NULL && w->account == NULL) ||
 		(why_name != NULL && w->name == NULL))
@@ -479,8 +470,8 @@ static int plan_register(struct planner *p, struct spnpool_plan_name *n,
 	}
 	for (i = 0; i < num; i++) {
 		enum spnpool_conflict c = spnpool_conflict_decide(
-			p->dir->aliases, spns[i], a->guid, holders,
-			num_holders, NULL);
+			p->dir->aliases, spns[i], a->guid, holders, num_holders,
+			NULL);
 
 		if (c == SPNPOOL_CONFLICT_OURS) {
 			continue;
@@ -490,11 +481,9 @@ static int plan_register(struct planner *p, struct spnpool_plan_name *n,
 			if (strcasecmp(holders[k].account, a->guid) != 0 &&
 			    spnpool_spn_equal(holders[k].value, spns[i])) {
 				ret = add_change(
-					p, SPNPOOL_CHANGE_DELETE,
-					holders[k].dn,
+					p, SPNPOOL_CHANGE_DELETE, holders[k].dn,
 					sam_of_dn(p, holders[k].dn),
-					holders[k].value,
-					SPNPOOL_WHY_MOVED_TO,
+					holders[k].value, SPNPOOL_WHY_MOVED_TO,
 					a->sam_account_name, NULL);
 				if (ret != LDB_SUCCESS) {
 					return ret;
@@ -533,11 +522,10 @@ static int plan_machine_name(struct planner *p, struct spnpool_plan_name *n,
 		if (strcasecmp(holders[k].account, machine->guid) == 0) {
 			continue;
 		}
-		ret = add_change(
-			p, SPNPOOL_CHANGE_DELETE, holders[k].dn,
-			sam_of_dn(p, holders[k].dn), holders[k].value,
-			SPNPOOL_WHY_MACHINE_NAME, machine->sam_account_name,
-			NULL);
+		ret = add_change(p, SPNPOOL_CHANGE_DELETE, holders[k].dn,
+				 sam_of_dn(p, holders[k].dn), holders[k].value,
+				 SPNPOOL_WHY_MACHINE_NAME,
+				 machine->sam_account_name, NULL);
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -546,7 +534,7 @@ static int plan_machine_name(struct planner *p, struct spnpool_plan_name *n,
 }
 
 static const struct spnpool_account *find_account(struct planner *p,
-						   const char *dn)
+						  const char *dn)
 {
 	size_t i;
 
@@ -563,8 +551,8 @@ static int add_resolution(struct planner *p, struct spnpool_plan_name *n,
 			  const struct spnpool_resolution *proto,
 			  struct spnpool_resolution **_r)
 {
-	struct spnpool_resolution *r = SPNPOOL_APPEND(p->plan, n->resolutions,
-						      n->num_resolutions);
+	struct spnpool_resolution *r =
+		SPNPOOL_APPEND(p->plan, n->resolutions, n->num_resolutions);
 
 	if (r == NULL) {
 		return ldb_oom(p->dir->ldb);
@@ -602,8 +590,7 @@ static int add_action(struct planner *p, struct spnpool_plan_name *n,
 
 /* 1. one shared account (svc-<first label>) for every pool */
 static int resolve_shared_account(struct planner *p,
-				  struct spnpool_plan_name *n,
-				  const char *dom,
+				  struct spnpool_plan_name *n, const char *dom,
 				  const char *shared)
 {
 	struct spnpool_resolution *r = NULL;
@@ -621,13 +608,14 @@ static int resolve_shared_account(struct planner *p,
 		return ret;
 	}
 	for (i = 0; i < n->num_users; i++) {
-		ret = add_action(p, n, r,
-				 &(struct spnpool_action){
-					 .kind = SPNPOOL_ACTION_IIS_POOL_IDENTITY,
-					 .pool = n->users[i].pool,
-					 .domain = dom,
-					 .account = shared,
-				 });
+		ret = add_action(
+			p, n, r,
+			&(struct spnpool_action){
+				.kind = SPNPOOL_ACTION_IIS_POOL_IDENTITY,
+				.pool = n->users[i].pool,
+				.domain = dom,
+				.account = shared,
+			});
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -687,8 +675,7 @@ static int resolve_distinct_names(struct planner *p,
 }
 
 /* 3. kernel mode with the machine account (one server only) */
-static int resolve_kernel_mode(struct planner *p,
-			       struct spnpool_plan_name *n)
+static int resolve_kernel_mode(struct planner *p, struct spnpool_plan_name *n)
 {
 	struct spnpool_resolution *r = NULL;
 	size_t i;
@@ -734,8 +721,7 @@ static int resolve_kernel_mode(struct planner *p,
 /* 4. NTLM only for the others: the plan's choice on one server */
 static int resolve_ntlm_only(struct planner *p, struct spnpool_plan_name *n,
 			     const struct spnpool_plan_user *primary,
-			     const struct spnpool_account *keep,
-			     bool chosen)
+			     const struct spnpool_account *keep, bool chosen)
 {
 	struct spnpool_resolution *r = NULL;
 	size_t i;
@@ -754,12 +740,12 @@ static int resolve_ntlm_only(struct planner *p, struct spnpool_plan_name *n,
 	}
 	for (i = 0; i < n->num_users; i++) {
 		const struct spnpool_plan_user *u = &n->users[i];
-		struct spnpool_action iis7 = iis_action(
-			SPNPOOL_ACTION_IIS_NTLM_ONLY, u);
-		struct spnpool_action iis6 = iis_action(
-			SPNPOOL_ACTION_IIS6_NTLM_ONLY, u);
-		struct spnpool_action creds = iis_action(
-			SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS, u);
+		struct spnpool_action iis7 =
+			iis_action(SPNPOOL_ACTION_IIS_NTLM_ONLY, u);
+		struct spnpool_action iis6 =
+			iis_action(SPNPOOL_ACTION_IIS6_NTLM_ONLY, u);
+		struct spnpool_action creds =
+			iis_action(SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS, u);
 
 		if (u->account_dn == NULL ||
 		    spnpool_dir_dn_equal(p->dir, u->account_dn, keep->dn)) {
@@ -792,14 +778,14 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 			 const struct spnpool_plan_user *primary,
 			 size_t num_accounts, bool farm_of_machines)
 {
-	const struct spnpool_account *keep = find_account(p,
-							  primary->account_dn);
+	const struct spnpool_account *keep =
+		find_account(p, primary->account_dn);
 	const char *dom = p->dir->netbios_domain != NULL
 				  ? p->dir->netbios_domain
 				  : p->dir->dns_domain;
 	/* a suggested shared account: svc-<first label> */
-	const char *label = label_of(p->tmp, n->netbios != NULL ? n->netbios
-								: n->fqdn);
+	const char *label =
+		label_of(p->tmp, n->netbios != NULL ? n->netbios : n->fqdn);
 	const char *shared = NULL;
 	int ret;
 
@@ -829,8 +815,7 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 		}
 	}
 	if (keep != NULL) {
-		ret = resolve_ntlm_only(p, n, primary, keep,
-					!farm_of_machines);
+		ret = resolve_ntlm_only(p, n, primary, keep, !farm_of_machines);
 		if (ret != LDB_SUCCESS) {
 			return ret;
 		}
@@ -848,8 +833,8 @@ static int plan_conflict(struct planner *p, struct spnpool_plan_name *n,
 }
 
 /* The pool that keeps the name in a conflict: the root application's. */
-static const struct spnpool_plan_user *primary_user(
-	const struct spnpool_plan_name *n)
+static const struct spnpool_plan_user *
+primary_user(const struct spnpool_plan_name *n)
 {
 	const struct spnpool_plan_user *first = NULL;
 	size_t i;
@@ -908,8 +893,8 @@ static int decide(struct planner *p, struct spnpool_plan_name *n)
 	n->account_dn = talloc_strdup(p->plan->names, a->dn);
 	n->account_sam = talloc_strdup(p->plan->names, a->sam_account_name);
 	if (a->is_computer && n->netbios != NULL &&
-	    strncasecmp(a->sam_account_name, n->netbios,
-			strlen(n->netbios)) == 0 &&
+	    strncasecmp(a->sam_account_name, n->netbios, strlen(n->netbios)) ==
+		    0 &&
 	    a->sam_account_name[strlen(n->netbios)] == '$') {
 		n->decision = SPNPOOL_DECISION_NOTHING;
 		return plan_machine_name(p, n, a);
@@ -985,13 +970,10 @@ static int note_full_accounts(struct planner *p)
 	return LDB_SUCCESS;
 }
 
-int spnpool_op_plan(TALLOC_CTX *mem_ctx,
-		    struct spnpool_dir *dir,
+int spnpool_op_plan(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		    const struct spnpool_web_config *config,
-		    const char *const *servers,
-		    size_t num_servers,
-		    bool allow_privileged,
-		    struct spnpool_plan **_plan)
+		    const char *const *servers, size_t num_servers,
+		    bool allow_privileged, struct spnpool_plan **_plan)
 {
 	struct planner p = {
 		.dir = dir,

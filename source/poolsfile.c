@@ -138,8 +138,7 @@ static bool pf_wsp(char c)
 }
 
 /* Line-level rules, before the line is read. */
-static enum spnpool_status pf_check_line(struct pf_state *s,
-					 const char *p,
+static enum spnpool_status pf_check_line(struct pf_state *s, const char *p,
 					 size_t n)
 {
 	size_t i;
@@ -150,8 +149,9 @@ static enum spnpool_status pf_check_line(struct pf_state *s,
 		return SPNPOOL_ERR_CONFIG;
 	}
 	if (memchr(p, '\0', n) != NULL) {
-		pf_fail(s, s->line, "NUL byte at column %zu: a pools file is "
-				    "text",
+		pf_fail(s, s->line,
+			"NUL byte at column %zu: a pools file is "
+			"text",
 			(size_t)((const char *)memchr(p, '\0', n) - p) + 1);
 		return SPNPOOL_ERR_CONFIG;
 	}
@@ -173,13 +173,11 @@ static enum spnpool_status pf_check_line(struct pf_state *s,
 }
 
 static enum spnpool_status pf_emit(struct pf_state *s,
-				   const struct pf_pool *pool,
-				   const char *host,
-				   uint16_t port,
-				   bool https)
+				   const struct pf_pool *pool, const char *host,
+				   uint16_t port, bool https)
 {
-	struct spnpool_web_binding *w = SPNPOOL_APPEND(s->mem, s->out,
-						       s->num_out);
+	struct spnpool_web_binding *w =
+		SPNPOOL_APPEND(s->mem, s->out, s->num_out);
 
 	if (w == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
@@ -222,8 +220,7 @@ static enum spnpool_status pf_close_pool(struct pf_state *s)
 		return SPNPOOL_ERR_CONFIG;
 	}
 	if (pool->hosts_line == 0) {
-		pf_fail(s, pool->line, "pool \"%s\" has no hosts",
-			pool->name);
+		pf_fail(s, pool->line, "pool \"%s\" has no hosts", pool->name);
 		return SPNPOOL_ERR_CONFIG;
 	}
 	per_host = (pool->num_ports > 0) ? pool->num_ports : 1;
@@ -285,8 +282,7 @@ static enum spnpool_status pf_section(struct pf_state *s, const char *p,
 	}
 	if (end - i < 5 || strncasecmp(p + i, "pool", 4) != 0 ||
 	    !pf_wsp(p[i + 4])) {
-		pf_fail(s, s->line,
-			"a section header is [pool NAME], not [%s]",
+		pf_fail(s, s->line, "a section header is [pool NAME], not [%s]",
 			pf_show(s, p + i, end - i));
 		return SPNPOOL_ERR_CONFIG;
 	}
@@ -367,8 +363,7 @@ static enum spnpool_status pf_section(struct pf_state *s, const char *p,
 /* IIS and Windows spellings of the built-in identities; the others that
  * spnpool_identity_parse() knows ("ApplicationPoolIdentity", "IIS
  * APPPOOL\pool") are pool identities. */
-static enum spnpool_status pf_identity(struct pf_state *s,
-				       struct pf_pool *pool,
+static enum spnpool_status pf_identity(struct pf_state *s, struct pf_pool *pool,
 				       const char *value)
 {
 	struct spnpool_identity *id = NULL;
@@ -437,8 +432,7 @@ static enum spnpool_status pf_split(struct pf_state *s, char *value,
 	return SPNPOOL_OK;
 }
 
-static enum spnpool_status pf_hosts(struct pf_state *s,
-				    struct pf_pool *pool,
+static enum spnpool_status pf_hosts(struct pf_state *s, struct pf_pool *pool,
 				    char *value)
 {
 	enum spnpool_status st;
@@ -486,8 +480,7 @@ static enum spnpool_status pf_hosts(struct pf_state *s,
 				return SPNPOOL_ERR_CONFIG;
 			}
 		}
-		pool->hosts[pool->num_hosts] = talloc_strdup(pool->hosts,
-							     host);
+		pool->hosts[pool->num_hosts] = talloc_strdup(pool->hosts, host);
 		if (pool->hosts[pool->num_hosts] == NULL) {
 			return SPNPOOL_ERR_NO_MEMORY;
 		}
@@ -497,8 +490,7 @@ static enum spnpool_status pf_hosts(struct pf_state *s,
 	return SPNPOOL_OK;
 }
 
-static enum spnpool_status pf_ports(struct pf_state *s,
-				    struct pf_pool *pool,
+static enum spnpool_status pf_ports(struct pf_state *s, struct pf_pool *pool,
 				    char *value)
 {
 	enum spnpool_status st;
@@ -598,9 +590,9 @@ static enum spnpool_status pf_setting(struct pf_state *s, const char *p,
 			pf_show(s, p, key_len), pool->name);
 		return SPNPOOL_ERR_CONFIG;
 	}
-	seen = (i == 0) ? &pool->identity_line
-	     : (i == 1) ? &pool->hosts_line
-			: &pool->ports_line;
+	seen = (i == 0)	  ? &pool->identity_line
+	       : (i == 1) ? &pool->hosts_line
+			  : &pool->ports_line;
 	if (*seen != 0) {
 		pf_fail(s, s->line,
 			"%s is given twice in pool \"%s\" (first on line %ld)",
@@ -636,8 +628,7 @@ static enum spnpool_status pf_setting(struct pf_state *s, const char *p,
 	return st;
 }
 
-static enum spnpool_status pf_line(struct pf_state *s, const char *p,
-				   size_t n)
+static enum spnpool_status pf_line(struct pf_state *s, const char *p, size_t n)
 {
 	enum spnpool_status st;
 
@@ -662,11 +653,8 @@ static enum spnpool_status pf_line(struct pf_state *s, const char *p,
 }
 
 enum spnpool_status
-spnpool_pools_file_parse(TALLOC_CTX *mem_ctx,
-			 const char *text,
-			 size_t len,
-			 struct spnpool_web_config **_config,
-			 char **_error)
+spnpool_pools_file_parse(TALLOC_CTX *mem_ctx, const char *text, size_t len,
+			 struct spnpool_web_config **_config, char **_error)
 {
 	TALLOC_CTX *tmp_ctx = NULL;
 	struct pf_state *s = NULL;
@@ -721,8 +709,9 @@ spnpool_pools_file_parse(TALLOC_CTX *mem_ctx,
 		goto done;
 	}
 	if (s->num_pools == 0) {
-		pf_fail(s, 0, "the pools file defines no pool: each starts "
-			      "with a [pool NAME] line");
+		pf_fail(s, 0,
+			"the pools file defines no pool: each starts "
+			"with a [pool NAME] line");
 		st = SPNPOOL_ERR_CONFIG;
 		goto done;
 	}

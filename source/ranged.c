@@ -20,8 +20,8 @@
 #include "spnpool_private.h"
 
 /* The element of msg that is attr with a ";range=" option, if any. */
-static struct ldb_message_element *
-ranged_element(const struct ldb_message *msg, const char *attr)
+static struct ldb_message_element *ranged_element(const struct ldb_message *msg,
+						  const char *attr)
 {
 	size_t len = strlen(attr);
 	unsigned i;
@@ -80,10 +80,8 @@ bool spnpool_ranged_pending(const struct ldb_message *msg, const char *attr)
 }
 
 /* Append the values of from to to (values copied onto mem_ctx). */
-static int append_values(TALLOC_CTX *mem_ctx,
-			 struct ldb_val **values,
-			 unsigned *num,
-			 const struct ldb_message_element *from)
+static int append_values(TALLOC_CTX *mem_ctx, struct ldb_val **values,
+			 unsigned *num, const struct ldb_message_element *from)
 {
 	struct ldb_val *grown = NULL;
 	unsigned i;
@@ -109,8 +107,7 @@ static int append_values(TALLOC_CTX *mem_ctx,
 	return LDB_SUCCESS;
 }
 
-int spnpool_ranged_complete(struct ldb_context *ldb,
-			    struct ldb_message *msg,
+int spnpool_ranged_complete(struct ldb_context *ldb, struct ldb_message *msg,
 			    const char *attr)
 {
 	TALLOC_CTX *tmp_ctx = NULL;
@@ -144,8 +141,8 @@ int spnpool_ranged_complete(struct ldb_context *ldb,
 		const char *attrs[2] = {NULL, NULL};
 		unsigned next = hi + 1;
 
-		attrs[0] = talloc_asprintf(tmp_ctx, "%s;range=%u-*", attr,
-					   next);
+		attrs[0] =
+			talloc_asprintf(tmp_ctx, "%s;range=%u-*", attr, next);
 		if (attrs[0] == NULL) {
 			ret = LDB_ERR_OPERATIONS_ERROR;
 			break;
@@ -200,8 +197,7 @@ int spnpool_ranged_complete(struct ldb_context *ldb,
 }
 
 int spnpool_ranged_complete_all(struct ldb_context *ldb,
-				struct ldb_message **msgs,
-				unsigned count,
+				struct ldb_message **msgs, unsigned count,
 				const char *attr)
 {
 	unsigned i;

@@ -139,10 +139,8 @@ static enum spnpool_status spn_check_text(const char *text, size_t len)
 	return SPNPOOL_OK;
 }
 
-enum spnpool_status spnpool_spn_parse_len(TALLOC_CTX *mem_ctx,
-					  const char *text,
-					  size_t len,
-					  struct spnpool_spn **_spn)
+enum spnpool_status spnpool_spn_parse_len(TALLOC_CTX *mem_ctx, const char *text,
+					  size_t len, struct spnpool_spn **_spn)
 {
 	const char *end = text + len;
 	const char *slash1 = NULL;
@@ -186,9 +184,8 @@ enum spnpool_status spnpool_spn_parse_len(TALLOC_CTX *mem_ctx,
 		return st;
 	}
 	if (colon != NULL) {
-		st = spnpool_port_parse(colon + 1,
-					(size_t)(hostport_end - colon - 1),
-					&port);
+		st = spnpool_port_parse(
+			colon + 1, (size_t)(hostport_end - colon - 1), &port);
 		if (st != SPNPOOL_OK) {
 			return st;
 		}
@@ -214,8 +211,7 @@ enum spnpool_status spnpool_spn_parse_len(TALLOC_CTX *mem_ctx,
 	if (spn == NULL) {
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
-	spn->service_class =
-		talloc_strndup(spn, text, (size_t)(slash1 - text));
+	spn->service_class = talloc_strndup(spn, text, (size_t)(slash1 - text));
 	spn->host = talloc_strndup(spn, hostport, host_len);
 	spn->port = port;
 	if (slash2 != NULL) {
@@ -231,8 +227,7 @@ enum spnpool_status spnpool_spn_parse_len(TALLOC_CTX *mem_ctx,
 	return SPNPOOL_OK;
 }
 
-enum spnpool_status spnpool_spn_parse(TALLOC_CTX *mem_ctx,
-				      const char *text,
+enum spnpool_status spnpool_spn_parse(TALLOC_CTX *mem_ctx, const char *text,
 				      struct spnpool_spn **_spn)
 {
 	if (text == NULL) {
@@ -349,8 +344,7 @@ uint64_t spnpool_spn_fold_hash(const char *text)
 }
 
 enum spnpool_status spnpool_spn_list_add(TALLOC_CTX *ctx, char ***list,
-					 size_t *num, char *spn,
-					 bool *_added)
+					 size_t *num, char *spn, bool *_added)
 {
 	char **slot = NULL;
 	size_t i;

@@ -36,129 +36,130 @@
  * The enum, spnpool_status_name() and spnpool_status_string() are all
  * generated from this one list.
  */
-#define SPNPOOL_STATUS_LIST(X) \
-	X(SPNPOOL_OK, "ok", "success")                                        \
-	X(SPNPOOL_ERR_EMPTY, "empty", "the value is empty")                   \
-	X(SPNPOOL_ERR_TOO_LONG, "too_long",                                   \
-	  "an SPN may be at most 1024 bytes long")                            \
-	X(SPNPOOL_ERR_BAD_UTF8, "bad_utf8", "the value is not valid UTF-8")   \
-	X(SPNPOOL_ERR_CONTROL_CHAR, "control_char",                           \
-	  "control characters (including NUL) are not allowed")               \
-	X(SPNPOOL_ERR_WHITESPACE, "whitespace", "whitespace is not allowed")  \
-	X(SPNPOOL_ERR_NO_SLASH, "no_slash",                                   \
-	  "an SPN has the form class/host[:port][/service-name]")             \
-	X(SPNPOOL_ERR_TOO_MANY_PARTS, "too_many_parts",                       \
-	  "an SPN has at most three '/'-separated parts")                     \
-	X(SPNPOOL_ERR_EMPTY_CLASS, "empty_class",                             \
-	  "the service class before '/' is empty")                            \
-	X(SPNPOOL_ERR_BAD_CLASS, "bad_class",                                 \
-	  "a service class may contain only letters, digits, '-', "           \
-	  "'_' and '.'")                                                      \
-	X(SPNPOOL_ERR_EMPTY_HOST, "empty_host", "the host name is empty")     \
-	X(SPNPOOL_ERR_EMPTY_SERVICE_NAME, "empty_service_name",               \
-	  "the service name after the second '/' is empty")                   \
-	X(SPNPOOL_ERR_BAD_SERVICE_NAME, "bad_service_name",                   \
-	  "the service name must obey the host name rules")                   \
-	X(SPNPOOL_ERR_BAD_PORT, "bad_port",                                   \
-	  "the port must be a decimal number without sign or "                \
-	  "leading zeros")                                                    \
-	X(SPNPOOL_ERR_PORT_RANGE, "port_range",                               \
-	  "the port must be from 1 to 65535")                                 \
-	X(SPNPOOL_ERR_HOST_NON_ASCII, "host_non_ascii",                       \
-	  "a host name must be ASCII; give an international name in "         \
-	  "its IDNA form (xn--...), which is what browsers request")          \
-	X(SPNPOOL_ERR_HOST_CHAR, "host_char",                                 \
-	  "a host name may contain only letters, digits, '-' and "            \
-	  "'.'")                                                              \
-	X(SPNPOOL_ERR_HOST_LABEL_EMPTY, "host_label_empty",                   \
-	  "a host name may not have an empty label (leading dot or "          \
-	  "'..')")                                                            \
-	X(SPNPOOL_ERR_HOST_LABEL_TOO_LONG, "host_label_too_long",             \
-	  "each label of a host name may be at most 63 characters "           \
-	  "long")                                                             \
-	X(SPNPOOL_ERR_HOST_TOO_LONG, "host_too_long",                         \
-	  "a host name may be at most 253 characters long")                   \
-	X(SPNPOOL_ERR_HOST_HYPHEN, "host_hyphen",                             \
-	  "a host name label may not start or end with '-'")                  \
-	X(SPNPOOL_ERR_HOST_NUMERIC, "host_numeric",                           \
-	  "an IP address or all-numeric name is not a host name; "            \
-	  "browsers request SPNs for names (Windows tries an IP SPN "         \
-	  "only when TryIPSPN is configured)")                                \
-	X(SPNPOOL_ERR_HOST_TRAILING_DOT, "host_trailing_dot",                 \
-	  "a trailing dot is only allowed after a name of two or "            \
-	  "more labels")                                                      \
-	X(SPNPOOL_ERR_NETBIOS_TOO_LONG, "netbios_too_long",                   \
-	  "a NetBIOS name may be at most 15 characters long")                 \
-	X(SPNPOOL_ERR_NO_DOMAIN, "no_domain",                                 \
-	  "a short host name needs the domain's DNS name to form "            \
-	  "the FQDN")                                                         \
-	X(SPNPOOL_ERR_URL_SCHEME, "url_scheme",                               \
-	  "only http:// and https:// URLs are served by HTTP SPNs")           \
-	X(SPNPOOL_ERR_URL_SYNTAX, "url_syntax",                               \
-	  "a URL has the form http[s]://host[:port][/path]")                  \
-	X(SPNPOOL_ERR_MAPPING_SYNTAX, "mapping_syntax",                       \
-	  "an sPNMappings value has the form "                                \
-	  "target=alias[,alias...]")                                          \
-	X(SPNPOOL_ERR_IDENTITY, "identity",                                   \
-	  "an identity is name, DOMAIN\\name, name@realm, a DN, "             \
-	  "NAME$ or an IIS built-in identity")                                \
-	X(SPNPOOL_ERR_IDENTITY_EMPTY, "identity_empty",                       \
-	  "the identity is empty")                                            \
-	X(SPNPOOL_ERR_IDENTITY_SPACE, "identity_space",                       \
-	  "the identity may not start or end with a space")                   \
-	X(SPNPOOL_ERR_IDENTITY_ANONYMOUS, "identity_anonymous",               \
-	  "LocalService authenticates anonymously on the network and "        \
-	  "can never use Kerberos; run the pool as a domain account "         \
-	  "or as NetworkService")                                             \
-	X(SPNPOOL_ERR_APPPOOL_NAME_EMPTY, "apppool_name_empty",               \
-	  "IIS APPPOOL\\ must be followed by the pool's name")                \
-	X(SPNPOOL_ERR_DOMAIN_EMPTY, "domain_empty",                           \
-	  "the domain before '\\' is empty")                                  \
-	X(SPNPOOL_ERR_UPN_SYNTAX, "upn_syntax",                               \
-	  "a UPN has the form name@realm")                                    \
-	X(SPNPOOL_ERR_ACCOUNT_EMPTY, "account_empty",                         \
-	  "the account name is empty")                                        \
-	X(SPNPOOL_ERR_ACCOUNT_CHAR, "account_char",                           \
-	  "an account name may not contain any of "                           \
-	  "\" / \\ [ ] : ; | = , + * ? < >")                                  \
-	X(SPNPOOL_ERR_ACCOUNT_SPACE_DOT, "account_space_dot",                 \
-	  "an account name may not start or end with a space or "             \
-	  "end with '.'")                                                     \
-	X(SPNPOOL_ERR_BINDING_SYNTAX, "binding_syntax",                       \
-	  "bindingInformation has the form IP:port:host")                     \
-	X(SPNPOOL_ERR_BINDING_IPV6_SYNTAX, "binding_ipv6_syntax",             \
-	  "an IPv6 address is written [address]:port:host")                   \
-	X(SPNPOOL_ERR_BINDING_IPV6, "binding_ipv6",                           \
-	  "the IPv6 address is malformed")                                    \
-	X(SPNPOOL_ERR_BINDING_IP, "binding_ip",                               \
-	  "the IP address must be '*', an IPv4 address or an IPv6 "           \
-	  "address in brackets")                                              \
-	X(SPNPOOL_ERR_HOST_WILDCARD, "host_wildcard",                         \
-	  "a wildcard host header has no SPN of its own; bind each "          \
-	  "name Kerberos must work for")                                      \
-	X(SPNPOOL_ERR_JOURNAL_IO, "journal_io",                               \
-	  "the journal cannot be opened, read or written")                    \
-	X(SPNPOOL_ERR_JOURNAL_NOT_JOURNAL, "journal_not_journal",             \
-	  "not a journal")                                                    \
-	X(SPNPOOL_ERR_JOURNAL_VERSION, "journal_version",                     \
-	  "not a journal of this version (spnpool-journal "                   \
-	  SPNPOOL_JOURNAL_VERSION " with a checksum per record)")             \
-	X(SPNPOOL_ERR_JOURNAL_EMPTY, "journal_empty",                         \
-	  "empty: not a journal of an apply")                                 \
-	X(SPNPOOL_ERR_JOURNAL_NO_BEGIN, "journal_no_begin",                   \
-	  "without a begin record: not a journal of an apply")                \
-	X(SPNPOOL_ERR_JOURNAL_RECORD, "journal_record",                       \
-	  "not a journal record")                                             \
-	X(SPNPOOL_ERR_JOURNAL_BEGIN_EXPECTED, "journal_begin_expected",       \
-	  "expected the begin record")                                        \
-	X(SPNPOOL_ERR_JOURNAL_CHECKSUM, "journal_checksum",                   \
-	  "checksum mismatch: the journal was changed or damaged after "      \
-	  "it was written (a record edited, removed, inserted or "            \
-	  "reordered)")                                                       \
-	X(SPNPOOL_ERR_DNS_RECORD, "dns_record",                               \
-	  "a dnsRecord value must follow MS-DNSP 2.3.2.2")                    \
-	X(SPNPOOL_ERR_CONFIG, "config",                                       \
-	  "the web server configuration is malformed")                        \
+#define SPNPOOL_STATUS_LIST(X)                                               \
+	X(SPNPOOL_OK, "ok", "success")                                       \
+	X(SPNPOOL_ERR_EMPTY, "empty", "the value is empty")                  \
+	X(SPNPOOL_ERR_TOO_LONG, "too_long",                                  \
+	  "an SPN may be at most 1024 bytes long")                           \
+	X(SPNPOOL_ERR_BAD_UTF8, "bad_utf8", "the value is not valid UTF-8")  \
+	X(SPNPOOL_ERR_CONTROL_CHAR, "control_char",                          \
+	  "control characters (including NUL) are not allowed")              \
+	X(SPNPOOL_ERR_WHITESPACE, "whitespace", "whitespace is not allowed") \
+	X(SPNPOOL_ERR_NO_SLASH, "no_slash",                                  \
+	  "an SPN has the form class/host[:port][/service-name]")            \
+	X(SPNPOOL_ERR_TOO_MANY_PARTS, "too_many_parts",                      \
+	  "an SPN has at most three '/'-separated parts")                    \
+	X(SPNPOOL_ERR_EMPTY_CLASS, "empty_class",                            \
+	  "the service class before '/' is empty")                           \
+	X(SPNPOOL_ERR_BAD_CLASS, "bad_class",                                \
+	  "a service class may contain only letters, digits, '-', "          \
+	  "'_' and '.'")                                                     \
+	X(SPNPOOL_ERR_EMPTY_HOST, "empty_host", "the host name is empty")    \
+	X(SPNPOOL_ERR_EMPTY_SERVICE_NAME, "empty_service_name",              \
+	  "the service name after the second '/' is empty")                  \
+	X(SPNPOOL_ERR_BAD_SERVICE_NAME, "bad_service_name",                  \
+	  "the service name must obey the host name rules")                  \
+	X(SPNPOOL_ERR_BAD_PORT, "bad_port",                                  \
+	  "the port must be a decimal number without sign or "               \
+	  "leading zeros")                                                   \
+	X(SPNPOOL_ERR_PORT_RANGE, "port_range",                              \
+	  "the port must be from 1 to 65535")                                \
+	X(SPNPOOL_ERR_HOST_NON_ASCII, "host_non_ascii",                      \
+	  "a host name must be ASCII; give an international name in "        \
+	  "its IDNA form (xn--...), which is what browsers request")         \
+	X(SPNPOOL_ERR_HOST_CHAR, "host_char",                                \
+	  "a host name may contain only letters, digits, '-' and "           \
+	  "'.'")                                                             \
+	X(SPNPOOL_ERR_HOST_LABEL_EMPTY, "host_label_empty",                  \
+	  "a host name may not have an empty label (leading dot or "         \
+	  "'..')")                                                           \
+	X(SPNPOOL_ERR_HOST_LABEL_TOO_LONG, "host_label_too_long",            \
+	  "each label of a host name may be at most 63 characters "          \
+	  "long")                                                            \
+	X(SPNPOOL_ERR_HOST_TOO_LONG, "host_too_long",                        \
+	  "a host name may be at most 253 characters long")                  \
+	X(SPNPOOL_ERR_HOST_HYPHEN, "host_hyphen",                            \
+	  "a host name label may not start or end with '-'")                 \
+	X(SPNPOOL_ERR_HOST_NUMERIC, "host_numeric",                          \
+	  "an IP address or all-numeric name is not a host name; "           \
+	  "browsers request SPNs for names (Windows tries an IP SPN "        \
+	  "only when TryIPSPN is configured)")                               \
+	X(SPNPOOL_ERR_HOST_TRAILING_DOT, "host_trailing_dot",                \
+	  "a trailing dot is only allowed after a name of two or "           \
+	  "more labels")                                                     \
+	X(SPNPOOL_ERR_NETBIOS_TOO_LONG, "netbios_too_long",                  \
+	  "a NetBIOS name may be at most 15 characters long")                \
+	X(SPNPOOL_ERR_NO_DOMAIN, "no_domain",                                \
+	  "a short host name needs the domain's DNS name to form "           \
+	  "the FQDN")                                                        \
+	X(SPNPOOL_ERR_URL_SCHEME, "url_scheme",                              \
+	  "only http:// and https:// URLs are served by HTTP SPNs")          \
+	X(SPNPOOL_ERR_URL_SYNTAX, "url_syntax",                              \
+	  "a URL has the form http[s]://host[:port][/path]")                 \
+	X(SPNPOOL_ERR_MAPPING_SYNTAX, "mapping_syntax",                      \
+	  "an sPNMappings value has the form "                               \
+	  "target=alias[,alias...]")                                         \
+	X(SPNPOOL_ERR_IDENTITY, "identity",                                  \
+	  "an identity is name, DOMAIN\\name, name@realm, a DN, "            \
+	  "NAME$ or an IIS built-in identity")                               \
+	X(SPNPOOL_ERR_IDENTITY_EMPTY, "identity_empty",                      \
+	  "the identity is empty")                                           \
+	X(SPNPOOL_ERR_IDENTITY_SPACE, "identity_space",                      \
+	  "the identity may not start or end with a space")                  \
+	X(SPNPOOL_ERR_IDENTITY_ANONYMOUS, "identity_anonymous",              \
+	  "LocalService authenticates anonymously on the network and "       \
+	  "can never use Kerberos; run the pool as a domain account "        \
+	  "or as NetworkService")                                            \
+	X(SPNPOOL_ERR_APPPOOL_NAME_EMPTY, "apppool_name_empty",              \
+	  "IIS APPPOOL\\ must be followed by the pool's name")               \
+	X(SPNPOOL_ERR_DOMAIN_EMPTY, "domain_empty",                          \
+	  "the domain before '\\' is empty")                                 \
+	X(SPNPOOL_ERR_UPN_SYNTAX, "upn_syntax",                              \
+	  "a UPN has the form name@realm")                                   \
+	X(SPNPOOL_ERR_ACCOUNT_EMPTY, "account_empty",                        \
+	  "the account name is empty")                                       \
+	X(SPNPOOL_ERR_ACCOUNT_CHAR, "account_char",                          \
+	  "an account name may not contain any of "                          \
+	  "\" / \\ [ ] : ; | = , + * ? < >")                                 \
+	X(SPNPOOL_ERR_ACCOUNT_SPACE_DOT, "account_space_dot",                \
+	  "an account name may not start or end with a space or "            \
+	  "end with '.'")                                                    \
+	X(SPNPOOL_ERR_BINDING_SYNTAX, "binding_syntax",                      \
+	  "bindingInformation has the form IP:port:host")                    \
+	X(SPNPOOL_ERR_BINDING_IPV6_SYNTAX, "binding_ipv6_syntax",            \
+	  "an IPv6 address is written [address]:port:host")                  \
+	X(SPNPOOL_ERR_BINDING_IPV6, "binding_ipv6",                          \
+	  "the IPv6 address is malformed")                                   \
+	X(SPNPOOL_ERR_BINDING_IP, "binding_ip",                              \
+	  "the IP address must be '*', an IPv4 address or an IPv6 "          \
+	  "address in brackets")                                             \
+	X(SPNPOOL_ERR_HOST_WILDCARD, "host_wildcard",                        \
+	  "a wildcard host header has no SPN of its own; bind each "         \
+	  "name Kerberos must work for")                                     \
+	X(SPNPOOL_ERR_JOURNAL_IO, "journal_io",                              \
+	  "the journal cannot be opened, read or written")                   \
+	X(SPNPOOL_ERR_JOURNAL_NOT_JOURNAL, "journal_not_journal",            \
+	  "not a journal")                                                   \
+	X(SPNPOOL_ERR_JOURNAL_VERSION, "journal_version",                    \
+	  "not a journal of this version "                                   \
+	  "(spnpool-journal " SPNPOOL_JOURNAL_VERSION                        \
+	  " with a checksum per record)")                                    \
+	X(SPNPOOL_ERR_JOURNAL_EMPTY, "journal_empty",                        \
+	  "empty: not a journal of an apply")                                \
+	X(SPNPOOL_ERR_JOURNAL_NO_BEGIN, "journal_no_begin",                  \
+	  "without a begin record: not a journal of an apply")               \
+	X(SPNPOOL_ERR_JOURNAL_RECORD, "journal_record",                      \
+	  "not a journal record")                                            \
+	X(SPNPOOL_ERR_JOURNAL_BEGIN_EXPECTED, "journal_begin_expected",      \
+	  "expected the begin record")                                       \
+	X(SPNPOOL_ERR_JOURNAL_CHECKSUM, "journal_checksum",                  \
+	  "checksum mismatch: the journal was changed or damaged after "     \
+	  "it was written (a record edited, removed, inserted or "           \
+	  "reordered)")                                                      \
+	X(SPNPOOL_ERR_DNS_RECORD, "dns_record",                              \
+	  "a dnsRecord value must follow MS-DNSP 2.3.2.2")                   \
+	X(SPNPOOL_ERR_CONFIG, "config",                                      \
+	  "the web server configuration is malformed")                       \
 	X(SPNPOOL_ERR_NO_MEMORY, "no_memory", "out of memory")
 
 /**
@@ -170,7 +171,7 @@ enum spnpool_status {
 #define SPNPOOL_STATUS_ENUM(value, name, rule) value,
 	SPNPOOL_STATUS_LIST(SPNPOOL_STATUS_ENUM)
 #undef SPNPOOL_STATUS_ENUM
-	SPNPOOL_STATUS_COUNT
+		SPNPOOL_STATUS_COUNT
 };
 
 /**
@@ -216,10 +217,9 @@ struct spnpool_spn {
  * @param _spn     receives the parts on SPNPOOL_OK; untouched otherwise
  * @return SPNPOOL_OK or the first rule broken, checked left to right
  */
-SPNPOOL_PUBLIC enum spnpool_status spnpool_spn_parse_len(TALLOC_CTX *mem_ctx,
-							 const char *text,
-							 size_t len,
-							 struct spnpool_spn **_spn);
+SPNPOOL_PUBLIC enum spnpool_status
+spnpool_spn_parse_len(TALLOC_CTX *mem_ctx, const char *text, size_t len,
+		      struct spnpool_spn **_spn);
 
 /** spnpool_spn_parse_len() on a NUL-terminated string (NULL: EMPTY). */
 SPNPOOL_PUBLIC enum spnpool_status spnpool_spn_parse(TALLOC_CTX *mem_ctx,
@@ -290,11 +290,9 @@ spnpool_host_check(const char *host, enum spnpool_host_kind *_kind);
  * @param _netbios    receives e.g. "WEB01", or NULL (see above)
  * @param _fqdn       receives e.g. "web01.example.test"
  */
-SPNPOOL_PUBLIC enum spnpool_status spnpool_host_forms(TALLOC_CTX *mem_ctx,
-						      const char *host,
-						      const char *dns_domain,
-						      char **_netbios,
-						      char **_fqdn);
+SPNPOOL_PUBLIC enum spnpool_status
+spnpool_host_forms(TALLOC_CTX *mem_ctx, const char *host,
+		   const char *dns_domain, char **_netbios, char **_fqdn);
 
 struct spnpool_url {
 	char *scheme;  /* "http" or "https", lower case */
@@ -316,18 +314,16 @@ SPNPOOL_PUBLIC enum spnpool_status spnpool_url_parse(TALLOC_CTX *mem_ctx,
  * only when include_port is set and the port is not the default (as IE's
  * FEATURE_INCLUDE_PORT_IN_SPN and Chrome's EnableAuthNegotiatePort do).
  */
-SPNPOOL_PUBLIC char *spnpool_url_spn(TALLOC_CTX *mem_ctx,
-				     const char *host,
-				     uint16_t port,
-				     bool include_port);
+SPNPOOL_PUBLIC char *spnpool_url_spn(TALLOC_CTX *mem_ctx, const char *host,
+				     uint16_t port, bool include_port);
 
 /* ------------------------------------------------------------------ */
 /* sPNMappings aliases                                                 */
 /* ------------------------------------------------------------------ */
 
 struct spnpool_alias_entry {
-	char *target;	  /* e.g. "host" */
-	char **aliases;	  /* e.g. "http", "www", ... */
+	char *target;	/* e.g. "host" */
+	char **aliases; /* e.g. "http", "www", ... */
 	size_t num_aliases;
 };
 
@@ -342,10 +338,8 @@ struct spnpool_alias_map {
  * empty names are SPNPOOL_ERR_MAPPING_SYNTAX.
  */
 SPNPOOL_PUBLIC enum spnpool_status
-spnpool_alias_map_parse(TALLOC_CTX *mem_ctx,
-			const char *const *values,
-			size_t num_values,
-			struct spnpool_alias_map **_map);
+spnpool_alias_map_parse(TALLOC_CTX *mem_ctx, const char *const *values,
+			size_t num_values, struct spnpool_alias_map **_map);
 
 /**
  * The target class an alias class maps to ("http" -> "host"), or NULL if
@@ -366,11 +360,8 @@ spnpool_alias_target(const struct spnpool_alias_map *map,
  * @param _num    receives its length
  */
 SPNPOOL_PUBLIC enum spnpool_status
-spnpool_alias_forms(TALLOC_CTX *mem_ctx,
-		    const struct spnpool_alias_map *map,
-		    const char *spn,
-		    char ***_forms,
-		    size_t *_num);
+spnpool_alias_forms(TALLOC_CTX *mem_ctx, const struct spnpool_alias_map *map,
+		    const char *spn, char ***_forms, size_t *_num);
 
 /* ------------------------------------------------------------------ */
 /* Conflict rules                                                      */
@@ -416,11 +407,9 @@ SPNPOOL_PUBLIC const char *spnpool_conflict_name(enum spnpool_conflict c);
  */
 SPNPOOL_PUBLIC enum spnpool_conflict
 spnpool_conflict_decide(const struct spnpool_alias_map *map,
-			const char *candidate,
-			const char *account,
+			const char *candidate, const char *account,
 			const struct spnpool_holder *holders,
-			size_t num_holders,
-			size_t *_which);
+			size_t num_holders, size_t *_which);
 
 /* ------------------------------------------------------------------ */
 /* Directory access (ldb)                                              */
@@ -484,8 +473,8 @@ SPNPOOL_PUBLIC int spnpool_dir_add_peer(struct spnpool_dir *dir,
  * Why an account must not receive SPNs (docs/design.md, "Privileged
  * accounts"); the words are samba_spnpool.render's.
  */
-#define SPNPOOL_PRIVILEGED_REASONS(X)                                        \
-	/* not privileged, or not checked */                                 \
+#define SPNPOOL_PRIVILEGED_REASONS(X)                                         \
+	/* not privileged, or not checked */                                  \
 	X(SPNPOOL_PRIVILEGED_NONE, "none")                                    \
 	X(SPNPOOL_PRIVILEGED_KRBTGT, "krbtgt")                                \
 	X(SPNPOOL_PRIVILEGED_ADMINISTRATOR, "administrator")                  \
@@ -495,7 +484,7 @@ SPNPOOL_PUBLIC int spnpool_dir_add_peer(struct spnpool_dir *dir,
 	/* adminCount=1: a member, now or once, of an administrative group */ \
 	X(SPNPOOL_PRIVILEGED_ADMIN_COUNT, "admin-count")                      \
 	X(SPNPOOL_PRIVILEGED_DISABLED, "disabled")                            \
-	/* a member (tokenGroups: nested too) of a protected group */        \
+	/* a member (tokenGroups: nested too) of a protected group */         \
 	X(SPNPOOL_PRIVILEGED_ADMINISTRATORS, "administrators")                \
 	X(SPNPOOL_PRIVILEGED_ACCOUNT_OPERATORS, "account-operators")          \
 	X(SPNPOOL_PRIVILEGED_SERVER_OPERATORS, "server-operators")            \
@@ -509,8 +498,7 @@ SPNPOOL_PUBLIC int spnpool_dir_add_peer(struct spnpool_dir *dir,
 	X(SPNPOOL_PRIVILEGED_ENTERPRISE_KEY_ADMINS, "enterprise-key-admins")
 
 enum spnpool_privileged {
-	SPNPOOL_PRIVILEGED_REASONS(SPNPOOL_ENUM_VALUE)
-	SPNPOOL_PRIVILEGED_COUNT
+	SPNPOOL_PRIVILEGED_REASONS(SPNPOOL_ENUM_VALUE) SPNPOOL_PRIVILEGED_COUNT
 };
 
 /** The reason's public name ("domain-admins", ...); "unknown" if none. */
@@ -525,11 +513,11 @@ struct spnpool_account {
 	bool is_computer;	   /* computers, gMSAs, MSAs */
 	bool is_managed;	   /* msDS-(Group)ManagedServiceAccount */
 	bool disabled;		   /* userAccountControl ACCOUNTDISABLE */
-	bool builtin;		   /* reached through an IIS built-in identity */
+	bool builtin; /* reached through an IIS built-in identity */
 	/* why it must not receive SPNs, when a command that adds checked
 	 * it; SPNPOOL_PRIVILEGED_NONE: it may, or not checked */
 	enum spnpool_privileged privileged;
-	char **spns;		   /* every servicePrincipalName value */
+	char **spns; /* every servicePrincipalName value */
 	size_t num_spns;
 };
 
@@ -559,11 +547,11 @@ SPNPOOL_PUBLIC int spnpool_dir_find_account(TALLOC_CTX *mem_ctx,
 /** What happened, or would happen, to one SPN. */
 enum spnpool_spn_state {
 	SPNPOOL_STATE_ADDED = 0,
-	SPNPOOL_STATE_PRESENT,	    /* add: held already; nothing to do */
-	SPNPOOL_STATE_WOULD_ADD,    /* dry run */
-	SPNPOOL_STATE_MOVED,	    /* taken from holder_dn */
-	SPNPOOL_STATE_WOULD_MOVE,   /* dry run */
-	SPNPOOL_STATE_CONFLICT,	    /* held by holder_dn; nothing written */
+	SPNPOOL_STATE_PRESENT,	  /* add: held already; nothing to do */
+	SPNPOOL_STATE_WOULD_ADD,  /* dry run */
+	SPNPOOL_STATE_MOVED,	  /* taken from holder_dn */
+	SPNPOOL_STATE_WOULD_MOVE, /* dry run */
+	SPNPOOL_STATE_CONFLICT,	  /* held by holder_dn; nothing written */
 	SPNPOOL_STATE_REMOVED,
 	SPNPOOL_STATE_WOULD_REMOVE, /* dry run */
 	SPNPOOL_STATE_ABSENT,	    /* remove: not held; nothing to do */
@@ -587,17 +575,17 @@ struct spnpool_spn_report {
  * would write (docs/design.md, "Dry runs foresee access refusals"): the
  * DC's allowedAttributesEffective of each account the write touches.
  */
-#define SPNPOOL_ACCESS_STATES(X)                                             \
-	/* a real run, or nothing to write: the DC decides */                \
-	X(SPNPOOL_ACCESS_NOT_CHECKED, "not-checked")                          \
-	/* servicePrincipalName is writable on every account involved */     \
-	X(SPNPOOL_ACCESS_ALLOWED, "allowed")                                  \
-	/* not writable on access_dn: the real write is refused */           \
-	X(SPNPOOL_ACCESS_DENIED, "denied")                                    \
-	/* the DC did not return allowedAttributesEffective for access_dn */ \
-	X(SPNPOOL_ACCESS_UNKNOWN, "unknown")                                  \
+#define SPNPOOL_ACCESS_STATES(X)                                               \
+	/* a real run, or nothing to write: the DC decides */                  \
+	X(SPNPOOL_ACCESS_NOT_CHECKED, "not-checked")                           \
+	/* servicePrincipalName is writable on every account involved */       \
+	X(SPNPOOL_ACCESS_ALLOWED, "allowed")                                   \
+	/* not writable on access_dn: the real write is refused */             \
+	X(SPNPOOL_ACCESS_DENIED, "denied")                                     \
+	/* the DC did not return allowedAttributesEffective for access_dn */   \
+	X(SPNPOOL_ACCESS_UNKNOWN, "unknown")                                   \
 	/* not listed on access_dn, a computer: the validated write to SPNs  \
-	 * (not shown in that list) may still let it write some values */    \
+	 * (not shown in that list) may still let it write some values */ \
 	X(SPNPOOL_ACCESS_VALIDATED_WRITE, "validated-write")
 
 enum spnpool_access {
@@ -614,7 +602,7 @@ struct spnpool_op_result {
 	bool changed; /* the directory was written */
 	bool dry_run;
 	enum spnpool_access access; /* dry run: may the real write be made */
-	char *access_dn; /* the account access is about (the first denied,
+	char *access_dn;    /* the account access is about (the first denied,
 			    else the first not known); NULL if none */
 	bool access_holder; /* access_dn is another account the write
 			       touches: a HOST/ holder or a --move source */
@@ -633,12 +621,12 @@ struct spnpool_request {
 	const char *identity;
 	const char *const *hosts; /* NetBIOS names or FQDNs */
 	size_t num_hosts;
-	const char *port;   /* decimal text, or NULL for none */
-	const char *server; /* for built-in identities; may be NULL */
-	bool move;	    /* add: take SPNs from their current holder */
-	bool port_only;	    /* add: only the :port forms (port required,
+	const char *port;      /* decimal text, or NULL for none */
+	const char *server;    /* for built-in identities; may be NULL */
+	bool move;	       /* add: take SPNs from their current holder */
+	bool port_only;	       /* add: only the :port forms (port required,
 			       not a default port) */
-	bool dry_run;	    /* decide and report, write nothing */
+	bool dry_run;	       /* decide and report, write nothing */
 	bool allow_privileged; /* add: register on krbtgt, a DC, a
 				  protected admin, Guest or a disabled
 				  account all the same */
@@ -663,8 +651,7 @@ struct spnpool_request {
  *         with ldb_errstring() naming the input and the rule, e.g.
  *         LDB_ERR_CONSTRAINT_VIOLATION for a conflict
  */
-SPNPOOL_PUBLIC int spnpool_op_add(TALLOC_CTX *mem_ctx,
-				  struct spnpool_dir *dir,
+SPNPOOL_PUBLIC int spnpool_op_add(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 				  const struct spnpool_request *req,
 				  struct spnpool_op_result **_result);
 
@@ -707,10 +694,8 @@ struct spnpool_list_result {
  * their :port forms: explicit holders, host/ alias holders and the
  * computer whose cn is the first label.  Exactly one of identity and host.
  */
-SPNPOOL_PUBLIC int spnpool_op_list(TALLOC_CTX *mem_ctx,
-				   struct spnpool_dir *dir,
-				   const char *identity,
-				   const char *server,
+SPNPOOL_PUBLIC int spnpool_op_list(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+				   const char *identity, const char *server,
 				   const char *host,
 				   struct spnpool_list_result **_result);
 
@@ -733,10 +718,10 @@ SPNPOOL_PUBLIC int spnpool_op_list(TALLOC_CTX *mem_ctx,
 #define SPNPOOL_DNS_TYPE_AAAA 28
 
 struct spnpool_dns_record {
-	uint16_t type;	   /* SPNPOOL_DNS_TYPE_* or any other type */
-	uint32_t ttl;	   /* seconds */
-	char *target;	   /* CNAME: the canonical name, else NULL */
-	uint8_t addr[16];  /* A: 4 bytes, AAAA: 16 bytes */
+	uint16_t type;	  /* SPNPOOL_DNS_TYPE_* or any other type */
+	uint32_t ttl;	  /* seconds */
+	char *target;	  /* CNAME: the canonical name, else NULL */
+	uint8_t addr[16]; /* A: 4 bytes, AAAA: 16 bytes */
 	size_t addr_len;
 };
 
@@ -748,26 +733,23 @@ struct spnpool_dns_record {
  * Defensive: any inconsistency is SPNPOOL_ERR_DNS_RECORD.
  */
 SPNPOOL_PUBLIC enum spnpool_status
-spnpool_dns_record_parse(TALLOC_CTX *mem_ctx,
-			 const uint8_t *data,
-			 size_t len,
+spnpool_dns_record_parse(TALLOC_CTX *mem_ctx, const uint8_t *data, size_t len,
 			 struct spnpool_dns_record **_record);
 
 /* ------------------------------------------------------------------ */
 /* check: will Kerberos work for this site?                            */
 /* ------------------------------------------------------------------ */
 
-
-#define SPNPOOL_VERDICTS(X)                                                  \
-	X(SPNPOOL_VERDICT_KERBEROS_OK, "kerberos-ok")                         \
-	/* nobody answers for the SPN */                                      \
-	X(SPNPOOL_VERDICT_NTLM_FALLBACK, "ntlm-fallback")                     \
-	/* another account answers */                                         \
-	X(SPNPOOL_VERDICT_KERBEROS_FAILS, "kerberos-fails")                   \
-	/* several accounts answer */                                         \
-	X(SPNPOOL_VERDICT_DUPLICATE, "duplicate")                             \
+#define SPNPOOL_VERDICTS(X)                                                    \
+	X(SPNPOOL_VERDICT_KERBEROS_OK, "kerberos-ok")                          \
+	/* nobody answers for the SPN */                                       \
+	X(SPNPOOL_VERDICT_NTLM_FALLBACK, "ntlm-fallback")                      \
+	/* another account answers */                                          \
+	X(SPNPOOL_VERDICT_KERBEROS_FAILS, "kerberos-fails")                    \
+	/* several accounts answer */                                          \
+	X(SPNPOOL_VERDICT_DUPLICATE, "duplicate")                              \
 	/* AD DNS leads nowhere: a CNAME to a name without records, or a     \
-	 * CNAME loop */                                                      \
+	 * CNAME loop */ \
 	X(SPNPOOL_VERDICT_UNRESOLVABLE, "unresolvable")
 
 enum spnpool_verdict {
@@ -781,23 +763,23 @@ SPNPOOL_PUBLIC const char *spnpool_verdict_name(enum spnpool_verdict v);
  * Why check reached its verdict: the facts behind it, one value each.
  * The words are the presentation layer's (samba_spnpool.render).
  */
-#define SPNPOOL_CHECK_REASONS(X)                                             \
-	/* only the expected account answers */                             \
+#define SPNPOOL_CHECK_REASONS(X)                                              \
+	/* only the expected account answers */                               \
 	X(SPNPOOL_REASON_ONLY_EXPECTED, "only-expected")                      \
-	/* one other account answers */                                      \
+	/* one other account answers */                                       \
 	X(SPNPOOL_REASON_OTHER_ANSWERS, "other-answers")                      \
-	/* no holder, no HOST/ alias, no computer of that cn */              \
+	/* no holder, no HOST/ alias, no computer of that cn */               \
 	X(SPNPOOL_REASON_NOBODY, "nobody")                                    \
 	/* no holder, no HOST/ alias, and a KDC without Samba's computer-   \
-	 * name fallback (not Samba: [MS-DRSR] 4.1.4.2.14 LookupSPN) */       \
+	 * name fallback (not Samba: [MS-DRSR] 4.1.4.2.14 LookupSPN) */ \
 	X(SPNPOOL_REASON_NOBODY_NO_FALLBACK, "nobody-no-fallback")            \
-	/* several explicit holders */                                       \
+	/* several explicit holders */                                        \
 	X(SPNPOOL_REASON_SEVERAL_HOLDERS, "several-holders")                  \
 	/* no explicit holder; the KDC's fallback finds several */            \
 	X(SPNPOOL_REASON_SEVERAL_FALLBACK, "several-fallback")                \
-	/* a CNAME to a name without records in its AD zone */               \
+	/* a CNAME to a name without records in its AD zone */                \
 	X(SPNPOOL_REASON_CNAME_DANGLING, "cname-dangling")                    \
-	/* a CNAME loop, or a chain too long */                              \
+	/* a CNAME loop, or a chain too long */                               \
 	X(SPNPOOL_REASON_CNAME_LOOP, "cname-loop")
 
 enum spnpool_check_reason {
@@ -808,13 +790,13 @@ SPNPOOL_PUBLIC const char *
 spnpool_check_reason_name(enum spnpool_check_reason r);
 
 /* What AD DNS says of the last name check looked up. */
-#define SPNPOOL_DNS_STATES(X)                                                \
-	/* no AD-integrated zone covers the name */                          \
+#define SPNPOOL_DNS_STATES(X)                                                 \
+	/* no AD-integrated zone covers the name */                           \
 	X(SPNPOOL_DNS_UNKNOWN, "unknown")                                     \
 	/* a zone covers it but holds no record: clients using AD DNS       \
-	 * cannot resolve it */                                              \
+	 * cannot resolve it */ \
 	X(SPNPOOL_DNS_MISSING, "missing")                                     \
-	/* A/AAAA records */                                                 \
+	/* A/AAAA records */                                                  \
 	X(SPNPOOL_DNS_ADDRESS, "address")                                     \
 	/* still a CNAME: a chain too long, or a loop */                      \
 	X(SPNPOOL_DNS_CNAME, "cname")
@@ -834,37 +816,37 @@ SPNPOOL_PUBLIC const char *spnpool_dns_state_name(enum spnpool_dns_state s);
  * site or site id where the action needs one is a placeholder the admin
  * fills in (the renderer writes ACCOUNT, SITE, SITE-ID).
  */
-#define SPNPOOL_ACTION_KINDS(X)                                              \
+#define SPNPOOL_ACTION_KINDS(X)                                                \
 	/* samba-tool spn http-pool add account host [--port] [--server]    \
-	 * [--move] */                                                       \
-	X(SPNPOOL_ACTION_ADD, "add")                                          \
-	/* samba-tool spn http-pool remove account host [--port] */           \
-	X(SPNPOOL_ACTION_REMOVE, "remove")                                    \
-	/* setspn -S spn domain\account */                                   \
-	X(SPNPOOL_ACTION_SETSPN_ADD, "setspn-add")                            \
-	/* setspn -D spn domain\account */                                   \
-	X(SPNPOOL_ACTION_SETSPN_DELETE, "setspn-delete")                      \
+	 * [--move] */  \
+	X(SPNPOOL_ACTION_ADD, "add")                                           \
+	/* samba-tool spn http-pool remove account host [--port] */            \
+	X(SPNPOOL_ACTION_REMOVE, "remove")                                     \
+	/* setspn -S spn domain\account */                                     \
+	X(SPNPOOL_ACTION_SETSPN_ADD, "setspn-add")                             \
+	/* setspn -D spn domain\account */                                     \
+	X(SPNPOOL_ACTION_SETSPN_DELETE, "setspn-delete")                       \
 	/* samba-tool dns query DC domain host ALL; the chain ends at       \
-	 * target, which needs an A/AAAA record */                           \
-	X(SPNPOOL_ACTION_DNS_QUERY, "dns-query")                              \
+	 * target, which needs an A/AAAA record */  \
+	X(SPNPOOL_ACTION_DNS_QUERY, "dns-query")                               \
 	/* advice: delete the stale computer or HOST/ value among the       \
-	 * answerers */                                                      \
-	X(SPNPOOL_ACTION_DELETE_STALE, "delete-stale")                        \
+	 * answerers */  \
+	X(SPNPOOL_ACTION_DELETE_STALE, "delete-stale")                         \
 	/* advice: IIS 7+ kernel-mode authentication with the machine       \
-	 * account (useAppPoolCredentials=false) */                          \
-	X(SPNPOOL_ACTION_MACHINE_KERNEL_MODE, "machine-kernel-mode")          \
-	/* appcmd: useAppPoolCredentials true for site/app_path */            \
+	 * account (useAppPoolCredentials=false) */  \
+	X(SPNPOOL_ACTION_MACHINE_KERNEL_MODE, "machine-kernel-mode")           \
+	/* appcmd: useAppPoolCredentials true for site/app_path */             \
 	X(SPNPOOL_ACTION_IIS_APP_POOL_CREDENTIALS, "iis-app-pool-credentials") \
-	/* appcmd: useKernelMode true, useAppPoolCredentials false */         \
-	X(SPNPOOL_ACTION_IIS_KERNEL_MODE, "iis-kernel-mode")                  \
-	/* appcmd: remove Negotiate from the providers of site/app_path */    \
-	X(SPNPOOL_ACTION_IIS_NTLM_ONLY, "iis-ntlm-only")                      \
-	/* adsutil.vbs (IIS 6): NTLM only for site_id/app_path */             \
-	X(SPNPOOL_ACTION_IIS6_NTLM_ONLY, "iis6-ntlm-only")                    \
-	/* appcmd: pool runs as domain\account */                            \
-	X(SPNPOOL_ACTION_IIS_POOL_IDENTITY, "iis-pool-identity")              \
+	/* appcmd: useKernelMode true, useAppPoolCredentials false */          \
+	X(SPNPOOL_ACTION_IIS_KERNEL_MODE, "iis-kernel-mode")                   \
+	/* appcmd: remove Negotiate from the providers of site/app_path */     \
+	X(SPNPOOL_ACTION_IIS_NTLM_ONLY, "iis-ntlm-only")                       \
+	/* adsutil.vbs (IIS 6): NTLM only for site_id/app_path */              \
+	X(SPNPOOL_ACTION_IIS6_NTLM_ONLY, "iis6-ntlm-only")                     \
+	/* appcmd: pool runs as domain\account */                              \
+	X(SPNPOOL_ACTION_IIS_POOL_IDENTITY, "iis-pool-identity")               \
 	/* samba-tool user setpassword account --random-password, then AES   \
-	 * only (or a gMSA) */                                               \
+	 * only (or a gMSA) */ \
 	X(SPNPOOL_ACTION_RANDOM_PASSWORD, "random-password")
 
 enum spnpool_action_kind {
@@ -876,18 +858,19 @@ spnpool_action_kind_name(enum spnpool_action_kind kind);
 
 struct spnpool_action {
 	enum spnpool_action_kind kind;
-	const char *account;	/* sAMAccountName; NULL: a placeholder */
-	const char *domain;	/* NetBIOS (else DNS) domain: setspn, pool identity */
-	const char *host;	/* add, remove, dns-query */
-	uint16_t port;	/* add, remove; 0: none */
-	const char *server;	/* add: --server (built-in identities) */
-	const char *spn;	/* setspn-add, setspn-delete */
-	const char *target;	/* dns-query: the name without records */
-	const char *site;	/* IIS site; NULL: a placeholder */
-	const char *site_id;	/* IIS site id (adsutil); NULL: a placeholder */
+	const char *account; /* sAMAccountName; NULL: a placeholder */
+	const char
+		*domain;  /* NetBIOS (else DNS) domain: setspn, pool identity */
+	const char *host; /* add, remove, dns-query */
+	uint16_t port;	  /* add, remove; 0: none */
+	const char *server;   /* add: --server (built-in identities) */
+	const char *spn;      /* setspn-add, setspn-delete */
+	const char *target;   /* dns-query: the name without records */
+	const char *site;     /* IIS site; NULL: a placeholder */
+	const char *site_id;  /* IIS site id (adsutil); NULL: a placeholder */
 	const char *app_path; /* IIS application path; NULL or "/": the root */
-	const char *pool;	/* iis-pool-identity: the application pool */
-	bool move;	/* add: --move */
+	const char *pool;     /* iis-pool-identity: the application pool */
+	bool move;	      /* add: --move */
 };
 
 /** Which name a client puts into the SPN. */
@@ -925,12 +908,12 @@ struct spnpool_answerer {
 };
 
 struct spnpool_check_result {
-	char *host;		     /* from the URL, lower case */
-	uint16_t port;		     /* 0: default */
-	char **cname_chain;	     /* names followed in AD DNS */
+	char *host;	    /* from the URL, lower case */
+	uint16_t port;	    /* 0: default */
+	char **cname_chain; /* names followed in AD DNS */
 	size_t num_cnames;
-	enum spnpool_dns_state dns; /* what AD DNS says of the last name */
-	char *spn;		     /* what the browser requests */
+	enum spnpool_dns_state dns;   /* what AD DNS says of the last name */
+	char *spn;		      /* what the browser requests */
 	struct spnpool_account *pool; /* the account the pool runs as */
 	struct spnpool_account *expected; /* who must answer (pool, or
 					     the machine in kernel mode) */
@@ -947,7 +930,7 @@ struct spnpool_check_result {
 	struct spnpool_action *fixes;
 	size_t num_fixes;
 	enum spnpool_client_model client; /* the model this result assumes */
-	const char *kdc; /* the KDC rules modelled: "samba" */
+	const char *kdc;		  /* the KDC rules modelled: "samba" */
 	/* the same check under the other client model (its own other is
 	 * NULL); a child of this result */
 	struct spnpool_check_result *other;
@@ -973,16 +956,16 @@ SPNPOOL_PUBLIC int spnpool_op_check(TALLOC_CTX *mem_ctx,
 /* audit: every broken HTTP registration                               */
 /* ------------------------------------------------------------------ */
 
-#define SPNPOOL_FINDING_KINDS(X)                                             \
-	/* one SPN on several accounts */                                    \
-	X(SPNPOOL_FINDING_DUPLICATE, "duplicate")                             \
-	/* http/X elsewhere than host/X */                                   \
-	X(SPNPOOL_FINDING_SHADOWS_HOST, "shadows-host")                       \
-	/* only one of NetBIOS/FQDN forms */                                 \
-	X(SPNPOOL_FINDING_MISSING_FORM, "missing-form")                       \
-	/* HTTP SPNs on a disabled account */                                \
-	X(SPNPOOL_FINDING_DISABLED, "disabled")                               \
-	/* HTTP SPNs on an account whose tickets are cheap to crack */       \
+#define SPNPOOL_FINDING_KINDS(X)                                       \
+	/* one SPN on several accounts */                              \
+	X(SPNPOOL_FINDING_DUPLICATE, "duplicate")                      \
+	/* http/X elsewhere than host/X */                             \
+	X(SPNPOOL_FINDING_SHADOWS_HOST, "shadows-host")                \
+	/* only one of NetBIOS/FQDN forms */                           \
+	X(SPNPOOL_FINDING_MISSING_FORM, "missing-form")                \
+	/* HTTP SPNs on a disabled account */                          \
+	X(SPNPOOL_FINDING_DISABLED, "disabled")                        \
+	/* HTTP SPNs on an account whose tickets are cheap to crack */ \
 	X(SPNPOOL_FINDING_KERBEROASTABLE, "kerberoastable")
 
 enum spnpool_finding_kind {
@@ -990,25 +973,24 @@ enum spnpool_finding_kind {
 };
 
 /** The finding kind's public name ("duplicate", ...). */
-SPNPOOL_PUBLIC const char *
-spnpool_finding_name(enum spnpool_finding_kind kind);
+SPNPOOL_PUBLIC const char *spnpool_finding_name(enum spnpool_finding_kind kind);
 
 struct spnpool_finding {
 	enum spnpool_finding_kind kind;
-	char *spn;	 /* the SPN concerned (stored spelling) */
-	char **dns;	 /* accounts involved, the first is the subject */
-	char **sams;	 /* their sAMAccountNames (the DN if none) */
+	char *spn;   /* the SPN concerned (stored spelling) */
+	char **dns;  /* accounts involved, the first is the subject */
+	char **sams; /* their sAMAccountNames (the DN if none) */
 	size_t num_dns;
 	/* an account of the scan was deleted since: its dns and sams
 	 * entries are NULL */
 	bool account_gone;
-	char *host;	 /* the SPN's host */
-	uint16_t port;	 /* the SPN's port; 0: none */
+	char *host;    /* the SPN's host */
+	uint16_t port; /* the SPN's port; 0: none */
 	/* shadows-host: the host/ value; missing-form: the missing one */
 	char *other_spn;
-	unsigned password_days;	     /* kerberoastable: the password's age */
+	unsigned password_days;		/* kerberoastable: the password's age */
 	unsigned max_password_age_days; /* kerberoastable: the limit */
-	struct spnpool_action *fixes; /* how to repair it */
+	struct spnpool_action *fixes;	/* how to repair it */
 	size_t num_fixes;
 };
 
@@ -1016,8 +998,7 @@ struct spnpool_audit_request {
 	bool all_classes;   /* duplicates of every class, not only http */
 	unsigned page_size; /* 0: the directory's default */
 	/* called every so often while scanning; may be NULL */
-	void (*progress)(void *private_data, uint64_t entries,
-			 uint64_t values);
+	void (*progress)(void *private_data, uint64_t entries, uint64_t values);
 	void *progress_data;
 	/* kerberoastable: a user (not a computer, MSA or gMSA) holding HTTP
 	 * SPNs, allowing RC4 (msDS-SupportedEncryptionTypes unset, 0 or
@@ -1049,11 +1030,11 @@ SPNPOOL_PUBLIC int spnpool_op_audit(TALLOC_CTX *mem_ctx,
 
 /** An SPN on an account that some writable DCs hold and others lack. */
 struct spnpool_dc_diff {
-	char *spn;		  /* the value, as the first DC stores it */
-	char *account_dn;	  /* its account */
-	const char **present_on;  /* names of the DCs that hold it */
+	char *spn;		 /* the value, as the first DC stores it */
+	char *account_dn;	 /* its account */
+	const char **present_on; /* names of the DCs that hold it */
 	size_t num_present;
-	const char **missing_on;  /* names of the DCs that lack it */
+	const char **missing_on; /* names of the DCs that lack it */
 	size_t num_missing;
 	/* another account holds the same SPN on some DC: a duplicate once
 	 * replication settles */
@@ -1078,10 +1059,9 @@ struct spnpool_dc_diff_result {
  * @return LDB_SUCCESS, or an LDB error with ldb_errstring(dir->ldb) naming
  *         the DC that could not be read; _result is set on success only
  */
-SPNPOOL_PUBLIC int spnpool_op_compare_dcs(
-	TALLOC_CTX *mem_ctx,
-	struct spnpool_dir *dir,
-	struct spnpool_dc_diff_result **_result);
+SPNPOOL_PUBLIC int
+spnpool_op_compare_dcs(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+		       struct spnpool_dc_diff_result **_result);
 
 /* ------------------------------------------------------------------ */
 /* Web server configuration: IIS applicationHost.config, pools files   */
@@ -1102,18 +1082,18 @@ enum spnpool_pool_identity_type {
  * or a host of a pools-file entry.
  */
 struct spnpool_web_binding {
-	char *site;	  /* IIS site name, or the pools file's pool name */
-	char *site_id;	  /* IIS site id (adsutil's w3svc/ID), or NULL */
-	char *app_path;	  /* IIS application path ("/"), or NULL */
-	char *pool;	  /* application pool name */
+	char *site;	/* IIS site name, or the pools file's pool name */
+	char *site_id;	/* IIS site id (adsutil's w3svc/ID), or NULL */
+	char *app_path; /* IIS application path ("/"), or NULL */
+	char *pool;	/* application pool name */
 	enum spnpool_pool_identity_type identity_type;
-	char *user_name;  /* SPECIFIC_USER: the IDENTITY text, else NULL */
-	char *host;	  /* the host header; NULL: any name (the server's) */
-	uint16_t port;	  /* 0: the scheme's default */
+	char *user_name; /* SPECIFIC_USER: the IDENTITY text, else NULL */
+	char *host;	 /* the host header; NULL: any name (the server's) */
+	uint16_t port;	 /* 0: the scheme's default */
 	bool https;
-	bool windows_auth;	      /* Windows authentication enabled */
-	bool negotiate;		      /* Negotiate among the providers */
-	bool kernel_mode;	      /* IIS useKernelMode */
+	bool windows_auth;	       /* Windows authentication enabled */
+	bool negotiate;		       /* Negotiate among the providers */
+	bool kernel_mode;	       /* IIS useKernelMode */
 	bool use_app_pool_credentials; /* IIS useAppPoolCredentials */
 };
 
@@ -1142,11 +1122,8 @@ struct spnpool_web_config {
  *                ("line N: ...") allocated on mem_ctx, else NULL
  */
 SPNPOOL_PUBLIC enum spnpool_status
-spnpool_iis_config_parse(TALLOC_CTX *mem_ctx,
-			 const char *xml,
-			 size_t len,
-			 struct spnpool_web_config **_config,
-			 char **_error);
+spnpool_iis_config_parse(TALLOC_CTX *mem_ctx, const char *xml, size_t len,
+			 struct spnpool_web_config **_config, char **_error);
 
 /**
  * Parse a pools file (format in docs/samba-tool-spn-http-pool.8, POOLS
@@ -1155,11 +1132,8 @@ spnpool_iis_config_parse(TALLOC_CTX *mem_ctx,
  * (as for spnpool_iis_config_parse()).
  */
 SPNPOOL_PUBLIC enum spnpool_status
-spnpool_pools_file_parse(TALLOC_CTX *mem_ctx,
-			 const char *text,
-			 size_t len,
-			 struct spnpool_web_config **_config,
-			 char **_error);
+spnpool_pools_file_parse(TALLOC_CTX *mem_ctx, const char *text, size_t len,
+			 struct spnpool_web_config **_config, char **_error);
 
 /* ------------------------------------------------------------------ */
 /* plan: many pools at once                                            */
@@ -1171,13 +1145,13 @@ enum spnpool_change_action {
 };
 
 /* Why a plan wants a change (spnpool_change.why). */
-#define SPNPOOL_CHANGE_WHYS(X)                                               \
-	X(SPNPOOL_WHY_NONE, "none")                                           \
-	/* the value moves to why_account */                                 \
-	X(SPNPOOL_WHY_MOVED_TO, "moved-to")                                   \
-	/* why_account answers for why_name */                               \
-	X(SPNPOOL_WHY_ANSWERS_FOR, "answers-for")                             \
-	/* the value would take the name from the machine why_account */      \
+#define SPNPOOL_CHANGE_WHYS(X)                                           \
+	X(SPNPOOL_WHY_NONE, "none")                                      \
+	/* the value moves to why_account */                             \
+	X(SPNPOOL_WHY_MOVED_TO, "moved-to")                              \
+	/* why_account answers for why_name */                           \
+	X(SPNPOOL_WHY_ANSWERS_FOR, "answers-for")                        \
+	/* the value would take the name from the machine why_account */ \
 	X(SPNPOOL_WHY_MACHINE_NAME, "machine-name")
 
 enum spnpool_why {
@@ -1204,14 +1178,14 @@ struct spnpool_change_why {
 	const char *name;    /* answers-for: the name */
 };
 
-#define SPNPOOL_RESOLUTION_KINDS(X)                                          \
-	/* one domain account (account) for every pool of the name */       \
-	X(SPNPOOL_RESOLUTION_SHARED_ACCOUNT, "shared-account")                \
-	/* a host name per pool */                                           \
-	X(SPNPOOL_RESOLUTION_DISTINCT_NAMES, "distinct-names")                \
-	/* IIS kernel mode with the machine account (one server only) */     \
-	X(SPNPOOL_RESOLUTION_KERNEL_MODE, "kernel-mode")                      \
-	/* Kerberos for pool (running as account), NTLM for the others */   \
+#define SPNPOOL_RESOLUTION_KINDS(X)                                       \
+	/* one domain account (account) for every pool of the name */     \
+	X(SPNPOOL_RESOLUTION_SHARED_ACCOUNT, "shared-account")            \
+	/* a host name per pool */                                        \
+	X(SPNPOOL_RESOLUTION_DISTINCT_NAMES, "distinct-names")            \
+	/* IIS kernel mode with the machine account (one server only) */  \
+	X(SPNPOOL_RESOLUTION_KERNEL_MODE, "kernel-mode")                  \
+	/* Kerberos for pool (running as account), NTLM for the others */ \
 	X(SPNPOOL_RESOLUTION_NTLM_ONLY, "ntlm-only")
 
 enum spnpool_resolution_kind {
@@ -1232,7 +1206,7 @@ struct spnpool_resolution {
 	const char *pool;   /* ntlm-only: the pool that keeps Kerberos */
 	struct spnpool_action *actions;
 	size_t num_actions;
-	bool chosen;  /* what the plan's changes implement */
+	bool chosen; /* what the plan's changes implement */
 };
 
 /** A pool serving a name: where it runs and as whom. */
@@ -1252,14 +1226,14 @@ struct spnpool_plan_user {
 	bool use_app_pool_credentials;
 };
 
-#define SPNPOOL_PLAN_DECISIONS(X)                                            \
-	/* the account must hold http/<NetBIOS> and http/<FQDN> */           \
-	X(SPNPOOL_DECISION_REGISTER, "register")                              \
-	/* the machine account answers already, through HOST/ */            \
-	X(SPNPOOL_DECISION_NOTHING, "nothing")                                \
-	/* several accounts; resolved as the chosen resolution says */       \
-	X(SPNPOOL_DECISION_CONFLICT, "conflict")                              \
-	/* no Windows authentication with Negotiate */                       \
+#define SPNPOOL_PLAN_DECISIONS(X)                                      \
+	/* the account must hold http/<NetBIOS> and http/<FQDN> */     \
+	X(SPNPOOL_DECISION_REGISTER, "register")                       \
+	/* the machine account answers already, through HOST/ */       \
+	X(SPNPOOL_DECISION_NOTHING, "nothing")                         \
+	/* several accounts; resolved as the chosen resolution says */ \
+	X(SPNPOOL_DECISION_CONFLICT, "conflict")                       \
+	/* no Windows authentication with Negotiate */                 \
 	X(SPNPOOL_DECISION_SKIPPED, "skipped")
 
 enum spnpool_plan_decision {
@@ -1296,19 +1270,19 @@ struct spnpool_plan_name {
 	size_t num_iis_actions;
 };
 
-#define SPNPOOL_NOTE_KINDS(X)                                                \
+#define SPNPOOL_NOTE_KINDS(X)                                                  \
 	/* site listens on port: browsers leave it out of the SPN unless    \
-	 * configured to include it (fqdn, port) */                          \
-	X(SPNPOOL_NOTE_PORT, "port")                                          \
-	/* pool runs as LocalService: anonymous, never Kerberos */           \
-	X(SPNPOOL_NOTE_LOCAL_SERVICE, "local-service")                        \
+	 * configured to include it (fqdn, port) */  \
+	X(SPNPOOL_NOTE_PORT, "port")                                           \
+	/* pool runs as LocalService: anonymous, never Kerberos */             \
+	X(SPNPOOL_NOTE_LOCAL_SERVICE, "local-service")                         \
 	/* account is privileged (privileged says why): nothing planned      \
-	 * for fqdn */                                                       \
-	X(SPNPOOL_NOTE_PRIVILEGED, "privileged")                              \
-	/* fqdn: a conflict with no resolution chosen */                     \
-	X(SPNPOOL_NOTE_UNRESOLVED, "unresolved")                              \
+	 * for fqdn */ \
+	X(SPNPOOL_NOTE_PRIVILEGED, "privileged")                               \
+	/* fqdn: a conflict with no resolution chosen */                       \
+	X(SPNPOOL_NOTE_UNRESOLVED, "unresolved")                               \
 	/* account would hold values servicePrincipalName values, more than \
-	 * SPNPOOL_PLAN_MAX_VALUES */                                        \
+	 * SPNPOOL_PLAN_MAX_VALUES */  \
 	X(SPNPOOL_NOTE_TOO_MANY_VALUES, "too-many-values")
 
 enum spnpool_note_kind {
@@ -1338,7 +1312,7 @@ struct spnpool_plan_note {
 struct spnpool_plan {
 	struct spnpool_plan_name *names;
 	size_t num_names;
-	struct spnpool_change *changes; /* in the order apply runs them */
+	struct spnpool_change *changes;	 /* in the order apply runs them */
 	struct spnpool_change_why *whys; /* one per change */
 	size_t num_changes;
 	struct spnpool_plan_note *notes;
@@ -1357,12 +1331,10 @@ struct spnpool_plan {
  * privileged one (spnpool_plan_name.privileged) gets no changes and a
  * note naming the alternative, unless allow_privileged.
  */
-SPNPOOL_PUBLIC int spnpool_op_plan(TALLOC_CTX *mem_ctx,
-				   struct spnpool_dir *dir,
+SPNPOOL_PUBLIC int spnpool_op_plan(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 				   const struct spnpool_web_config *config,
 				   const char *const *servers,
-				   size_t num_servers,
-				   bool allow_privileged,
+				   size_t num_servers, bool allow_privileged,
 				   struct spnpool_plan **_plan);
 
 /* ------------------------------------------------------------------ */
@@ -1371,10 +1343,10 @@ SPNPOOL_PUBLIC int spnpool_op_plan(TALLOC_CTX *mem_ctx,
 
 enum spnpool_change_state {
 	SPNPOOL_CHANGE_DONE = 0,
-	SPNPOOL_CHANGE_ALREADY,	    /* the directory was so already */
-	SPNPOOL_CHANGE_PLANNED,	    /* dry run */
-	SPNPOOL_CHANGE_NOT_DONE,    /* not reached, or rolled back */
-	SPNPOOL_CHANGE_FAILED,	    /* the step that met the surprise */
+	SPNPOOL_CHANGE_ALREADY,	 /* the directory was so already */
+	SPNPOOL_CHANGE_PLANNED,	 /* dry run */
+	SPNPOOL_CHANGE_NOT_DONE, /* not reached, or rolled back */
+	SPNPOOL_CHANGE_FAILED,	 /* the step that met the surprise */
 };
 
 /** "done", "already", "planned", "not-done", "failed". */
@@ -1386,7 +1358,7 @@ struct spnpool_apply_result {
 	enum spnpool_change_state *states;
 	size_t num_changes;
 	bool changed;
-	char *ldif; /* dry run: the exact LDAP changes */
+	char *ldif;		    /* dry run: the exact LDAP changes */
 	enum spnpool_access access; /* dry run: as spnpool_op_result's */
 	char *access_dn;
 	bool access_holder;
@@ -1438,8 +1410,7 @@ SPNPOOL_PUBLIC int spnpool_op_apply(TALLOC_CTX *mem_ctx,
 				    struct spnpool_dir *dir,
 				    const struct spnpool_apply_scope *scope,
 				    const struct spnpool_change *changes,
-				    size_t num_changes,
-				    const char *journal,
+				    size_t num_changes, const char *journal,
 				    bool dry_run,
 				    struct spnpool_apply_result **_result);
 
@@ -1454,10 +1425,8 @@ SPNPOOL_PUBLIC int spnpool_op_apply(TALLOC_CTX *mem_ctx,
  * not write (only http/<host>); giving a value back to a privileged
  * account is refused (SPNPOOL_ERR_PRIVILEGED) unless allow_privileged.
  */
-SPNPOOL_PUBLIC int spnpool_op_undo(TALLOC_CTX *mem_ctx,
-				   struct spnpool_dir *dir,
-				   const char *journal,
-				   bool dry_run,
+SPNPOOL_PUBLIC int spnpool_op_undo(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+				   const char *journal, bool dry_run,
 				   bool allow_privileged,
 				   struct spnpool_apply_result **_result);
 

@@ -47,9 +47,8 @@ static inline bool spnpool_class_char(char c)
  * Returns NULL when out of memory, leaving *array and *num as they were.
  * Use it through SPNPOOL_APPEND(ctx, array, num).
  */
-static inline void *spnpool_append(TALLOC_CTX *ctx, void **array,
-				   size_t *num, size_t el_size,
-				   const char *name)
+static inline void *spnpool_append(TALLOC_CTX *ctx, void **array, size_t *num,
+				   size_t el_size, const char *name)
 {
 	size_t cap = (*array == NULL) ? 0 : talloc_get_size(*array) / el_size;
 	char *p = *array;
@@ -73,10 +72,9 @@ static inline void *spnpool_append(TALLOC_CTX *ctx, void **array,
 	return p;
 }
 
-#define SPNPOOL_APPEND(ctx, array, num)                                   \
-	((__typeof__(&(array)[0]))spnpool_append(                          \
-		(ctx), (void **)&(array), &(num), sizeof((array)[0]),       \
-		#array))
+#define SPNPOOL_APPEND(ctx, array, num)           \
+	((__typeof__(&(array)[0]))spnpool_append( \
+		(ctx), (void **)&(array), &(num), sizeof((array)[0]), #array))
 
 /*
  * The one "append unless present" helper, for lists of SPNs: steal spn
@@ -86,8 +84,7 @@ static inline void *spnpool_append(TALLOC_CTX *ctx, void **array,
  * spn is NULL or the list cannot grow (spn is freed).
  */
 enum spnpool_status spnpool_spn_list_add(TALLOC_CTX *ctx, char ***list,
-					 size_t *num, char *spn,
-					 bool *_added);
+					 size_t *num, char *spn, bool *_added);
 
 /* True if [s, s + len) is well-formed UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF). */
@@ -150,13 +147,13 @@ struct ldb_control;
  * the spnpool_dir_* functions below. */
 struct spnpool_dir {
 	struct ldb_context *ldb; /* borrowed */
-	bool local;		 /* sam.ldb opened directly: real transactions */
-	char *default_nc;	 /* "DC=example,DC=test" */
+	bool local;	  /* sam.ldb opened directly: real transactions */
+	char *default_nc; /* "DC=example,DC=test" */
 	char *config_nc;
-	char *dns_domain;	 /* "example.test" */
-	char *netbios_domain;	 /* "EXAMPLE" */
-	char **naming_contexts;	 /* every NC the server holds */
-	struct ldb_dn **nc_dns;	 /* the same, parsed */
+	char *dns_domain;	/* "example.test" */
+	char *netbios_domain;	/* "EXAMPLE" */
+	char **naming_contexts; /* every NC the server holds */
+	struct ldb_dn **nc_dns; /* the same, parsed */
 	size_t num_naming_contexts;
 	struct spnpool_alias_map *aliases; /* from sPNMappings */
 	unsigned page_size;		   /* paged searches; default 500 */
@@ -174,7 +171,7 @@ struct spnpool_dir {
 /* Options of one search, given per call (the handle is never changed for
  * one caller's sake). */
 struct spnpool_search_opts {
-	unsigned page_size;	      /* 0: the handle's (500) */
+	unsigned page_size;	       /* 0: the handle's (500) */
 	struct ldb_control **controls; /* added to each request; or NULL */
 };
 
@@ -185,14 +182,10 @@ typedef int (*spnpool_entry_fn)(struct ldb_message *msg, void *private_data);
 /* Subtree search of base in pages (opts->page_size, else the handle's),
  * streaming entries to fn.  The paging control is not critical: a backend
  * without it returns everything at once.  opts may be NULL. */
-int spnpool_dir_search(struct spnpool_dir *dir,
-		       struct ldb_dn *base,
-		       int scope,
-		       const char *filter,
-		       const char *const *attrs,
+int spnpool_dir_search(struct spnpool_dir *dir, struct ldb_dn *base, int scope,
+		       const char *filter, const char *const *attrs,
 		       const struct spnpool_search_opts *opts,
-		       spnpool_entry_fn fn,
-		       void *private_data);
+		       spnpool_entry_fn fn, void *private_data);
 
 /* spnpool_dir_search() over every naming context the DC holds: one
  * phantom-root search ([MS-ADTS] 3.1.1.3.4.1.12, LDAP_SERVER_SEARCH_OPTIONS
@@ -200,12 +193,10 @@ int spnpool_dir_search(struct spnpool_dir *dir,
  * one search per naming context (a refusal is remembered on the handle).
  * An entry may be passed twice only on the per-NC path, where a child
  * partition also shows under its parent. */
-int spnpool_dir_search_every_nc(struct spnpool_dir *dir,
-				const char *filter,
+int spnpool_dir_search_every_nc(struct spnpool_dir *dir, const char *filter,
 				const char *const *attrs,
 				const struct spnpool_search_opts *opts,
-				spnpool_entry_fn fn,
-				void *private_data);
+				spnpool_entry_fn fn, void *private_data);
 
 /* ---- Windows' extended errors (source/winerr.c) ---- */
 
@@ -228,8 +219,8 @@ enum spnpool_winerr_fact {
 };
 
 struct spnpool_winerr {
-	uint32_t code;	     /* the Win32 code the text starts with */
-	const char *name;    /* ERROR_DS_... */
+	uint32_t code;	  /* the Win32 code the text starts with */
+	const char *name; /* ERROR_DS_... */
 	enum spnpool_winerr_fact fact;
 	const char *meaning; /* one clause, for messages */
 };
@@ -251,10 +242,8 @@ char *spnpool_winerr_referral_host(TALLOC_CTX *mem_ctx, const char *text);
  * into what happened and what to do, from the LDAP code and the Windows
  * extended error.  Returns the LDB code the failure now has (000021C7
  * becomes a constraint violation whatever the LDAP code). */
-int spnpool_winerr_explain_write(struct spnpool_dir *dir,
-				 int ret,
-				 const char *dn,
-				 const char *const *added,
+int spnpool_winerr_explain_write(struct spnpool_dir *dir, int ret,
+				 const char *dn, const char *const *added,
 				 size_t num_added);
 
 /* A scan of naming context nc answered with a referral: warn that nc was
@@ -266,8 +255,7 @@ int spnpool_winerr_scan_referral(struct spnpool_dir *dir, int ret,
  * in another domain.  Sets the errstring (naming that domain and the DC
  * referred to) and returns LDB_ERR_NO_SUCH_OBJECT. */
 int spnpool_winerr_foreign_identity(struct spnpool_dir *dir,
-				    const char *identity,
-				    const char *dn);
+				    const char *identity, const char *dn);
 
 /* ---- which KDC check predicts (source/kdcmodel.c) ---- */
 
@@ -289,52 +277,38 @@ bool spnpool_ranged_pending(const struct ldb_message *msg, const char *attr);
  * fetching the rest with base searches of "attr;range=N-*" until the DC
  * answers with a range ending in "*".  A msg without a ranged attr is
  * left alone.  The values are allocated on msg. */
-int spnpool_ranged_complete(struct ldb_context *ldb,
-			    struct ldb_message *msg,
+int spnpool_ranged_complete(struct ldb_context *ldb, struct ldb_message *msg,
 			    const char *attr);
 
 /* spnpool_ranged_complete() for each of count messages. */
 int spnpool_ranged_complete_all(struct ldb_context *ldb,
-				struct ldb_message **msgs,
-				unsigned count,
+				struct ldb_message **msgs, unsigned count,
 				const char *attr);
 
 /* spnpool_dir_open() without the rootDSE: for backends that have none
  * (the tdb:// fixtures of the unit tests). */
-int spnpool_dir_init(TALLOC_CTX *mem_ctx,
-		     struct ldb_context *ldb,
-		     bool local,
-		     const char *default_nc,
-		     const char *config_nc,
+int spnpool_dir_init(TALLOC_CTX *mem_ctx, struct ldb_context *ldb, bool local,
+		     const char *default_nc, const char *config_nc,
 		     const char *const *naming_contexts,
-		     size_t num_naming_contexts,
-		     struct spnpool_dir **_dir);
+		     size_t num_naming_contexts, struct spnpool_dir **_dir);
 
 /* Every holder of any of spns (and, with aliases, of their sPNMappings
  * forms) in every naming context, one entry per (account, value). */
-int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx,
-			     struct spnpool_dir *dir,
-			     const char *const *spns,
-			     size_t num_spns,
-			     bool aliases,
-			     struct spnpool_holder **_holders,
+int spnpool_dir_find_holders(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			     const char *const *spns, size_t num_spns,
+			     bool aliases, struct spnpool_holder **_holders,
 			     size_t *_num_holders);
 
 /* One modify of dn: an ADD element with add[] (first, so that Samba's
  * uniqueness check sees it) and a DELETE element with del[].  Atomic:
  * fails whole if a value to delete is absent (compare-and-swap). */
-int spnpool_dir_modify(struct spnpool_dir *dir,
-		       const char *dn,
-		       const char *const *add,
-		       size_t num_add,
-		       const char *const *del,
-		       size_t num_del);
+int spnpool_dir_modify(struct spnpool_dir *dir, const char *dn,
+		       const char *const *add, size_t num_add,
+		       const char *const *del, size_t num_del);
 
 /* The computer account NETBIOS$ (the message of a base read), or NULL. */
-int spnpool_dir_find_computer(TALLOC_CTX *mem_ctx,
-			      struct spnpool_dir *dir,
-			      const char *netbios,
-			      struct ldb_message **_msg);
+int spnpool_dir_find_computer(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			      const char *netbios, struct ldb_message **_msg);
 
 /* One object Samba's KDC considers in its HOST/ fallback. */
 struct spnpool_kdc_match {
@@ -350,10 +324,8 @@ struct spnpool_kdc_match {
  *   (&(cn=cn)(objectClass=computer))), one entry per object, in
  * search order.  cn NULL leaves out the computer branch, host_spn NULL
  * the SPN branch (one of them must be given). */
-int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx,
-				  struct spnpool_dir *dir,
-				  const char *host_spn,
-				  const char *cn,
+int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+				  const char *host_spn, const char *cn,
 				  struct spnpool_kdc_match **_matches,
 				  size_t *_num);
 
@@ -361,8 +333,7 @@ int spnpool_dir_find_kdc_fallback(TALLOC_CTX *mem_ctx,
  * label (the message, or NULL): how --server names a computer whose DNS
  * name does not fit a NetBIOS name. */
 int spnpool_dir_find_computer_by_dns(TALLOC_CTX *mem_ctx,
-				     struct spnpool_dir *dir,
-				     const char *fqdn,
+				     struct spnpool_dir *dir, const char *fqdn,
 				     struct ldb_message **_msg);
 
 /* The zones of AD-integrated DNS: every dnsZone under CN=MicrosoftDNS of
@@ -378,8 +349,7 @@ struct spnpool_dns_zones {
 	size_t num;
 };
 
-int spnpool_dir_dns_zones(TALLOC_CTX *mem_ctx,
-			  struct spnpool_dir *dir,
+int spnpool_dir_dns_zones(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			  struct spnpool_dns_zones **_zones);
 
 /* What AD DNS says of one name. */
@@ -393,8 +363,7 @@ enum spnpool_dir_dns_answer {
 /* Read the node of name in the zone holding it (the longest suffix) and
  * classify its dnsRecord values; a malformed value is logged and
  * skipped.  *_target is the CNAME's target (on mem_ctx) or NULL. */
-int spnpool_dir_dns_lookup(TALLOC_CTX *mem_ctx,
-			   struct spnpool_dir *dir,
+int spnpool_dir_dns_lookup(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			   const struct spnpool_dns_zones *zones,
 			   const char *name,
 			   enum spnpool_dir_dns_answer *_answer,
@@ -402,7 +371,7 @@ int spnpool_dir_dns_lookup(TALLOC_CTX *mem_ctx,
 
 /* An account holding one exact SPN value, as audit names it. */
 struct spnpool_holder_name {
-	char *dn; /* audit: NULL for an account deleted since the scan */
+	char *dn;  /* audit: NULL for an account deleted since the scan */
 	char *sam; /* sAMAccountName, else the DN */
 	bool disabled;
 };
@@ -410,12 +379,9 @@ struct spnpool_holder_name {
 /* Up to max accounts whose servicePrincipalName matches spn on the server
  * (its own comparison), the default naming context first, each object
  * once (child partitions show under their parent); strings on mem_ctx. */
-int spnpool_dir_holders_named(TALLOC_CTX *mem_ctx,
-			      struct spnpool_dir *dir,
-			      const char *spn,
-			      struct spnpool_holder_name *out,
-			      size_t max,
-			      size_t *_n);
+int spnpool_dir_holders_named(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			      const char *spn, struct spnpool_holder_name *out,
+			      size_t max, size_t *_n);
 
 /*
  * DN rules: DNs are compared as DNs (ldb_dn_compare(): per component,
@@ -439,10 +405,8 @@ const char *spnpool_dir_owning_nc(struct spnpool_dir *dir, struct ldb_dn *dn);
  * disabled account): *_reason, SPNPOOL_PRIVILEGED_NONE when none applies.  tokenGroups is read where the directory
  * computes it, so nested membership counts.
  */
-int spnpool_dir_privileged(TALLOC_CTX *mem_ctx,
-			   struct spnpool_dir *dir,
-			   const char *dn,
-			   enum spnpool_privileged *_reason);
+int spnpool_dir_privileged(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			   const char *dn, enum spnpool_privileged *_reason);
 
 /* ---- ops.c: shared by add, plan and apply ---- */
 
@@ -451,8 +415,7 @@ int spnpool_dir_privileged(TALLOC_CTX *mem_ctx,
  * SPNPOOL_ERR_PRIVILEGED and a sentence naming it and the risk.
  */
 int spnpool_refuse_privileged(struct spnpool_dir *dir,
-			      struct spnpool_account *a,
-			      bool allow);
+			      struct spnpool_account *a, bool allow);
 
 int spnpool_dir_transaction_start(struct spnpool_dir *dir);
 int spnpool_dir_transaction_commit(struct spnpool_dir *dir);
@@ -475,10 +438,10 @@ struct spnpool_journal_entry {
 
 struct spnpool_journal_state {
 	bool local;
-	bool ended;	   /* apply finished (ok or aborted) */
+	bool ended; /* apply finished (ok or aborted) */
 	bool undo_started;
-	bool undone;	   /* undo finished ok */
-	size_t announced;  /* the change count of the begin record */
+	bool undone;	  /* undo finished ok */
+	size_t announced; /* the change count of the begin record */
 	struct spnpool_journal_entry *entries;
 	size_t num_entries;
 	/* where appending continues: the checksum of the last complete
@@ -502,8 +465,8 @@ struct spnpool_journal_fault {
  * chain; otherwise continue st's chain after its last complete record.
  * SPNPOOL_ERR_JOURNAL_IO with _fault->os_error set on failure.
  */
-enum spnpool_status spnpool_journal_open(TALLOC_CTX *mem_ctx,
-					 const char *path, bool create,
+enum spnpool_status spnpool_journal_open(TALLOC_CTX *mem_ctx, const char *path,
+					 bool create,
 					 const struct spnpool_journal_state *st,
 					 struct spnpool_journal **_j,
 					 struct spnpool_journal_fault *_fault);
@@ -521,14 +484,12 @@ enum spnpool_status spnpool_journal_write(struct spnpool_journal *j,
 int spnpool_journal_os_error(const struct spnpool_journal *j);
 
 /* "intent	i	add|delete	dn	value" */
-enum spnpool_status spnpool_journal_intent(struct spnpool_journal *j,
-					   size_t i,
+enum spnpool_status spnpool_journal_intent(struct spnpool_journal *j, size_t i,
 					   const struct spnpool_change *c);
 
 /* Read a journal.  On failure the status says what is wrong, _fault
  * where (the line) or why (the system's error number). */
-enum spnpool_status spnpool_journal_read(TALLOC_CTX *mem_ctx,
-					 const char *path,
+enum spnpool_status spnpool_journal_read(TALLOC_CTX *mem_ctx, const char *path,
 					 struct spnpool_journal_state **_state,
 					 struct spnpool_journal_fault *_fault);
 
@@ -541,21 +502,19 @@ void spnpool_config_fail_v(TALLOC_CTX *mem_ctx, char **error, long line,
 
 /* The configuration handed out: bindings copied, their strings stolen
  * from wherever the parser kept them. */
-enum spnpool_status spnpool_web_config_new(
-	TALLOC_CTX *mem_ctx,
-	const char *source,
-	const struct spnpool_web_binding *bindings,
-	size_t num,
-	struct spnpool_web_config **_config);
+enum spnpool_status
+spnpool_web_config_new(TALLOC_CTX *mem_ctx, const char *source,
+		       const struct spnpool_web_binding *bindings, size_t num,
+		       struct spnpool_web_config **_config);
 
 /* ---- result enums and actions: check.c, shared by audit.c and plan.c */
 
 /* The public name of enum value v from a table made with
  * SPNPOOL_ENUM_NAME; "unknown" outside it. */
-#define SPNPOOL_NAME_OF(table, v)                                            \
-	(((unsigned)(v) < sizeof(table) / sizeof((table)[0]) &&               \
-	  (table)[(v)] != NULL)                                               \
-		 ? (table)[(v)]                                               \
+#define SPNPOOL_NAME_OF(table, v)                               \
+	(((unsigned)(v) < sizeof(table) / sizeof((table)[0]) && \
+	  (table)[(v)] != NULL)                                 \
+		 ? (table)[(v)]                                 \
 		 : "unknown")
 
 /* Two texts, either maybe NULL, are the same (bytes). */
@@ -564,14 +523,11 @@ bool spnpool_text_equal(const char *a, const char *b);
 /* Append a copy of action (its strings copied onto the array) unless an
  * equal one is there already.  LDB_SUCCESS or LDB_ERR_OPERATIONS_ERROR
  * (out of memory). */
-int spnpool_action_append(TALLOC_CTX *mem_ctx,
-			  struct spnpool_action **actions,
-			  size_t *num,
-			  const struct spnpool_action *action);
+int spnpool_action_append(TALLOC_CTX *mem_ctx, struct spnpool_action **actions,
+			  size_t *num, const struct spnpool_action *action);
 
 /* Remove the action equal to action, if any. */
-void spnpool_action_drop(struct spnpool_action *actions,
-			 size_t *num,
+void spnpool_action_drop(struct spnpool_action *actions, size_t *num,
 			 const struct spnpool_action *action);
 
 /* ---- access.c: the acting user's rights, from the directory ---- */
@@ -583,9 +539,7 @@ void spnpool_action_drop(struct spnpool_action *actions,
  * computer) or UNKNOWN (not returned, or dn not readable).  LDB_SUCCESS
  * unless out of memory: not knowing is an answer, not an error.
  */
-int spnpool_dir_spn_access(TALLOC_CTX *mem_ctx,
-			   struct spnpool_dir *dir,
-			   const char *dn,
-			   enum spnpool_access *_access);
+int spnpool_dir_spn_access(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
+			   const char *dn, enum spnpool_access *_access);
 
 #endif /* SPNPOOL_PRIVATE_H */

@@ -28,12 +28,10 @@ void spnpool_config_fail_v(TALLOC_CTX *mem_ctx, char **error, long line,
 	}
 }
 
-enum spnpool_status spnpool_web_config_new(
-	TALLOC_CTX *mem_ctx,
-	const char *source,
-	const struct spnpool_web_binding *bindings,
-	size_t num,
-	struct spnpool_web_config **_config)
+enum spnpool_status
+spnpool_web_config_new(TALLOC_CTX *mem_ctx, const char *source,
+		       const struct spnpool_web_binding *bindings, size_t num,
+		       struct spnpool_web_config **_config)
 {
 	struct spnpool_web_config *config = NULL;
 	size_t i;
@@ -43,8 +41,8 @@ enum spnpool_status spnpool_web_config_new(
 		return SPNPOOL_ERR_NO_MEMORY;
 	}
 	config->source = talloc_strdup(config, source);
-	config->bindings = talloc_array(config, struct spnpool_web_binding,
-					num);
+	config->bindings =
+		talloc_array(config, struct spnpool_web_binding, num);
 	if (config->source == NULL || config->bindings == NULL) {
 		talloc_free(config);
 		return SPNPOOL_ERR_NO_MEMORY;

@@ -26,12 +26,11 @@ static const struct spnpool_winerr winerr_table[] = {
 	 "access is denied"},
 	{0x00000057, "ERROR_INVALID_PARAMETER", SPNPOOL_WINERR_SYNTAX,
 	 "the DC could not read a value of the request"},
-	{0x0000200B, "ERROR_DS_INVALID_ATTRIBUTE_SYNTAX",
-	 SPNPOOL_WINERR_SYNTAX, "a value does not fit the attribute's syntax"},
+	{0x0000200B, "ERROR_DS_INVALID_ATTRIBUTE_SYNTAX", SPNPOOL_WINERR_SYNTAX,
+	 "a value does not fit the attribute's syntax"},
 	{0x0000200D, "ERROR_DS_ATTRIBUTE_OR_VALUE_EXISTS",
 	 SPNPOOL_WINERR_EXISTS, "the object already holds the value"},
-	{0x0000200E, "ERROR_DS_BUSY", SPNPOOL_WINERR_BUSY,
-	 "the DC is busy"},
+	{0x0000200E, "ERROR_DS_BUSY", SPNPOOL_WINERR_BUSY, "the DC is busy"},
 	{0x0000200F, "ERROR_DS_UNAVAILABLE", SPNPOOL_WINERR_BUSY,
 	 "the directory service is unavailable"},
 	{0x00002014, "ERROR_DS_OBJ_CLASS_VIOLATION", SPNPOOL_WINERR_CONSTRAINT,
@@ -184,8 +183,7 @@ static const char *server_text(const char *errstring)
 }
 
 /* How many servicePrincipalName values dn holds (all ranges read). */
-static int count_spns(struct spnpool_dir *dir, const char *dn,
-		      unsigned *_count)
+static int count_spns(struct spnpool_dir *dir, const char *dn, unsigned *_count)
 {
 	static const char *const attrs[] = {"servicePrincipalName", NULL};
 	TALLOC_CTX *tmp_ctx = talloc_new(dir);
@@ -234,19 +232,17 @@ static char *visible_holder(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 		return NULL;
 	}
 	for (i = 0; i < num; i++) {
-		if (holders[i].dn != NULL && strcasecmp(holders[i].dn, dn) != 0) {
+		if (holders[i].dn != NULL &&
+		    strcasecmp(holders[i].dn, dn) != 0) {
 			return talloc_asprintf(mem_ctx, "%s is held by %s",
-					       holders[i].value,
-					       holders[i].dn);
+					       holders[i].value, holders[i].dn);
 		}
 	}
 	return NULL;
 }
 
-int spnpool_winerr_explain_write(struct spnpool_dir *dir,
-				 int ret,
-				 const char *dn,
-				 const char *const *added,
+int spnpool_winerr_explain_write(struct spnpool_dir *dir, int ret,
+				 const char *dn, const char *const *added,
 				 size_t num_added)
 {
 	TALLOC_CTX *tmp_ctx = NULL;
@@ -282,12 +278,11 @@ int spnpool_winerr_explain_write(struct spnpool_dir *dir,
 	} else if (we == NULL) {
 		goto done;
 	} else if (we->fact == SPNPOOL_WINERR_SPN_NOT_UNIQUE) {
-		char *holder = visible_holder(tmp_ctx, dir, dn, added,
-					      num_added);
+		char *holder =
+			visible_holder(tmp_ctx, dir, dn, added, num_added);
 
 		msg = talloc_asprintf(
-			tmp_ctx,
-			"conflict: %s (%08X %s); %s (DC's answer: %s)",
+			tmp_ctx, "conflict: %s (%08X %s); %s (DC's answer: %s)",
 			we->meaning, we->code, we->name,
 			holder ? holder
 			       : "no object in this DC's naming contexts "
@@ -378,11 +373,9 @@ int spnpool_winerr_scan_referral(struct spnpool_dir *dir, int ret,
 }
 
 int spnpool_winerr_foreign_identity(struct spnpool_dir *dir,
-				    const char *identity,
-				    const char *dn)
+				    const char *identity, const char *dn)
 {
-	char *host = spnpool_winerr_referral_host(dir,
-						  ldb_errstring(dir->ldb));
+	char *host = spnpool_winerr_referral_host(dir, ldb_errstring(dir->ldb));
 	char *domain = spnpool_dn_to_dns_domain(dir, dn);
 
 	ldb_asprintf_errstring(
