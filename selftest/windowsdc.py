@@ -13,6 +13,9 @@ other suites keep the DC's default (sealed) configuration.
 
 import os
 
+from samba.param import LoadParm
+from samba.samdb import SamDB
+
 import dc as dcmod
 from ldapproxy import ProxyProcess
 
@@ -44,6 +47,31 @@ class ProxiedDC(dcmod.ThrowawayDC):
     def setup(self):
         super().setup()
         allow_plain(self.smb_conf)
+
+    def _db(self):
+        """The harness's own admin connection (account creation) stays
+        sealed: from Samba 4.22 on, the DC refuses to set a password over
+        a plain stream ("Password modification over LDAP must be over an
+        encrypted connection").  Only the commands under test and the
+        proxy see plain LDAP."""
+        key = ('sealed', self.running)
+        if key not in self._dbs:
+            if not self.running:
+                self._dbs[key] = self.samdb()
+            else:
+                # Samba's LoadParm objects share one global context, so
+                # the setting is put back once this connection is bound.
+                lp = LoadParm()
+                lp.load(self.smb_conf)
+                before = lp.get('client ldap sasl wrapping')
+                lp.set('client ldap sasl wrapping', 'seal')
+                try:
+                    self._dbs[key] = SamDB(
+                        url=dcmod.LDAP_URL,
+                        credentials=dcmod.admin_creds(lp), lp=lp)
+                finally:
+                    lp.set('client ldap sasl wrapping', before)
+        return self._dbs[key]
 
     def start(self, timeout=30.0):
         super().start(timeout)
