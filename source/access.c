@@ -83,3 +83,19 @@ done:
 	talloc_free(tmp_ctx);
 	return ret;
 }
+
+int spnpool_access_keep_worst(TALLOC_CTX *owner, struct ldb_context *ldb,
+			      enum spnpool_access a, const char *dn,
+			      bool holder, enum spnpool_access *access,
+			      char **access_dn, bool *access_holder)
+{
+	if (a == SPNPOOL_ACCESS_ALLOWED ||
+	    (a != SPNPOOL_ACCESS_DENIED && *access != SPNPOOL_ACCESS_ALLOWED)) {
+		return LDB_SUCCESS;
+	}
+	*access = a;
+	*access_holder = holder;
+	talloc_free(*access_dn);
+	*access_dn = talloc_strdup(owner, dn);
+	return (*access_dn == NULL) ? ldb_oom(ldb) : LDB_SUCCESS;
+}

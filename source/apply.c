@@ -348,17 +348,11 @@ static int foresee_access(struct exec *x, const struct spnpool_change *c)
 		if (a == SPNPOOL_ACCESS_VALIDATED_WRITE && i > 0) {
 			a = SPNPOOL_ACCESS_DENIED; /* as in ops.c */
 		}
-		if (a == SPNPOOL_ACCESS_ALLOWED ||
-		    (a != SPNPOOL_ACCESS_DENIED &&
-		     r->access != SPNPOOL_ACCESS_ALLOWED)) {
-			continue;
-		}
-		r->access = a;
-		r->access_holder = (i > 0);
-		talloc_free(r->access_dn);
-		r->access_dn = talloc_strdup(r, dn);
-		if (r->access_dn == NULL) {
-			return ldb_oom(x->dir->ldb);
+		ret = spnpool_access_keep_worst(r, x->dir->ldb, a, dn, i > 0,
+						&r->access, &r->access_dn,
+						&r->access_holder);
+		if (ret != LDB_SUCCESS) {
+			return ret;
 		}
 		if (a == SPNPOOL_ACCESS_DENIED) {
 			ldb_asprintf_errstring(

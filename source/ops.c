@@ -620,17 +620,11 @@ static int foresee_access(struct spnpool_dir *dir, struct spnpool_op_result *r)
 			 * on the holder; the validated write does not do. */
 			a = SPNPOOL_ACCESS_DENIED;
 		}
-		if (a == SPNPOOL_ACCESS_ALLOWED ||
-		    (a != SPNPOOL_ACCESS_DENIED &&
-		     r->access != SPNPOOL_ACCESS_ALLOWED)) {
-			continue;
-		}
-		r->access = a;
-		r->access_holder = (i > 0);
-		talloc_free(r->access_dn);
-		r->access_dn = talloc_strdup(r, dn);
-		if (r->access_dn == NULL) {
-			return ldb_oom(dir->ldb);
+		ret = spnpool_access_keep_worst(r, dir->ldb, a, dn, i > 0,
+						&r->access, &r->access_dn,
+						&r->access_holder);
+		if (ret != LDB_SUCCESS) {
+			return ret;
 		}
 		if (a != SPNPOOL_ACCESS_DENIED) {
 			continue;

@@ -542,4 +542,16 @@ void spnpool_action_drop(struct spnpool_action *actions, size_t *num,
 int spnpool_dir_spn_access(TALLOC_CTX *mem_ctx, struct spnpool_dir *dir,
 			   const char *dn, enum spnpool_access *_access);
 
+/*
+ * The access fact a dry run reports, kept across the accounts it asks
+ * about: a refusal beats "could not tell", which beats "allowed".  If a
+ * (found on dn; holder: dn is not the target) is worse than *access so
+ * far, the three facts become a's, *access_dn a copy on owner.
+ * LDB_SUCCESS, or ldb_oom() on ldb.
+ */
+int spnpool_access_keep_worst(TALLOC_CTX *owner, struct ldb_context *ldb,
+			      enum spnpool_access a, const char *dn,
+			      bool holder, enum spnpool_access *access,
+			      char **access_dn, bool *access_holder);
+
 #endif /* SPNPOOL_PRIVATE_H */
