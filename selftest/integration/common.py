@@ -95,10 +95,15 @@ class DCTestCase(unittest.TestCase):
     transport = None
 
     @classmethod
+    def make_dc(cls):
+        """The class's throwaway DC, not yet set up."""
+        return dcmod.ThrowawayDC(start=(cls.transport == 'ldap'))
+
+    @classmethod
     def setUpClass(cls):
         if cls.transport is None:
             raise unittest.SkipTest('abstract base')
-        cls.dc = dcmod.ThrowawayDC(start=(cls.transport == 'ldap'))
+        cls.dc = cls.make_dc()
         cls.dc.setup()
         try:
             if cls.transport == 'ldap':

@@ -28,16 +28,8 @@ class ProxiedTestCase(DCTestCase):
     transport = 'ldap'
 
     @classmethod
-    def setUpClass(cls):
-        cls.dc = windowsdc.ProxiedDC()
-        cls.dc.setup()
-        try:
-            cls.dc.start()
-            cls.env = dict(os.environ)
-            cls.env.update(cls.dc.environ())
-        except BaseException:
-            cls.dc.close()
-            raise
+    def make_dc(cls):
+        return windowsdc.ProxiedDC()
 
     def setUp(self):
         self.dc.proxy.configure()
